@@ -1,0 +1,107 @@
+# lifeboat - GNU make; dependencies through pkg-config
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+DESTDIR   ?=
+BUILD     ?= build/release
+SAN       ?= 0
+
+CC        ?= cc
+PKGS      := libcurl jansson yaml-0.1 libcrypto
+WARN      := -std=c17 -Wall -Wextra -Wpedantic -Wshadow -Wformat=2 \
+             -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wwrite-strings -Werror
+ifeq ($(SAN),1)
+OPT       := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+             -fno-omit-frame-pointer
+LDOPT     := -fsanitize=address,undefined
+else
+# Debian's hardening flags, as dpkg-buildflags gives them.
+OPT       := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
+LDOPT     := -Wl,-z,relro -Wl,-z,now
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(WARN) $(OPT) -D_GNU_SOURCE -DLIFEBOAT_VERSION='"$(VERSION)"' \
+             -Iconoha_api $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(LDOPT) $(LDFLAGS)
+
+LIB_SRC   := $(wildcard conoha_api/*.c)
+SNAP_SRC  := $(wildcard snap/*.c)
+EXTRACT_SRC := $(wildcard extract/*.c)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+
+LIB       := $(BUILD)/libconoha_api.a
+SNAP      := $(BUILD)/lifeboat-snap
+EXTRACT   := $(BUILD)/lifeboat-extract
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+.PHONY: all deps check check-release check-asan unit integration lint-man \
+        demo bench install clean
+
+all: $(SNAP) $(EXTRACT)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(call obj,$(LIB_SRC))
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(SNAP): $(call obj,$(SNAP_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(EXTRACT): $(call obj,$(EXTRACT_SRC)) $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- dependencies ---------------------------------------------------------
+deps:
+	@build-aux/deps.sh
+
+# ---- tests ----------------------------------------------------------------
+# `make check` installs what it needs, then runs everything twice: in the
+# release build and in the sanitizer build.
+check: deps
+	$(MAKE) check-release
+	$(MAKE) check-asan
+
+check-release:
+	$(MAKE) BUILD=build/release SAN=0 unit integration lint-man
+
+check-asan:
+	$(MAKE) BUILD=build/asan SAN=1 unit integration
+
+unit: $(UNIT_BINS)
+	@tests/run-unit.sh $(UNIT_BINS)
+
+integration: $(SNAP) $(EXTRACT)
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh
+
+lint-man: $(SNAP) $(EXTRACT)
+	@tests/lint-man.sh $(SNAP) $(EXTRACT)
+
+# ---- demo -----------------------------------------------------------------
+demo: deps
+	$(MAKE) all
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/cloud/demo.sh
+
+bench: all
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/run.sh
+
+# ---- install ----------------------------------------------------------------
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(SNAP) $(EXTRACT) $(DESTDIR)$(BINDIR)/
+	install -m 644 man/lifeboat-snap.1 man/lifeboat-extract.1 $(DESTDIR)$(MANDIR)/man1/
+
+clean:
+	rm -rf build

@@ -1,0 +1,31 @@
+#!/bin/sh
+# deps.sh - install, from Debian's archive, whatever the build, the tests
+# and the demo need and this machine lacks. Uses sudo when not root.
+set -eu
+need_pkgs=""
+want_pc() { pkg-config --exists "$1" 2>/dev/null || need_pkgs="$need_pkgs $2"; }
+want_cmd() { command -v "$1" >/dev/null 2>&1 || need_pkgs="$need_pkgs $2"; }
+
+command -v pkg-config >/dev/null 2>&1 || need_pkgs="$need_pkgs pkg-config"
+want_cmd cc gcc
+want_cmd make make
+want_pc libcurl libcurl4-openssl-dev
+want_pc libcrypto libssl-dev
+want_pc jansson libjansson-dev
+want_pc yaml-0.1 libyaml-dev
+want_pc cmocka libcmocka-dev
+want_cmd curl curl
+want_cmd openssl openssl
+want_cmd mandoc mandoc
+want_cmd col bsdextrautils
+want_cmd qemu-img qemu-utils
+[ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
+
+[ -z "$need_pkgs" ] && exit 0
+echo "deps: installing$need_pkgs"
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $need_pkgs

@@ -1,0 +1,482 @@
+/* client.c - the client handle, Keystone v3 and v2.0, token upkeep */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "client.h"
+#include "config_keys.h"
+
+/* Renew a token this close to its expiry before using it. */
+#define TOKEN_RENEW_MARGIN_S 300
+
+enum { EP_COMPUTE, EP_IMAGE, EP_VOLUME, EP_IDENTITY, EP__COUNT };
+
+static const struct {
+	const char *type;
+	int override_key;
+} endpoint_kinds[EP__COUNT] = {
+	[EP_COMPUTE] = { "compute", KEY_COMPUTE_ENDPOINT },
+	[EP_IMAGE] = { "image", KEY_IMAGE_ENDPOINT },
+	[EP_VOLUME] = { "block-storage", KEY_VOLUME_ENDPOINT },
+	[EP_IDENTITY] = { "identity", -1 },
+};
+
+struct conoha_client {
+	const conoha_config *cfg;
+	struct http *http;
+	int version;
+	char *auth_url;       /* with its /v3 or /v2.0 */
+	char *token;          /* wiped when freed */
+	time_t expires_at;
+	char *user_id, *user_name, *project_id, *project_name;
+	struct catalog catalog;
+	char *endpoints[EP__COUNT];
+	unsigned auth_count;
+	conoha_log_fn log;
+	void *log_data;
+};
+
+static char *versioned_auth_url(const char *url, int version)
+{
+	const char *suffix = version == 2 ? "/v2.0" : "/v3";
+	size_t n = strlen(url);
+	while (n > 0 && url[n - 1] == '/')
+		n--;
+	size_t sl = strlen(suffix);
+	if (n >= sl && strncmp(url + n - sl, suffix, sl) == 0)
+		return xasprintf("%.*s", (int)n, url);
+	return xasprintf("%.*s%s", (int)n, url, suffix);
+}
+
+static bool setting_true(const char *v)
+{
+	return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+	             strcasecmp(v, "yes") == 0);
+}
+
+conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err)
+{
+	if (conoha_config_validate(cfg, NULL, err) < 0)
+		return NULL;
+	conoha_client *c = calloc(1, sizeof(*c));
+	if (!c) {
+		set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+		return NULL;
+	}
+	c->cfg = cfg;
+	c->version = config_identity_version(cfg);
+	c->auth_url = versioned_auth_url(config_value(cfg, KEY_AUTH_URL), c->version);
+	struct http_options opt = {
+		.cacert = config_value(cfg, KEY_CACERT),
+		.insecure = setting_true(config_value(cfg, KEY_INSECURE)),
+		.connect_timeout_s = 20,
+		.low_speed_bytes = 1,
+		.low_speed_time_s = 60,
+		.retry = default_retry_policy,
+	};
+	c->http = http_new(&opt, err);
+	if (!c->http || !c->auth_url) {
+		if (c->http)
+			set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+		conoha_client_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void forget_token(conoha_client *c)
+{
+	secret_free(c->token);
+	c->token = NULL;
+	c->expires_at = 0;
+	free(c->user_id), free(c->user_name), free(c->project_id), free(c->project_name);
+	c->user_id = c->user_name = c->project_id = c->project_name = NULL;
+	catalog_free(&c->catalog);
+	for (int i = 0; i < EP__COUNT; i++) {
+		free(c->endpoints[i]);
+		c->endpoints[i] = NULL;
+	}
+}
+
+void conoha_client_free(conoha_client *c)
+{
+	if (!c)
+		return;
+	forget_token(c);
+	http_free(c->http);
+	free(c->auth_url);
+	free(c);
+}
+
+void conoha_client_set_log(conoha_client *c, conoha_log_fn fn, void *userdata)
+{
+	c->log = fn;
+	c->log_data = userdata;
+	http_set_log(c->http, fn, userdata);
+}
+
+unsigned conoha_auth_count(const conoha_client *c)
+{
+	return c->auth_count;
+}
+
+const char *conoha_token(conoha_client *c)
+{
+	return c->token;
+}
+
+const char *client_project_id(const conoha_client *c)
+{
+	return c->project_id ? c->project_id : config_value(c->cfg, KEY_PROJECT_ID);
+}
+
+/* ---- request bodies ---------------------------------------------------- */
+
+static json_t *domain_ref(const conoha_config *cfg, int id_key, int name_key)
+{
+	const char *id = config_value(cfg, id_key);
+	const char *name = config_value(cfg, name_key);
+	if (id)
+		return json_pack("{s:s}", "id", id);
+	if (name)
+		return json_pack("{s:s}", "name", name);
+	/* As the openstack CLI: a missing domain is the default domain. */
+	const char *dflt = config_value(cfg, KEY_DEFAULT_DOMAIN);
+	return json_pack("{s:s}", "id", dflt ? dflt : "default");
+}
+
+static json_t *user_ref(const conoha_config *cfg)
+{
+	const char *id = config_value(cfg, KEY_USER_ID);
+	if (id)
+		return json_pack("{s:s}", "id", id);
+	return json_pack("{s:s?, s:o}", "name", config_value(cfg, KEY_USERNAME), "domain",
+	                 domain_ref(cfg, KEY_USER_DOMAIN_ID, KEY_USER_DOMAIN_NAME));
+}
+
+static json_t *project_scope(const conoha_config *cfg)
+{
+	const char *id = config_value(cfg, KEY_PROJECT_ID);
+	const char *name = config_value(cfg, KEY_PROJECT_NAME);
+	if (id)
+		return json_pack("{s:{s:s}}", "project", "id", id);
+	if (name)
+		return json_pack("{s:{s:s, s:o}}", "project", "name", name, "domain",
+		                 domain_ref(cfg, KEY_PROJECT_DOMAIN_ID, KEY_PROJECT_DOMAIN_NAME));
+	return NULL;
+}
+
+static json_t *v3_identity(const conoha_config *cfg)
+{
+	switch (config_auth_method(cfg)) {
+	case AUTH_APP_CREDENTIAL: {
+		const char *id = config_value(cfg, KEY_APP_CRED_ID);
+		json_t *ac = id ? json_pack("{s:s}", "id", id)
+		                : json_pack("{s:s?, s:o}", "name",
+		                            config_value(cfg, KEY_APP_CRED_NAME), "user",
+		                            user_ref(cfg));
+		json_object_set_new(ac, "secret",
+		                    json_string(config_value(cfg, KEY_APP_CRED_SECRET)));
+		return json_pack("{s:[s], s:o}", "methods", "application_credential",
+		                 "application_credential", ac);
+	}
+	case AUTH_TOKEN:
+		return json_pack("{s:[s], s:{s:s?}}", "methods", "token", "token", "id",
+		                 config_value(cfg, KEY_TOKEN));
+	case AUTH_PASSWORD:
+	default: {
+		json_t *user = user_ref(cfg);
+		json_object_set_new(user, "password",
+		                    json_string(config_value(cfg, KEY_PASSWORD)));
+		return json_pack("{s:[s], s:{s:o}}", "methods", "password", "password",
+		                 "user", user);
+	}
+	}
+}
+
+static json_t *v3_body(const conoha_config *cfg)
+{
+	json_t *auth = json_pack("{s:o}", "identity", v3_identity(cfg));
+	/* An application credential carries its own scope. */
+	if (auth && config_auth_method(cfg) != AUTH_APP_CREDENTIAL) {
+		json_t *scope = project_scope(cfg);
+		if (scope)
+			json_object_set_new(auth, "scope", scope);
+	}
+	return json_pack("{s:o}", "auth", auth);
+}
+
+static json_t *v2_body(const conoha_config *cfg)
+{
+	json_t *auth = json_pack("{s:{s:s?, s:s?}}", "passwordCredentials", "username",
+	                         config_value(cfg, KEY_USERNAME), "password",
+	                         config_value(cfg, KEY_PASSWORD));
+	const char *tid = config_value(cfg, KEY_PROJECT_ID);
+	if (tid)
+		json_object_set_new(auth, "tenantId", json_string(tid));
+	else
+		json_object_set_new(auth, "tenantName",
+		                    json_string(config_value(cfg, KEY_PROJECT_NAME)));
+	return json_pack("{s:o}", "auth", auth);
+}
+
+/* ---- responses ----------------------------------------------------------- */
+
+static int take_string(char **slot, const json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	free(*slot);
+	*slot = v ? strdup(v) : NULL;
+	return 0;
+}
+
+static int parse_v3_token(conoha_client *c, const json_t *root,
+                          struct http_response *resp, conoha_error *err)
+{
+	json_t *token = json_object_get(root, "token");
+	if (!json_is_object(token) || !resp->subject_token)
+		return set_error(err, CONOHA_ERR_PROTOCOL,
+		                 "identity v3 answered without a token");
+	c->token = resp->subject_token;
+	resp->subject_token = NULL;
+	const char *exp = json_string_value(json_object_get(token, "expires_at"));
+	if (exp && conoha_parse_iso8601(exp, &c->expires_at) < 0)
+		return set_error(err, CONOHA_ERR_PROTOCOL, "unreadable token expiry '%s'", exp);
+	json_t *user = json_object_get(token, "user");
+	json_t *project = json_object_get(token, "project");
+	take_string(&c->user_id, user, "id");
+	take_string(&c->user_name, user, "name");
+	take_string(&c->project_id, project, "id");
+	take_string(&c->project_name, project, "name");
+	json_t *cat = json_object_get(token, "catalog");
+	if (!cat)
+		return 0; /* unscoped: endpoints must come from overrides */
+	return catalog_parse_v3(cat, &c->catalog, err);
+}
+
+static int parse_v2_token(conoha_client *c, const json_t *root, conoha_error *err)
+{
+	json_t *access = json_object_get(root, "access");
+	json_t *token = json_object_get(access, "token");
+	const char *id = json_string_value(json_object_get(token, "id"));
+	if (!id)
+		return set_error(err, CONOHA_ERR_PROTOCOL,
+		                 "identity v2.0 answered without a token");
+	c->token = secret_strdup(id);
+	const char *exp = json_string_value(json_object_get(token, "expires"));
+	if (exp && conoha_parse_iso8601(exp, &c->expires_at) < 0)
+		return set_error(err, CONOHA_ERR_PROTOCOL, "unreadable token expiry '%s'", exp);
+	json_t *tenant = json_object_get(token, "tenant");
+	json_t *user = json_object_get(access, "user");
+	take_string(&c->user_id, user, "id");
+	take_string(&c->user_name, user, "name");
+	take_string(&c->project_id, tenant, "id");
+	take_string(&c->project_name, tenant, "name");
+	return catalog_parse_v2(json_object_get(access, "serviceCatalog"), &c->catalog, err);
+}
+
+static const char *auth_who(const conoha_config *cfg)
+{
+	switch (config_auth_method(cfg)) {
+	case AUTH_APP_CREDENTIAL: return "the application credential";
+	case AUTH_TOKEN: return "the token";
+	default: return "the user and password";
+	}
+}
+
+static int auth_failed(conoha_client *c, struct http_response *resp, conoha_error *err)
+{
+	if (resp->status == 401 || resp->status == 403) {
+		char *msg = fault_message(resp->body, resp->len);
+		set_error(err, CONOHA_ERR_AUTH,
+		          "authentication failed: %s were rejected by %s (HTTP %ld%s%s)",
+		          auth_who(c->cfg), c->auth_url, resp->status, msg ? ": " : "",
+		          msg ? msg : "");
+		free(msg);
+		err->http_status = resp->status;
+		if (resp->request_id)
+			snprintf(err->request_id, sizeof(err->request_id), "%s", resp->request_id);
+		return -1;
+	}
+	return set_http_error(err, resp->status, resp->body, resp->len, resp->request_id,
+	                      "authentication failed");
+}
+
+int conoha_authenticate(conoha_client *c, conoha_error *err)
+{
+	forget_token(c);
+	json_t *body = c->version == 2 ? v2_body(c->cfg) : v3_body(c->cfg);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	char *url = url_join(c->auth_url, c->version == 2 ? "tokens" : "auth/tokens");
+	if (!text || !url) {
+		secret_free(text);
+		free(url);
+		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	}
+	struct http_request req = {
+		.method = "POST", .url = url, .body = text, .body_len = strlen(text),
+	};
+	struct http_response resp;
+	int rc = http_perform(c->http, &req, &resp, err);
+	secret_free(text);
+	free(url);
+	if (rc < 0)
+		goto out;
+	if (resp.status < 200 || resp.status > 299) {
+		rc = auth_failed(c, &resp, err);
+		goto out;
+	}
+	json_t *root = json_loadb(resp.body, resp.len, 0, NULL);
+	if (!root) {
+		rc = set_error(err, CONOHA_ERR_PROTOCOL, "identity answered with invalid JSON");
+		goto out;
+	}
+	rc = c->version == 2 ? parse_v2_token(c, root, err) : parse_v3_token(c, root, &resp, err);
+	json_decref(root);
+	if (rc == 0)
+		c->auth_count++;
+	else
+		forget_token(c);
+out:
+	http_response_free(&resp);
+	return rc;
+}
+
+static int ensure_token(conoha_client *c, conoha_error *err)
+{
+	if (c->token && (c->expires_at == 0 ||
+	                 time(NULL) < c->expires_at - TOKEN_RENEW_MARGIN_S))
+		return 0;
+	if (c->token && c->log)
+		c->log(c->log_data, "token expires within 5 minutes: renewing");
+	return conoha_authenticate(c, err);
+}
+
+int conoha_identity(conoha_client *c, struct conoha_identity *out, conoha_error *err)
+{
+	if (ensure_token(c, err) < 0)
+		return -1;
+	const char *region = config_value(c->cfg, KEY_REGION_NAME);
+	*out = (struct conoha_identity){
+		.user_id = c->user_id ? c->user_id : "",
+		.user_name = c->user_name ? c->user_name : "",
+		.project_id = c->project_id ? c->project_id : "",
+		.project_name = c->project_name ? c->project_name : "",
+		.region = region ? region : "",
+		.identity_version = c->version == 2 ? "2.0" : "3",
+		.expires_at = c->expires_at,
+	};
+	return 0;
+}
+
+/* ---- endpoints ----------------------------------------------------------- */
+
+static int endpoint_kind(const char *service_type)
+{
+	const char *canon = service_type_canonical(service_type);
+	for (int i = 0; i < EP__COUNT; i++)
+		if (strcmp(endpoint_kinds[i].type, canon) == 0)
+			return i;
+	return -1;
+}
+
+const char *conoha_endpoint(conoha_client *c, const char *service_type, conoha_error *err)
+{
+	int kind = endpoint_kind(service_type);
+	if (kind < 0) {
+		set_error(err, CONOHA_ERR_INTERNAL, "unknown service type '%s'", service_type);
+		return NULL;
+	}
+	if (c->endpoints[kind])
+		return c->endpoints[kind];
+	if (ensure_token(c, err) < 0)
+		return NULL;
+	int ok = endpoint_kinds[kind].override_key;
+	const char *url = ok >= 0 ? config_value(c->cfg, ok) : NULL;
+	if (!url)
+		url = catalog_select(&c->catalog, service_type,
+		                     config_value(c->cfg, KEY_INTERFACE),
+		                     config_value(c->cfg, KEY_REGION_NAME), err);
+	if (!url)
+		return NULL;
+	c->endpoints[kind] = url_expand(url, client_project_id(c));
+	if (!c->endpoints[kind])
+		set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	return c->endpoints[kind];
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static char *request_url(conoha_client *c, const char *service, const char *path,
+                         conoha_error *err)
+{
+	if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
+		return strdup(path);
+	const char *base = conoha_endpoint(c, service, err);
+	if (!base)
+		return NULL;
+	return url_join(base, path);
+}
+
+int api_request(conoha_client *c, const char *service, const char *method,
+                const char *path, const json_t *body,
+                const struct http_header *headers, size_t n_headers,
+                struct http_response *resp, conoha_error *err)
+{
+	memset(resp, 0, sizeof(*resp));
+	if (ensure_token(c, err) < 0)
+		return -1;
+	char *url = request_url(c, service, path, err);
+	if (!url)
+		return -1;
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct http_request req = {
+		.method = method, .url = url, .body = text,
+		.body_len = text ? strlen(text) : 0,
+		.headers = headers, .n_headers = n_headers,
+	};
+	int rc = -1;
+	for (int tries = 0; tries < 2; tries++) {
+		req.token = c->token;
+		rc = http_perform(c->http, &req, resp, err);
+		/* A token can be revoked or expire early; keystoneauth and
+		 * gophercloud both re-authenticate once, and so do we. */
+		if (rc < 0 || resp->status != 401 || tries > 0)
+			break;
+		if (c->log)
+			c->log(c->log_data, "HTTP 401: re-authenticating once");
+		http_response_free(resp);
+		if (conoha_authenticate(c, err) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(text);
+	free(url);
+	return rc;
+}
+
+int api_json(conoha_client *c, const char *service, const char *method,
+             const char *path, const json_t *body,
+             const struct http_header *headers, size_t n_headers,
+             json_t **out, const char *what, conoha_error *err)
+{
+	*out = NULL;
+	struct http_response resp;
+	if (api_request(c, service, method, path, body, headers, n_headers, &resp, err) < 0)
+		return -1;
+	int rc = 0;
+	if (resp.status < 200 || resp.status > 299) {
+		rc = set_http_error(err, resp.status, resp.body, resp.len, resp.request_id, what);
+	} else if (resp.len > 0) {
+		json_error_t jerr;
+		*out = json_loadb(resp.body, resp.len, 0, &jerr);
+		if (!*out)
+			rc = set_error(err, CONOHA_ERR_PROTOCOL, "%s: invalid JSON: %s", what,
+			               jerr.text);
+	}
+	http_response_free(&resp);
+	return rc;
+}

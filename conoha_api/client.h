@@ -1,0 +1,28 @@
+/* client.h - what the API files share about the client; internal */
+#ifndef CONOHA_CLIENT_H
+#define CONOHA_CLIENT_H
+
+#include "internal.h"
+
+/* Send an authenticated request to service (a catalog type) at path
+ * (relative to the endpoint, or an absolute URL). body may be NULL. The
+ * token is renewed first when close to expiry, and a 401 re-authenticates
+ * once and retries once. Any HTTP status is success here; caller frees
+ * resp with http_response_free(). */
+int api_request(conoha_client *c, const char *service, const char *method,
+                const char *path, const json_t *body,
+                const struct http_header *headers, size_t n_headers,
+                struct http_response *resp, conoha_error *err);
+
+/* api_request, then: a 2xx is parsed as JSON into *out (NULL for an empty
+ * body; caller frees with json_decref), anything else becomes the error,
+ * its message prefixed with what. */
+int api_json(conoha_client *c, const char *service, const char *method,
+             const char *path, const json_t *body,
+             const struct http_header *headers, size_t n_headers,
+             json_t **out, const char *what, conoha_error *err);
+
+/* The client's project id (after authentication), or NULL. Borrowed. */
+const char *client_project_id(const conoha_client *c);
+
+#endif

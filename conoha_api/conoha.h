@@ -1,0 +1,198 @@
+/* conoha.h - OpenStack client library for ConoHa and stock OpenStack
+ *
+ * Keystone identity (v3 and v2.0), the service catalog, and the compute,
+ * image and block-storage calls lifeboat needs.
+ *
+ * Conventions:
+ * - Functions return 0 (or a pointer) on success and -1 (or NULL) on
+ *   failure, filling the caller's conoha_error.
+ * - Every heap pointer returned says who frees it and with what.
+ * - A borrowed "const char *" lives until the next call on the same handle.
+ * - Free functions accept NULL.
+ * - The library never prints, never exits and never reads argv.
+ */
+#ifndef CONOHA_H
+#define CONOHA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ---------------------------------------------------------- */
+
+enum conoha_errkind {
+	CONOHA_OK = 0,
+	CONOHA_ERR_INTERNAL,    /* a bug or an allocation failure */
+	CONOHA_ERR_CONFIG,      /* settings missing, invalid or unreadable */
+	CONOHA_ERR_AUTH,        /* the identity service rejected the credentials */
+	CONOHA_ERR_CONNECT,     /* endpoint unreachable: DNS, refused, timed out */
+	CONOHA_ERR_TLS,         /* TLS handshake or certificate verification failed */
+	CONOHA_ERR_HTTP,        /* the cloud refused the request (4xx/5xx) */
+	CONOHA_ERR_NOT_FOUND,   /* 404, or no such server/image/endpoint */
+	CONOHA_ERR_AMBIGUOUS,   /* a name matched more than one thing */
+	CONOHA_ERR_PROTOCOL,    /* the cloud answered something unparseable */
+	CONOHA_ERR_SYSTEM,      /* a local system call failed; see sys_errno */
+	CONOHA_ERR_TIMEOUT,     /* a bounded wait ran out */
+	CONOHA_ERR_INTERRUPTED, /* stopped by a signal */
+};
+
+typedef struct conoha_error {
+	enum conoha_errkind kind;
+	long http_status;       /* 0 when no HTTP status applies */
+	int sys_errno;          /* 0 when no errno applies */
+	char message[512];      /* git style: lower case, no full stop */
+	char request_id[128];   /* x-openstack-request-id, "" when none */
+} conoha_error;
+
+/* Reset err to "no error". */
+void conoha_error_clear(conoha_error *err);
+
+/* A short name for kind, e.g. "auth", for logs and JSON. Static string. */
+const char *conoha_errkind_name(enum conoha_errkind kind);
+
+/* ---- process-wide set-up -------------------------------------------- */
+
+/* Call once from main before any other function: initialises libcurl and
+ * makes jansson wipe every buffer it frees, so that passwords and tokens
+ * that pass through JSON do not linger in freed memory. */
+int conoha_global_init(conoha_error *err);
+void conoha_global_cleanup(void);
+
+/* ---- configuration --------------------------------------------------- */
+
+/* Where a setting came from; a higher layer overrides a lower one. */
+enum conoha_source {
+	CONOHA_SRC_UNSET = 0,
+	CONOHA_SRC_FILE,        /* clouds.yaml / secure.yaml */
+	CONOHA_SRC_ENV,         /* OS_* environment variables */
+	CONOHA_SRC_CLI,         /* command-line options */
+	CONOHA_SRC_PROMPT,      /* typed at a prompt */
+};
+
+typedef struct conoha_config conoha_config;
+
+/* Called with warnings worth showing a user (a secrets file readable by
+ * others, a legacy variable in use). msg is only valid during the call. */
+typedef void (*conoha_warn_fn)(void *userdata, const char *msg);
+
+/* Caller frees with conoha_config_free(). NULL only on allocation failure. */
+conoha_config *conoha_config_new(void);
+/* Wipes every secret before freeing. */
+void conoha_config_free(conoha_config *cfg);
+void conoha_config_set_warn(conoha_config *cfg, conoha_warn_fn fn, void *userdata);
+
+/* Set one setting by its clouds.yaml name ("auth_url", "username",
+ * "password", "region_name", "compute_endpoint_override", ...). Aliases
+ * such as "tenant_name" are accepted. A setting already set from a higher
+ * source is left alone. value is copied. Unknown keys fail. */
+int conoha_config_set(conoha_config *cfg, const char *key, const char *value,
+                      enum conoha_source src, conoha_error *err);
+
+/* The value of a setting, or NULL when unset. Borrowed from cfg. */
+const char *conoha_config_get(const conoha_config *cfg, const char *key);
+enum conoha_source conoha_config_source(const conoha_config *cfg, const char *key);
+
+/* Fill cfg from OS_* variables read through getenv_fn (getenv in programs;
+ * a table in tests). Legacy OS_TENANT_* are honoured below OS_PROJECT_*. */
+typedef const char *(*conoha_getenv_fn)(const char *name);
+int conoha_config_load_env(conoha_config *cfg, conoha_getenv_fn getenv_fn,
+                           conoha_error *err);
+
+/* Fill cfg from the cloud named cloud in clouds.yaml and secure.yaml. When
+ * path is NULL the standard search order applies: $OS_CLIENT_CONFIG_FILE,
+ * ./clouds.yaml, $XDG_CONFIG_HOME or ~/.config/openstack/clouds.yaml,
+ * /etc/openstack/clouds.yaml; secure.yaml beside it. A named cloud that is
+ * not found is an error; cloud NULL loads nothing and succeeds.
+ * The file used is remembered (conoha_config_get(cfg, "_file")). */
+int conoha_config_load_clouds(conoha_config *cfg, const char *cloud,
+                              const char *path, conoha_error *err);
+
+/* Check that the settings suffice to authenticate; the message names the
+ * variables or options to set. Missing password is reported as kind
+ * CONOHA_ERR_CONFIG with *needs_password set, so a program can prompt. */
+int conoha_config_validate(const conoha_config *cfg, int *needs_password,
+                           conoha_error *err);
+
+/* ---- client ---------------------------------------------------------- */
+
+typedef struct conoha_client conoha_client;
+
+/* Debug log sink: one line, secrets already redacted. */
+typedef void (*conoha_log_fn)(void *userdata, const char *line);
+
+/* Caller frees with conoha_client_free(). cfg must outlive the client. */
+conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err);
+void conoha_client_free(conoha_client *c);
+void conoha_client_set_log(conoha_client *c, conoha_log_fn fn, void *userdata);
+
+/* Authenticate now (otherwise the first request does). */
+int conoha_authenticate(conoha_client *c, conoha_error *err);
+
+struct conoha_identity {
+	const char *user_id, *user_name;
+	const char *project_id, *project_name;
+	const char *region;             /* region chosen, "" when any */
+	const char *identity_version;   /* "3" or "2.0" */
+	time_t expires_at;              /* 0 when the token carries none */
+};
+
+/* After authentication: who we are. Strings borrowed from c. */
+int conoha_identity(conoha_client *c, struct conoha_identity *out, conoha_error *err);
+
+/* The current token, borrowed; NULL before authentication. For
+ * --show-token only; never log it. */
+const char *conoha_token(conoha_client *c);
+
+/* The endpoint URL for a service type ("compute", "image",
+ * "block-storage", "identity"), from an override or the catalog, without a
+ * trailing slash. Borrowed from c. */
+const char *conoha_endpoint(conoha_client *c, const char *service_type,
+                            conoha_error *err);
+
+/* Number of authentications so far (tests and --debug). */
+unsigned conoha_auth_count(const conoha_client *c);
+
+/* ---- compute --------------------------------------------------------- */
+
+struct conoha_server {
+	char *id;
+	char *name;          /* metadata.instance_name_tag when set, else name */
+	char *raw_name;      /* the server's name field */
+	char *status;        /* ACTIVE, SHUTOFF, ERROR, ... */
+	char *task_state;    /* OS-EXT-STS:task_state, NULL when none */
+	char *flavor;        /* flavor original_name or id */
+	char *image_id;      /* NULL for a volume-backed server */
+};
+
+struct conoha_server_list {
+	struct conoha_server *items;
+	size_t count;
+};
+
+/* List every server, following pagination (limit + marker). Caller frees
+ * out with conoha_server_list_free(). */
+int conoha_servers_list(conoha_client *c, struct conoha_server_list *out,
+                        conoha_error *err);
+void conoha_server_list_free(struct conoha_server_list *list);
+
+/* ---- small parsers, exposed for the programs and tests ---------------- */
+
+/* "90s", "15m", "2h", "1d", or plain seconds. Returns -1 on garbage. */
+int conoha_parse_duration(const char *s, long long *seconds);
+
+/* Retry-After: delta-seconds or an HTTP date, relative to now. Returns the
+ * number of seconds to wait (>= 0), or -1 when unparseable. */
+long conoha_parse_retry_after(const char *value, time_t now);
+
+/* ISO 8601 as Keystone writes it ("2026-11-29T12:00:00.000000Z",
+ * "+09:00" offsets too). Returns -1 on garbage. */
+int conoha_parse_iso8601(const char *s, time_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CONOHA_H */

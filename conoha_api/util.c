@@ -1,0 +1,168 @@
+/* util.c - small parsers and string helpers */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "internal.h"
+
+char *xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	char *out = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&out, fmt, ap);
+	va_end(ap);
+	return n < 0 ? NULL : out;
+}
+
+int conoha_parse_duration(const char *s, long long *seconds)
+{
+	if (!s || !*s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	unsigned long long unit;
+	switch (*end) {
+	case '\0': case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: return -1;
+	}
+	if (*end && end[1])
+		return -1;
+	if (n > (unsigned long long)LLONG_MAX / unit)
+		return -1;
+	*seconds = (long long)(n * unit);
+	return 0;
+}
+
+long conoha_parse_retry_after(const char *value, time_t now)
+{
+	if (!value)
+		return -1;
+	while (*value == ' ')
+		value++;
+	if (isdigit((unsigned char)*value)) {
+		errno = 0;
+		char *end;
+		long n = strtol(value, &end, 10);
+		while (*end == ' ' || *end == '\r' || *end == '\n')
+			end++;
+		if (errno || *end)
+			return -1;
+		return n;
+	}
+	/* HTTP-date, IMF-fixdate form: "Sun, 06 Nov 1994 08:49:37 GMT". */
+	struct tm tm = {0};
+	const char *end = strptime(value, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (!end)
+		return -1;
+	time_t when = timegm(&tm);
+	if (when == (time_t)-1)
+		return -1;
+	return when > now ? (long)(when - now) : 0;
+}
+
+int conoha_parse_iso8601(const char *s, time_t *out)
+{
+	if (!s)
+		return -1;
+	struct tm tm = {0};
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!p)
+		return -1;
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		while (isdigit((unsigned char)*p))
+			p++;
+	}
+	long offset = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int sign = *p == '-' ? -1 : 1;
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59)
+			return -1;
+		offset = sign * (hh * 3600L + mm * 60L);
+		p += 6;
+	}
+	if (*p)
+		return -1;
+	time_t t = timegm(&tm);
+	if (t == (time_t)-1)
+		return -1;
+	*out = t - offset;
+	return 0;
+}
+
+char *url_join(const char *base, const char *path)
+{
+	size_t bl = strlen(base);
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	while (*path == '/')
+		path++;
+	return xasprintf("%.*s/%s", (int)bl, base, path);
+}
+
+static const char *const tenant_placeholders[] = {
+	"%(tenant_id)s", "$(tenant_id)s", "%(project_id)s", "$(project_id)s",
+	"{tenant_id}", "{project_id}",
+};
+
+char *url_expand(const char *url, const char *project_id)
+{
+	char *out = strdup(url);
+	for (size_t i = 0; out && i < ARRAY_SIZE(tenant_placeholders); i++) {
+		const char *ph = tenant_placeholders[i];
+		char *at = strstr(out, ph);
+		if (!at)
+			continue;
+		char *next = xasprintf("%.*s%s%s", (int)(at - out), out,
+		                       project_id ? project_id : "", at + strlen(ph));
+		free(out);
+		out = next;
+		i--; /* the same placeholder may appear again */
+	}
+	if (out) {
+		size_t n = strlen(out);
+		while (n > 0 && out[n - 1] == '/')
+			out[--n] = '\0';
+	}
+	return out;
+}
+
+char *url_escape(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = malloc(n * 3 + 1), *o = out;
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (isalnum(ch) || strchr("-._~", ch)) {
+			*o++ = (char)ch;
+		} else {
+			snprintf(o, 4, "%%%02X", ch);
+			o += 3;
+		}
+	}
+	*o = '\0';
+	return out;
+}

@@ -1,0 +1,57 @@
+/* cmd_servers.c - "lifeboat-snap servers" */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "exit.h"
+
+static const char *or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static json_t *servers_json(const struct conoha_server_list *list)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; arr && i < list->count; i++) {
+		const struct conoha_server *s = &list->items[i];
+		json_array_append_new(arr,
+			json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?}",
+			          "id", s->id, "name", s->name, "server_name", s->raw_name,
+			          "status", s->status, "task_state", s->task_state,
+			          "flavor", s->flavor, "boot_source",
+			          s->image_id ? "image" : "volume", "image_id", s->image_id));
+	}
+	return arr;
+}
+
+static void servers_text(const struct conoha_server_list *list)
+{
+	printf("%-36s  %-24s  %-10s  %-16s  %s\n", "ID", "NAME", "STATUS", "FLAVOR", "BOOT");
+	for (size_t i = 0; i < list->count; i++) {
+		const struct conoha_server *s = &list->items[i];
+		printf("%-36s  %-24s  %-10s  %-16s  %s\n", s->id, or_dash(s->name),
+		       or_dash(s->status), or_dash(s->flavor),
+		       s->image_id ? "image" : "volume");
+	}
+}
+
+int cmd_servers(struct cli *cli)
+{
+	conoha_error err;
+	conoha_error_clear(&err);
+	struct conoha_server_list list = { 0 };
+	int rc = EXIT_OK;
+	conoha_client *c = session_open(cli, &err);
+	if (!c || conoha_servers_list(c, &list, &err) < 0) {
+		report(&err);
+		rc = exit_code_for(&err);
+	} else if (cli->json) {
+		if (print_json(servers_json(&list)) < 0)
+			rc = EXIT_FAIL;
+	} else {
+		servers_text(&list);
+	}
+	conoha_server_list_free(&list);
+	conoha_client_free(c);
+	return rc;
+}

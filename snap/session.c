@@ -1,0 +1,125 @@
+/* session.c - from settings to a client: clouds.yaml, environment,
+ * password prompt, warnings */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <termios.h>
+#include <unistd.h>
+#include "cli.h"
+
+static void on_warning(void *userdata, const char *msg)
+{
+	(void)userdata;
+	complain("warning: %s", msg);
+}
+
+static void on_debug(void *userdata, const char *line)
+{
+	(void)userdata;
+	fprintf(stderr, "debug: %s\n", line);
+}
+
+static const char *env_lookup(const char *name)
+{
+	return getenv(name);
+}
+
+/* Read a line from the terminal with echo off. Returns the length, or -1.
+ * The caller wipes buf. */
+static ssize_t read_password(const char *prompt, char *buf, size_t size)
+{
+	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct termios old, quiet;
+	ssize_t n = -1;
+	if (tcgetattr(fd, &old) == 0) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		quiet.c_lflag |= ICANON;
+		if (write(fd, prompt, strlen(prompt)) >= 0 &&
+		    tcsetattr(fd, TCSAFLUSH, &quiet) == 0) {
+			n = read(fd, buf, size - 1);
+			tcsetattr(fd, TCSAFLUSH, &old);
+			if (write(fd, "\n", 1) < 0)
+				n = -1;
+		}
+	}
+	close(fd);
+	if (n <= 0)
+		return -1;
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	return n;
+}
+
+static int prompt_password(conoha_config *cfg, conoha_error *err)
+{
+	const char *user = conoha_config_get(cfg, "username");
+	if (!user)
+		user = conoha_config_get(cfg, "user_id");
+	char prompt[256];
+	snprintf(prompt, sizeof(prompt), "Password for %s at %s: ", user ? user : "?",
+	         conoha_config_get(cfg, "auth_url"));
+	char buf[512];
+	int rc = -1;
+	if (read_password(prompt, buf, sizeof(buf)) > 0)
+		rc = conoha_config_set(cfg, "password", buf, CONOHA_SRC_PROMPT, err);
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
+static int load_settings(struct cli *cli, conoha_error *err)
+{
+	conoha_config_set_warn(cli->cfg, on_warning, NULL);
+	if (!cli->cloud) {
+		const char *env = getenv("OS_CLOUD");
+		cli->cloud = env && *env ? env : NULL;
+	}
+	if (conoha_config_load_clouds(cli->cfg, cli->cloud, NULL, err) < 0)
+		return -1;
+	if (conoha_config_load_env(cli->cfg, env_lookup, err) < 0)
+		return -1;
+	int needs_password = 0;
+	if (conoha_config_validate(cli->cfg, &needs_password, err) == 0)
+		return 0;
+	if (!needs_password || !isatty(STDIN_FILENO))
+		return -1;
+	conoha_error_clear(err);
+	if (prompt_password(cli->cfg, err) < 0) {
+		if (err->kind == CONOHA_OK)
+			snprintf(err->message, sizeof(err->message), "no password entered");
+		err->kind = CONOHA_ERR_CONFIG;
+		return -1;
+	}
+	return conoha_config_validate(cli->cfg, NULL, err);
+}
+
+conoha_client *session_open(struct cli *cli, conoha_error *err)
+{
+	if (load_settings(cli, err) < 0)
+		return NULL;
+	const char *insecure = conoha_config_get(cli->cfg, "insecure");
+	if (insecure && (strcasecmp(insecure, "true") == 0 || strcmp(insecure, "1") == 0))
+		complain("WARNING: TLS certificate verification is OFF (--insecure or "
+		         "verify: false): anyone on the path can read your password and "
+		         "token and change what you download");
+	conoha_client *c = conoha_client_new(cli->cfg, err);
+	if (c && cli->debug)
+		conoha_client_set_log(c, on_debug, NULL);
+	return c;
+}
+
+int print_json(json_t *doc)
+{
+	if (!doc)
+		return -1;
+	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (rc == 0)
+		rc = fputc('\n', stdout) == EOF ? -1 : 0;
+	return fflush(stdout) == 0 ? rc : -1;
+}

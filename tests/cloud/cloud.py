@@ -1,0 +1,673 @@
+#!/usr/bin/python3
+"""A local OpenStack test cloud for lifeboat's tests: Keystone v3 and v2.0,
+Nova, Cinder and Glance, as ConoHa and stock OpenStack serve them, with
+fault injection. Standard library only; binds 127.0.0.1."""
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import sys
+import threading
+import time
+import uuid
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+USERS = {
+    # name -> (id, password, domain id)
+    "demo": ("u-demo", "demo-secret", "default"),
+    "conoha": ("u-conoha", "conoha-secret", "default"),
+}
+PROJECTS = {"demo": "p-demo", "conoha": "p-conoha"}
+APP_CREDS = {"ac-demo": ("demo-app", "u-demo", "ac-secret", "p-demo")}
+
+
+class Cloud:
+    """All state, guarded by one lock: the handlers are threads."""
+
+    def __init__(self, mode, state_dir):
+        self.lock = threading.RLock()
+        self.mode = mode  # stock, conoha-v2, conoha-v3
+        self.state_dir = state_dir
+        self.tokens = {}
+        self.token_ttl = 3600
+        self.reported_ttl = None  # expires_at shown to the client, if not the real one
+        self.page_size = 1000
+        self.regions = ["RegionOne"]
+        self.transition_s = 0.3
+        self.faults = []
+        self.requests = []
+        self.token_issues = 0
+        self.servers = {}
+        self.images = {}
+        self.volumes = {}
+        self.image_quota_gb = 50
+        self.base_url = None
+
+    # ---- tokens -------------------------------------------------------
+    def issue_token(self, user_id, project_id):
+        token = "tok-" + uuid.uuid4().hex
+        expires = time.time() + self.token_ttl
+        self.tokens[token] = (expires, user_id, project_id)
+        self.token_issues += 1
+        shown = expires if self.reported_ttl is None else time.time() + self.reported_ttl
+        return token, shown
+
+    def check_token(self, token):
+        entry = self.tokens.get(token or "")
+        return entry is not None and entry[0] > time.time()
+
+    # ---- catalog ------------------------------------------------------
+    def catalog_urls(self, project_id):
+        b = self.base_url
+        compute = f"{b}/compute/v2/{project_id}" if self.mode == "conoha-v2" else f"{b}/compute/v2.1"
+        return {
+            "identity": ("keystone", f"{b}/identity"),
+            "compute": ("nova", compute),
+            "image": ("glance", f"{b}/image"),
+            "volumev3": ("cinderv3", f"{b}/volume/v3/{project_id}"),
+        }
+
+    def region_url(self, url, region, iface="public"):
+        """Every region and interface is served here; the path tells them apart."""
+        b = self.base_url
+        rest = url[len(b):]
+        if iface == "internal":
+            rest = "/internal" + rest
+        if region != self.regions[0]:
+            rest = f"/r/{region}" + rest
+        return b + rest
+
+    def catalog_v3(self, project_id):
+        out = []
+        for stype, (name, url) in self.catalog_urls(project_id).items():
+            eps = [{"id": uuid.uuid4().hex, "interface": iface, "region_id": region,
+                    "region": region, "url": self.region_url(url, region, iface)}
+                   for region in self.regions for iface in ("public", "internal")]
+            out.append({"type": stype, "name": name, "id": uuid.uuid4().hex, "endpoints": eps})
+        return out
+
+    def catalog_v2(self, project_id):
+        out = []
+        for stype, (name, url) in self.catalog_urls(project_id).items():
+            eps = [{"region": r, "publicURL": self.region_url(url, r)} for r in self.regions]
+            out.append({"type": stype, "name": name, "endpoints": eps,
+                        "endpoints_links": []})
+        return out
+
+    # ---- faults -------------------------------------------------------
+    def take_fault(self, method, path):
+        for rule in self.faults:
+            if rule.get("method") and rule["method"] != method:
+                continue
+            if not re.search(rule.get("path", ""), path):
+                continue
+            if rule.get("skip", 0) > 0:
+                rule["skip"] -= 1
+                continue
+            if rule.get("times", 1) <= 0:
+                continue
+            rule["times"] = rule.get("times", 1) - 1
+            return rule
+        return None
+
+    # ---- time-driven state -------------------------------------------
+    def tick(self):
+        now = time.time()
+        for srv in self.servers.values():
+            due = srv.get("_due")
+            if due and now >= due:
+                srv["status"] = srv.pop("_next_status")
+                srv["OS-EXT-STS:task_state"] = None
+                srv.pop("_due")
+        for img in self.images.values():
+            self.tick_image(img, now)
+        for vol in self.volumes.values():
+            due = vol.get("_due")
+            if due and now >= due:
+                vol["status"] = vol.pop("_next_status")
+                vol.pop("_due")
+
+    def tick_image(self, img, now):
+        plan = img.get("_plan")
+        if not plan:
+            return
+        while plan and now >= plan[0][0]:
+            _, status = plan.pop(0)
+            img["status"] = status
+            if status == "active" and img.get("_source"):
+                self.finish_image_file(img)
+            if status in ("saving", "uploading"):
+                img["size"] = None
+
+    def finish_image_file(self, img):
+        src = img.pop("_source")
+        dst = os.path.join(self.state_dir, "images", img["id"])
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copyfile(src, dst)
+        img["_file"] = dst
+        md5, sha = hashlib.md5(), hashlib.sha512()
+        with open(dst, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                md5.update(chunk)
+                sha.update(chunk)
+        img["size"] = os.path.getsize(dst)
+        img["checksum"] = md5.hexdigest()
+        img["os_hash_algo"] = "sha512"
+        img["os_hash_value"] = sha.hexdigest()
+        img["updated_at"] = iso(time.time())
+
+    def add_image(self, name, source, props, delay, final="active"):
+        iid = str(uuid.uuid4())
+        now = time.time()
+        img = {"id": iid, "name": name, "status": "queued", "visibility": "private",
+               "disk_format": "qcow2", "container_format": "bare", "size": None,
+               "checksum": None, "os_hash_algo": None, "os_hash_value": None,
+               "created_at": iso(now), "updated_at": iso(now), "tags": [],
+               "owner": "p-demo", "min_disk": 0, "min_ram": 0, "protected": False,
+               "_source": source}
+        img.update(props)
+        img["_plan"] = [(now + delay * 0.3, "saving"), (now + delay, final)]
+        if final != "active":
+            img.pop("_source")
+        self.images[iid] = img
+        return img
+
+
+def iso(t):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def public_image(img):
+    return {k: v for k, v in img.items() if not k.startswith("_")}
+
+
+def public_server(srv):
+    return {k: v for k, v in srv.items() if not k.startswith("_")}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "lifeboat-testcloud"
+    cloud = None
+    close_always = False
+
+    def log_message(self, fmt, *args):
+        if os.environ.get("CLOUD_VERBOSE"):
+            sys.stderr.write("cloud: " + (fmt % args) + "\n")
+
+    # ---- plumbing -----------------------------------------------------
+    def body_json(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n else b""
+        if not raw:
+            return {}
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+
+    def send(self, status, obj=None, headers=None, raw=None):
+        body = raw if raw is not None else (b"" if obj is None else json.dumps(obj).encode())
+        self.send_response(status)
+        self.send_header("x-openstack-request-id", "req-" + uuid.uuid4().hex[:12])
+        if obj is not None:
+            self.send_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_always:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def fault(self, status, key, message):
+        self.send(status, {key: {"code": status, "message": message}})
+
+    def handle_any(self):
+        c = self.cloud
+        url = urlsplit(self.path)
+        path, query = url.path, parse_qs(url.query)
+        with c.lock:
+            c.tick()
+            if not path.startswith("/_test/"):
+                c.requests.append({"method": self.command, "path": path,
+                                   "query": url.query,
+                                   "microversion": self.headers.get("OpenStack-API-Version")
+                                   or self.headers.get("X-OpenStack-Nova-API-Version")})
+                rule = c.take_fault(self.command, path)
+            else:
+                rule = None
+        if rule and self.apply_fault(rule):
+            return
+        try:
+            self.route(path, query)
+        except BrokenPipeError:
+            pass
+
+    def apply_fault(self, rule):
+        action = rule.get("action", "status")
+        if action == "status":
+            hdrs = {}
+            if "retry_after" in rule:
+                ra = rule["retry_after"]
+                hdrs["Retry-After"] = formatdate(time.time() + ra, usegmt=True) \
+                    if rule.get("retry_after_date") else str(ra)
+            st = rule.get("status", 503)
+            self.send(st, {"error": {"code": st, "message": rule.get("message", "injected fault")}}, hdrs)
+            return True
+        if action == "drop":
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return True
+        if action == "revoke":
+            with self.cloud.lock:
+                self.cloud.tokens.pop(self.headers.get("X-Auth-Token"), None)
+            return False
+        # drop_after / slow / corrupt / no_range are read by the download handler
+        self._download_rule = rule
+        return False
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
+
+    # ---- routing ------------------------------------------------------
+    def route(self, path, query):
+        path = re.sub(r"^/r/[^/]+", "", path)
+        path = re.sub(r"^/internal(?=/)", "", path)
+        if path.startswith("/_test/"):
+            return self.control(path[len("/_test/"):])
+        if path.startswith("/identity"):
+            return self.identity(path[len("/identity"):])
+        m = re.match(r"^/compute/(?:v2/[^/]+|v2\.1)(/.*)?$", path)
+        if m:
+            return self.authed(self.compute, m.group(1) or "/", query)
+        if path.startswith("/image"):
+            return self.authed(self.image, path[len("/image"):] or "/", query)
+        m = re.match(r"^/volume/v3/[^/]+(/.*)$", path)
+        if m:
+            return self.authed(self.volume, m.group(1), query)
+        self.fault(404, "itemNotFound", "no such endpoint")
+
+    def authed(self, fn, sub, query):
+        with self.cloud.lock:
+            ok = self.cloud.check_token(self.headers.get("X-Auth-Token"))
+        if not ok:
+            return self.send(401, {"error": {"code": 401, "title": "Unauthorized",
+                                             "message": "The request you have made requires authentication."}})
+        return fn(sub, query)
+
+    # ---- control ------------------------------------------------------
+    def control(self, what):
+        c = self.cloud
+        body = self.body_json() or {}
+        with c.lock:
+            if what == "faults":
+                c.faults = body.get("rules", [])
+                return self.send(200, {"ok": True})
+            if what == "config":
+                for key in ("token_ttl", "reported_ttl", "page_size", "regions", "mode",
+                            "transition_s", "image_quota_gb"):
+                    if key in body:
+                        setattr(c, key, body[key])
+                return self.send(200, {"ok": True})
+            if what == "requests":
+                return self.send(200, {"requests": c.requests, "token_issues": c.token_issues})
+            if what == "reset-requests":
+                c.requests = []
+                c.token_issues = 0
+                return self.send(200, {"ok": True})
+            if what == "servers":
+                srv = self.make_server(body)
+                return self.send(201, {"server": public_server(srv)})
+            if what == "state":
+                return self.send(200, {"servers": [public_server(s) for s in c.servers.values()],
+                                       "images": [public_image(i) for i in c.images.values()]})
+        self.send(404, {"error": {"message": "no such control"}})
+
+    def make_server(self, spec):
+        c = self.cloud
+        sid = spec.get("id") or str(uuid.uuid4())
+        srv = {"id": sid, "name": spec.get("name", "server-" + sid[:8]),
+               "status": spec.get("status", "ACTIVE"), "OS-EXT-STS:task_state": None,
+               "OS-EXT-STS:vm_state": "active",
+               "flavor": {"id": spec.get("flavor", "g-1gb")},
+               "metadata": spec.get("metadata", {}),
+               "image": {"id": spec.get("image_id", "img-base")} if not spec.get("volume_backed") else "",
+               "created": iso(time.time()), "tenant_id": "p-demo",
+               "addresses": {}, "key_name": spec.get("key_name"),
+               "_disk": spec.get("disk")}
+        c.servers[sid] = srv
+        return srv
+
+    # ---- identity -----------------------------------------------------
+    def identity(self, sub):
+        if sub in ("", "/"):
+            return self.send(300, {"versions": {"values": [
+                {"id": "v3.14", "status": "stable", "links": [{"rel": "self", "href": self.cloud.base_url + "/identity/v3/"}]}]}})
+        if sub == "/v3/auth/tokens" and self.command == "POST":
+            return self.v3_tokens()
+        if sub == "/v2.0/tokens" and self.command == "POST":
+            if self.cloud.mode != "conoha-v2":
+                return self.fault(404, "error", "The resource could not be found.")
+            return self.v2_tokens()
+        self.fault(404, "error", "The resource could not be found.")
+
+    def v3_user(self, ident):
+        c = self.cloud
+        methods = ident.get("methods", [])
+        if "password" in methods:
+            user = ident.get("password", {}).get("user", {})
+            pw = user.get("password")
+            for name, (uid, secret, dom) in USERS.items():
+                by_id = user.get("id") == uid
+                by_name = user.get("name") == name and user.get("domain", {}) in ({"id": dom}, {"name": "Default"})
+                if (by_id or by_name) and pw == secret:
+                    return uid, None
+            return None, None
+        if "application_credential" in methods:
+            ac = ident.get("application_credential", {})
+            for acid, (name, uid, secret, proj) in APP_CREDS.items():
+                if (ac.get("id") == acid or ac.get("name") == name) and ac.get("secret") == secret:
+                    return uid, proj
+            return None, None
+        if "token" in methods:
+            tok = ident.get("token", {}).get("id")
+            with c.lock:
+                if c.check_token(tok):
+                    return c.tokens[tok][1], None
+            return None, None
+        return None, None
+
+    def v3_tokens(self):
+        c = self.cloud
+        body = self.body_json()
+        if body is None:
+            return self.fault(400, "error", "Malformed request body")
+        auth = body.get("auth", {})
+        uid, proj = self.v3_user(auth.get("identity", {}))
+        if not uid:
+            return self.send(401, {"error": {"code": 401, "title": "Unauthorized",
+                                             "message": "The request you have made requires authentication."}})
+        scope = auth.get("scope", {}).get("project", {})
+        if not proj:
+            proj = scope.get("id") or PROJECTS.get(scope.get("name", ""))
+        if not proj:
+            return self.fault(401, "error", "unknown project")
+        uname = next(n for n, u in USERS.items() if u[0] == uid)
+        with c.lock:
+            token, exp = c.issue_token(uid, proj)
+            catalog = c.catalog_v3(proj)
+        pname = next((n for n, p in PROJECTS.items() if p == proj), proj)
+        self.send(201, {"token": {
+            "methods": auth.get("identity", {}).get("methods", []),
+            "expires_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(exp)),
+            "issued_at": iso(time.time()),
+            "user": {"id": uid, "name": uname, "domain": {"id": "default", "name": "Default"}},
+            "project": {"id": proj, "name": pname, "domain": {"id": "default", "name": "Default"}},
+            "catalog": catalog}}, {"X-Subject-Token": token})
+
+    def v2_tokens(self):
+        c = self.cloud
+        body = self.body_json() or {}
+        auth = body.get("auth", {})
+        cred = auth.get("passwordCredentials", {})
+        user = USERS.get(cred.get("username", ""))
+        if not user or user[1] != cred.get("password"):
+            return self.send(401, {"unauthorized": {"code": 401, "message": "Invalid user / password"}})
+        proj = auth.get("tenantId") or PROJECTS.get(auth.get("tenantName", ""))
+        if not proj:
+            return self.send(401, {"unauthorized": {"code": 401, "message": "tenant required"}})
+        with c.lock:
+            token, exp = c.issue_token(user[0], proj)
+            catalog = c.catalog_v2(proj)
+        pname = next((n for n, p in PROJECTS.items() if p == proj), proj)
+        self.send(200, {"access": {
+            "token": {"id": token, "expires": iso(exp), "issued_at": iso(time.time()),
+                      "tenant": {"id": proj, "name": pname, "enabled": True}},
+            "serviceCatalog": catalog,
+            "user": {"id": user[0], "name": cred["username"], "roles": [{"name": "_member_"}]},
+            "metadata": {"is_admin": 0, "roles": []}}})
+
+    # ---- compute ------------------------------------------------------
+    def compute(self, sub, query):
+        c = self.cloud
+        if sub in ("/servers/detail", "/servers") and self.command == "GET":
+            with c.lock:
+                servers = sorted(c.servers.values(), key=lambda s: s["id"])
+            if "name" in query:
+                servers = [s for s in servers if re.search(query["name"][0], s["name"])]
+            marker = query.get("marker", [None])[0]
+            if marker:
+                ids = [s["id"] for s in servers]
+                if marker not in ids:
+                    return self.fault(400, "badRequest", f"marker [{marker}] not found")
+                servers = servers[ids.index(marker) + 1:]
+            limit = min(int(query.get("limit", ["1000"])[0]), c.page_size)
+            page = servers[:limit]
+            out = {"servers": [public_server(s) for s in page]}
+            if len(servers) > limit:
+                out["servers_links"] = [{"rel": "next", "href": f"{c.base_url}/compute/v2.1/servers/detail?limit={limit}&marker={page[-1]['id']}"}]
+            return self.send(200, out)
+        m = re.match(r"^/servers/([^/]+)$", sub)
+        if m:
+            with c.lock:
+                srv = c.servers.get(m.group(1))
+                if not srv:
+                    return self.fault(404, "itemNotFound", f"Instance {m.group(1)} could not be found.")
+                if self.command == "DELETE":
+                    srv["status"] = "DELETED"
+                    del c.servers[srv["id"]]
+                    return self.send(204)
+                return self.send(200, {"server": public_server(srv)})
+        m = re.match(r"^/servers/([^/]+)/action$", sub)
+        if m and self.command == "POST":
+            return self.server_action(m.group(1))
+        m = re.match(r"^/servers/([^/]+)/os-volume_attachments$", sub)
+        if m:
+            with c.lock:
+                srv = c.servers.get(m.group(1))
+                if not srv:
+                    return self.fault(404, "itemNotFound", "not found")
+                atts = [{"id": v, "volumeId": v, "serverId": srv["id"], "device": f"/dev/vd{chr(97 + i)}"}
+                        for i, v in enumerate(srv.get("_volumes", []))]
+            return self.send(200, {"volumeAttachments": atts})
+        self.fault(404, "itemNotFound", "no such compute resource")
+
+    def microversion(self):
+        h = self.headers.get("OpenStack-API-Version") or ""
+        m = re.match(r"compute\s+2\.(\d+)", h)
+        if m:
+            return int(m.group(1))
+        h = self.headers.get("X-OpenStack-Nova-API-Version") or ""
+        m = re.match(r"2\.(\d+)", h)
+        return int(m.group(1)) if m else 1
+
+    def server_action(self, sid):
+        c = self.cloud
+        body = self.body_json() or {}
+        with c.lock:
+            srv = c.servers.get(sid)
+            if not srv:
+                return self.fault(404, "itemNotFound", f"Instance {sid} could not be found.")
+            if "os-stop" in body:
+                if srv["status"] != "ACTIVE":
+                    return self.fault(409, "conflictingRequest",
+                                      f"Cannot 'stop' instance {sid} while it is in vm_state {srv['status'].lower()}")
+                srv["OS-EXT-STS:task_state"] = "powering-off"
+                srv["_due"] = time.time() + c.transition_s
+                srv["_next_status"] = "SHUTOFF"
+                return self.send(202)
+            if "os-start" in body:
+                if srv["status"] != "SHUTOFF":
+                    return self.fault(409, "conflictingRequest", "Instance is not stopped")
+                srv["OS-EXT-STS:task_state"] = "powering-on"
+                srv["_due"] = time.time() + c.transition_s
+                srv["_next_status"] = "ACTIVE"
+                return self.send(202)
+            if "createImage" in body:
+                if c.mode.startswith("conoha") and srv["status"] != "SHUTOFF":
+                    return self.fault(409, "conflictingRequest", "Server must be stopped to save an image")
+                spec = body["createImage"]
+                props = dict(spec.get("metadata", {}))
+                img = c.add_image(spec.get("name"), srv.get("_disk") if srv["image"] else None,
+                                  props, c.transition_s * 3)
+                loc = f"{c.base_url}/image/images/{img['id']}"
+                if self.microversion() >= 45:
+                    return self.send(202, {"image_id": img["id"]})
+                return self.send(202, None, {"Location": loc})
+        self.fault(400, "badRequest", "unsupported action")
+
+    # ---- image --------------------------------------------------------
+    def image(self, sub, query):
+        c = self.cloud
+        if sub == "/v2/images" and self.command == "GET":
+            with c.lock:
+                imgs = [public_image(i) for i in c.images.values()]
+            return self.send(200, {"images": imgs, "schema": "/v2/schemas/images",
+                                   "first": "/v2/images"})
+        if sub == "/v2/quota":
+            key = "tyo1_image_size" if c.mode == "conoha-v2" else "image_size"
+            return self.send(200, {"quota": {key: f"{c.image_quota_gb}GB"}})
+        if sub == "/v2/images/total":
+            with c.lock:
+                total = sum(i.get("size") or 0 for i in c.images.values())
+            return self.send(200, {"images": {"total_usage": total}})
+        m = re.match(r"^/v2/images/([^/]+)$", sub)
+        if m:
+            with c.lock:
+                img = c.images.get(m.group(1))
+                if not img:
+                    return self.fault(404, "error", f"No image found with ID {m.group(1)}")
+                if self.command == "DELETE":
+                    del c.images[img["id"]]
+                    return self.send(204)
+                return self.send(200, public_image(img))
+        m = re.match(r"^/v2/images/([^/]+)/file$", sub)
+        if m and self.command == "GET":
+            return self.image_file(m.group(1))
+        self.fault(404, "error", "no such image resource")
+
+    def image_file(self, iid):
+        c = self.cloud
+        with c.lock:
+            img = c.images.get(iid)
+            path = img and img.get("_file")
+        if not img:
+            return self.fault(404, "error", f"No image found with ID {iid}")
+        if not path:
+            return self.send(204)
+        rule = getattr(self, "_download_rule", None) or {}
+        size = os.path.getsize(path)
+        start, status = 0, 200
+        rng = self.headers.get("Range")
+        hdrs = {}
+        if rng and rule.get("action") != "no_range":
+            m = re.match(r"bytes=(\d+)-$", rng)
+            if not m:
+                return self.fault(400, "error", "unsupported range")
+            start = int(m.group(1))
+            if start >= size:
+                return self.send(416, {"error": {"message": "range not satisfiable"}},
+                                 {"Content-Range": f"bytes */{size}"})
+            status = 206
+            hdrs["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size - start))
+        self.send_header("Content-MD5", img.get("checksum") or "")
+        for k, v in hdrs.items():
+            self.send_header(k, v)
+        if self.close_always:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.stream_file(path, start, size, rule)
+
+    def stream_file(self, path, start, size, rule):
+        action = rule.get("action")
+        drop_at = rule.get("bytes") if action == "drop_after" else None
+        bps = rule.get("bps") if action == "slow" else None
+        corrupt_at = rule.get("offset") if action == "corrupt" else None
+        pos = start
+        with open(path, "rb") as f:
+            f.seek(start)
+            while pos < size:
+                chunk = f.read(min(65536, bps or 65536))
+                if not chunk:
+                    break
+                if corrupt_at is not None and pos <= corrupt_at < pos + len(chunk):
+                    b = bytearray(chunk)
+                    b[corrupt_at - pos] ^= 0xFF
+                    chunk = bytes(b)
+                if drop_at is not None and pos + len(chunk) > drop_at:
+                    self.wfile.write(chunk[:max(0, drop_at - pos)])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(chunk)
+                pos += len(chunk)
+                if bps:
+                    time.sleep(len(chunk) / bps)
+
+    # ---- volume -------------------------------------------------------
+    def volume(self, sub, query):
+        c = self.cloud
+        m = re.match(r"^/volumes/([^/]+)$", sub)
+        if m and self.command == "GET":
+            with c.lock:
+                vol = c.volumes.get(m.group(1))
+                if not vol:
+                    return self.fault(404, "itemNotFound", "Volume could not be found.")
+                return self.send(200, {"volume": {k: v for k, v in vol.items() if not k.startswith("_")}})
+        self.fault(404, "itemNotFound", "no such volume resource")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--mode", default="stock", choices=["stock", "conoha-v2", "conoha-v3"])
+    ap.add_argument("--state-dir", required=True)
+    ap.add_argument("--ready-file", required=True)
+    ap.add_argument("--close-always", action="store_true")
+    args = ap.parse_args()
+
+    cloud = Cloud(args.mode, args.state_dir)
+    Handler.cloud = cloud
+    Handler.close_always = args.close_always
+    httpd = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    httpd.daemon_threads = True
+    scheme = "http"
+    if args.cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.cert, args.key)
+        httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+        scheme = "https"
+    port = httpd.server_address[1]
+    cloud.base_url = f"{scheme}://127.0.0.1:{port}"
+    tmp = args.ready_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{port}\n")
+    os.rename(tmp, args.ready_file)
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# demo.sh - the main job against a local test cloud, for a newcomer to watch
+set -euo pipefail
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+: "${LIFEBOAT_BIN:=$TOP/build/release}"
+WORK=$(mktemp -d /tmp/lifeboat-demo.XXXXXX)
+CERTS=$WORK/certs
+export TOP WORK CERTS LIFEBOAT_BIN
+for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+"$TOP/tests/cloud/certs.sh" "$CERTS"
+source "$TOP/tests/integration/lib.sh"
+trap 'cloud_stop; rm -rf "$WORK"' EXIT
+cloud_start --tls
+add_server '{"name": "vm-1a2b3c4d", "metadata": {"instance_name_tag": "chat"}}'
+add_server '{"name": "db", "volume_backed": true, "status": "SHUTOFF"}'
+
+# Configure it the way a user would: clouds.yaml, the password in secure.yaml.
+export OS_CLIENT_CONFIG_FILE=$WORK/clouds.yaml
+unset OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_USER_DOMAIN_NAME \
+	OS_PROJECT_DOMAIN_NAME OS_CACERT
+cat >"$WORK/clouds.yaml" <<YAML
+clouds:
+  demo:
+    auth:
+      auth_url: $CLOUD_URL/identity/v3
+      username: demo
+      project_name: demo
+      user_domain_name: Default
+      project_domain_name: Default
+    cacert: $CERTS/ca.crt
+YAML
+printf 'clouds:\n  demo:\n    auth:\n      password: demo-secret\n' >"$WORK/secure.yaml"
+chmod 600 "$WORK/secure.yaml"
+export OS_CLOUD=demo
+
+step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
+step "$LIFEBOAT_BIN/lifeboat-snap" auth
+step "$LIFEBOAT_BIN/lifeboat-snap" servers
+echo
+echo "demo: done (test cloud at $CLOUD_URL)"

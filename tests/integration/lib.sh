@@ -1,0 +1,103 @@
+# lib.sh - helpers for the integration tests; sourced by run.sh
+
+# Start the test cloud: cloud_start [--tls] [--mode M] [--close-always]
+# Sets CLOUD_URL, CLOUD_PID; points OS_* at the demo user.
+cloud_start() {
+	local tls=0 args=()
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--tls) tls=1 ;;
+		*) args+=("$1") ;;
+		esac
+		shift
+	done
+	local state ready
+	state=$(mktemp -d "$WORK/cloud.XXXXXX")
+	ready=$state/ready
+	if [ $tls = 1 ]; then
+		args+=(--cert "$CERTS/server.crt" --key "$CERTS/server.key")
+	fi
+	/usr/bin/python3 "$TOP/tests/cloud/cloud.py" --state-dir "$state" \
+		--ready-file "$ready" "${args[@]}" 2>"$state/log" &
+	CLOUD_PID=$!
+	local i
+	for i in $(seq 100); do
+		[ -f "$ready" ] && break
+		sleep 0.05
+	done
+	[ -f "$ready" ] || { echo "test cloud did not start:"; cat "$state/log"; return 1; }
+	local scheme=http
+	[ $tls = 1 ] && scheme=https
+	CLOUD_URL=$scheme://127.0.0.1:$(cat "$ready")
+	CLOUD_STATE=$state
+	export OS_AUTH_URL=$CLOUD_URL/identity/v3
+	export OS_USERNAME=demo OS_PASSWORD=demo-secret OS_PROJECT_NAME=demo
+	export OS_USER_DOMAIN_NAME=Default OS_PROJECT_DOMAIN_NAME=Default
+	export OS_CACERT=$CERTS/ca.crt
+}
+
+cloud_stop() {
+	if [ -n "${CLOUD_PID:-}" ]; then
+		kill "$CLOUD_PID" 2>/dev/null
+		wait "$CLOUD_PID" 2>/dev/null || true
+		CLOUD_PID=
+	fi
+}
+
+# ctl PATH [JSON] - talk to the test cloud's control API
+ctl() {
+	curl -sS --cacert "$CERTS/ca.crt" -X POST -H 'Content-Type: application/json' \
+		--data "${2:-{\}}" "$CLOUD_URL/_test/$1"
+}
+
+ctl_get() {
+	curl -sS --cacert "$CERTS/ca.crt" "$CLOUD_URL/_test/$1"
+}
+
+faults() { ctl faults "{\"rules\": $1}" >/dev/null; }
+no_faults() { ctl faults '{"rules": []}' >/dev/null; }
+
+# How many recorded requests match METHOD and a path regex.
+count_requests() {
+	ctl_get requests | /usr/bin/python3 -c '
+import json, re, sys
+d = json.load(sys.stdin)
+print(sum(1 for r in d["requests"] if r["method"] == sys.argv[1] and re.search(sys.argv[2], r["path"])))
+' "$1" "$2"
+}
+
+token_issues() {
+	ctl_get requests | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["token_issues"])'
+}
+
+add_server() { ctl servers "$1" >/dev/null; }
+
+snap() { "$LIFEBOAT_BIN/lifeboat-snap" "$@"; }
+
+# run CMD... : captures OUT, ERR and RC without tripping set -e
+run() {
+	set +e
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	RC=$?
+	set -e
+	OUT=$(cat "$WORK/out")
+	ERR=$(cat "$WORK/err")
+}
+
+fail() {
+	echo "    FAIL: $*"
+	[ -n "${OUT:-}" ] && printf '    stdout: %s\n' "$OUT" | head -20
+	[ -n "${ERR:-}" ] && printf '    stderr: %s\n' "$ERR" | head -20
+	return 1
+}
+
+expect_rc() { [ "$RC" = "$1" ] || fail "exit code $RC, expected $1"; }
+expect_out() { grep -qE -- "$1" <<<"$OUT" || fail "stdout lacks /$1/"; }
+expect_err() { grep -qE -- "$1" <<<"$ERR" || fail "stderr lacks /$1/"; }
+expect_not() { ! grep -qE -- "$1" <<<"$OUT$ERR" || fail "output has /$1/"; }
+expect_eq() { [ "$1" = "$2" ] || fail "got '$1', expected '$2'"; }
+
+# json_get EXPR - evaluate a Python expression on the JSON in $OUT as d
+json_get() {
+	/usr/bin/python3 -c "import json,sys; d=json.loads(sys.stdin.read()); print($1)" <<<"$OUT"
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# run.sh [FILE...] - run the integration tests: each t_*.sh file starts
+# what it needs; each function named t_* in it is one case.
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+: "${LIFEBOAT_BIN:=$TOP/build/release}"
+WORK=$(mktemp -d /tmp/lifeboat-it.XXXXXX)
+CERTS=$WORK/certs
+export TOP LIFEBOAT_BIN WORK CERTS
+"$TOP/tests/cloud/certs.sh" "$CERTS" || { echo "cannot make certificates"; exit 1; }
+# Nothing from the caller's environment may steer the tests.
+for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config
+mkdir -p "$HOME"
+
+files=("$@")
+[ ${#files[@]} -gt 0 ] || files=("$TOP"/tests/integration/t_*.sh)
+passed=0 failed=0 failures=()
+for file in "${files[@]}"; do
+	echo "# $(basename "$file")"
+	results=$WORK/results
+	: >"$results"
+	(
+		source "$TOP/tests/integration/lib.sh"
+		source "$file"
+		trap cloud_stop EXIT
+		if declare -F setup_file >/dev/null; then
+			setup_file || { echo "not ok - setup of $(basename "$file")"; echo "F setup" >>"$results"; exit 1; }
+		fi
+		for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
+			( set -e; cd "$WORK"; "$t" )
+			if [ $? = 0 ]; then
+				echo "ok - $t"; echo "P $t" >>"$results"
+			else
+				echo "not ok - $t"; echo "F $t" >>"$results"
+			fi
+		done
+	)
+	passed=$((passed + $(grep -c '^P' "$results")))
+	while read -r _ name; do failures+=("$(basename "$file"): $name"); failed=$((failed + 1)); done \
+		< <(grep '^F' "$results")
+done
+for f in "${failures[@]}"; do echo "FAILED: $f"; done
+[ $failed = 0 ] && rm -rf "$WORK"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]

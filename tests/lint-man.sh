@@ -1,0 +1,32 @@
+#!/bin/sh
+# lint-man.sh PROGRAM... - each program's man page is clean mdoc, and
+# documents every option its --help shows.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+fail=0 passed=0
+for prog in "$@"; do
+	name=$(basename "$prog")
+	page=$top/man/$name.1
+	if mandoc -Tlint -Wwarning "$page"; then
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name.1 has mandoc warnings"; fail=$((fail + 1))
+	fi
+	text=$(MANWIDTH=200 mandoc -Tascii "$page" | col -b)
+	for opt in $("$prog" --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+		if printf '%s\n' "$text" | grep -qF -- "$opt"; then
+			passed=$((passed + 1))
+		else
+			echo "not ok - $name.1 does not document $opt"; fail=$((fail + 1))
+		fi
+	done
+	lines=$("$prog" --help | wc -l)
+	if [ "$lines" -le 40 ]; then
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name --help is $lines lines; it must fit on a screen"
+		fail=$((fail + 1))
+	fi
+done
+echo "man: $passed passed, $fail failed"
+[ $fail = 0 ]
