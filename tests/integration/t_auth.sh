@@ -145,3 +145,21 @@ t_endpoint_override() {
 	expect_rc 0
 	expect_out "^compute: +$CLOUD_URL/compute/v2.1\$"
 }
+
+t_password_prompt_on_a_terminal_without_echo() {
+	unset OS_PASSWORD
+	run /usr/bin/python3 "$TOP/tests/integration/pty_run.py" demo-secret \
+		"$LIFEBOAT_BIN/lifeboat-snap" auth
+	expect_rc 0
+	expect_out 'Password for demo at https://127.0.0.1:[0-9]+/identity/v3: '
+	expect_out 'project: +demo'
+	expect_not 'demo-secret'
+}
+
+t_wrong_password_at_the_prompt() {
+	unset OS_PASSWORD
+	run /usr/bin/python3 "$TOP/tests/integration/pty_run.py" not-it \
+		"$LIFEBOAT_BIN/lifeboat-snap" auth
+	expect_rc 4
+	expect_not 'not-it'
+}
