@@ -19,6 +19,7 @@ want_cmd openssl openssl
 want_cmd mandoc mandoc
 want_cmd col bsdextrautils
 want_cmd qemu-img qemu-utils
+want_cmd mke2fs e2fsprogs
 [ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
 
 [ -z "$need_pkgs" ] && exit 0

@@ -33,6 +33,8 @@ struct conoha_client {
 	struct catalog catalog;
 	char *endpoints[EP__COUNT];
 	unsigned auth_count;
+	char *microversion_header;
+	char last_request_id[128];
 	conoha_log_fn log;
 	void *log_data;
 };
@@ -106,6 +108,7 @@ void conoha_client_free(conoha_client *c)
 	forget_token(c);
 	http_free(c->http);
 	free(c->auth_url);
+	free(c->microversion_header);
 	free(c);
 }
 
@@ -114,6 +117,27 @@ void conoha_client_set_log(conoha_client *c, conoha_log_fn fn, void *userdata)
 	c->log = fn;
 	c->log_data = userdata;
 	http_set_log(c->http, fn, userdata);
+}
+
+int conoha_is_conoha(const conoha_client *c)
+{
+	const char *profile = config_value(c->cfg, KEY_PROFILE);
+	if (profile)
+		return strcasecmp(profile, "conoha") == 0;
+	const char *url = config_value(c->cfg, KEY_AUTH_URL);
+	const char *host = url ? strstr(url, "://") : NULL;
+	if (!host)
+		return 0;
+	host += 3;
+	size_t len = strcspn(host, ":/");
+	static const char suffix[] = ".conoha.io";
+	return len >= sizeof(suffix) - 1 &&
+	       strncasecmp(host + len - (sizeof(suffix) - 1), suffix, sizeof(suffix) - 1) == 0;
+}
+
+const char *conoha_last_request_id(const conoha_client *c)
+{
+	return c->last_request_id;
 }
 
 unsigned conoha_auth_count(const conoha_client *c)
@@ -420,6 +444,23 @@ static char *request_url(conoha_client *c, const char *service, const char *path
 	return url_join(base, path);
 }
 
+/* Ask for the compute microversion the user chose; without one, Nova
+ * answers with its minimum and lifeboat copes with both shapes. */
+static size_t add_microversion(conoha_client *c, const char *service,
+                               struct http_header *out, size_t room)
+{
+	const char *v = config_value(c->cfg, KEY_COMPUTE_API_VERSION);
+	if (!v || room < 2 || strcmp(service_type_canonical(service), "compute") != 0)
+		return 0;
+	if (!c->microversion_header)
+		c->microversion_header = xasprintf("compute %s", v);
+	if (!c->microversion_header)
+		return 0;
+	out[0] = (struct http_header){ "OpenStack-API-Version", c->microversion_header };
+	out[1] = (struct http_header){ "X-OpenStack-Nova-API-Version", v };
+	return 2;
+}
+
 int api_request(conoha_client *c, const char *service, const char *method,
                 const char *path, const json_t *body,
                 const struct http_header *headers, size_t n_headers,
@@ -432,10 +473,14 @@ int api_request(conoha_client *c, const char *service, const char *method,
 	if (!url)
 		return -1;
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	struct http_header all[8];
+	size_t n_all = add_microversion(c, service, all, ARRAY_SIZE(all));
+	for (size_t i = 0; i < n_headers && n_all < ARRAY_SIZE(all); i++)
+		all[n_all++] = headers[i];
 	struct http_request req = {
 		.method = method, .url = url, .body = text,
 		.body_len = text ? strlen(text) : 0,
-		.headers = headers, .n_headers = n_headers,
+		.headers = all, .n_headers = n_all,
 	};
 	int rc = -1;
 	for (int tries = 0; tries < 2; tries++) {
@@ -453,6 +498,9 @@ int api_request(conoha_client *c, const char *service, const char *method,
 			break;
 		}
 	}
+	if (rc == 0)
+		snprintf(c->last_request_id, sizeof(c->last_request_id), "%s",
+		         resp->request_id ? resp->request_id : "");
 	free(text);
 	free(url);
 	return rc;

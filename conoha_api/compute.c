@@ -6,10 +6,13 @@
 
 #define SERVERS_PAGE_SIZE 100
 
-static void server_free(struct conoha_server *s)
+void conoha_server_clear(struct conoha_server *s)
 {
+	if (!s)
+		return;
 	free(s->id), free(s->name), free(s->raw_name), free(s->status);
-	free(s->task_state), free(s->flavor), free(s->image_id);
+	free(s->task_state), free(s->flavor), free(s->flavor_id), free(s->image_id);
+	memset(s, 0, sizeof(*s));
 }
 
 void conoha_server_list_free(struct conoha_server_list *list)
@@ -17,7 +20,7 @@ void conoha_server_list_free(struct conoha_server_list *list)
 	if (!list)
 		return;
 	for (size_t i = 0; i < list->count; i++)
-		server_free(&list->items[i]);
+		conoha_server_clear(&list->items[i]);
 	free(list->items);
 	list->items = NULL;
 	list->count = 0;
@@ -58,6 +61,10 @@ static int server_from_json(const json_t *j, struct conoha_server *s, conoha_err
 	s->status = json_strdup(j, "status");
 	s->task_state = json_strdup(j, "OS-EXT-STS:task_state");
 	s->flavor = flavor_name(j);
+	json_t *flavor = json_object_get(j, "flavor");
+	s->flavor_id = json_strdup(flavor, "id");
+	json_t *disk = json_object_get(flavor, "disk");
+	s->disk_gb = json_is_integer(disk) ? json_integer_value(disk) : -1;
 	s->image_id = boot_image_id(j);
 	return 0;
 }
@@ -74,7 +81,7 @@ static int append_page(struct conoha_server_list *out, const json_t *servers,
 	out->items = items;
 	for (size_t i = 0; i < n; i++) {
 		if (server_from_json(json_array_get(servers, i), &items[out->count], err) < 0) {
-			server_free(&items[out->count]);
+			conoha_server_clear(&items[out->count]);
 			return -1;
 		}
 		out->count++;
@@ -138,5 +145,191 @@ int conoha_servers_list(conoha_client *c, struct conoha_server_list *out,
 	free(marker);
 	if (rc < 0)
 		conoha_server_list_free(out);
+	return rc;
+}
+
+int conoha_server_get(conoha_client *c, const char *id, struct conoha_server *out,
+                      conoha_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	char *esc = url_escape(id);
+	char *path = esc ? xasprintf("servers/%s", esc) : NULL;
+	free(esc);
+	if (!path)
+		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	char what[160];
+	snprintf(what, sizeof(what), "cannot show server '%s'", id);
+	json_t *doc = NULL;
+	int rc = api_json(c, "compute", "GET", path, NULL, NULL, 0, &doc, what, err);
+	free(path);
+	if (rc == 0) {
+		json_t *srv = json_object_get(doc, "server");
+		rc = srv ? server_from_json(srv, out, err)
+		         : set_error(err, CONOHA_ERR_PROTOCOL, "%s: no \"server\" in the answer", what);
+	}
+	json_decref(doc);
+	return rc;
+}
+
+static bool looks_like_uuid(const char *s)
+{
+	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+	if (strlen(s) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i]; i++)
+		if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
+			return false;
+	return true;
+}
+
+static int pick_by_name(struct conoha_server_list *all, const char *name,
+                        struct conoha_server *out, conoha_error *err)
+{
+	size_t found = 0, first = 0;
+	char ids[320] = "";
+	size_t used = 0;
+	for (size_t i = 0; i < all->count; i++) {
+		const struct conoha_server *s = &all->items[i];
+		if (strcmp(s->id, name) != 0 && !(s->name && strcmp(s->name, name) == 0) &&
+		    !(s->raw_name && strcmp(s->raw_name, name) == 0))
+			continue;
+		if (found++ == 0)
+			first = i;
+		int n = snprintf(ids + used, sizeof(ids) - used, "%s%s", used ? ", " : "", s->id);
+		if (n > 0 && (size_t)n < sizeof(ids) - used)
+			used += (size_t)n;
+	}
+	if (found == 0)
+		return set_error(err, CONOHA_ERR_NOT_FOUND, "no server named '%s'", name);
+	if (found > 1)
+		return set_error(err, CONOHA_ERR_AMBIGUOUS,
+		                 "%zu servers are named '%s' (%s): name one by id", found, name, ids);
+	*out = all->items[first];
+	/* The list keeps ownership of nothing it handed over. */
+	memmove(&all->items[first], &all->items[first + 1],
+	        (all->count - first - 1) * sizeof(all->items[0]));
+	all->count--;
+	return 0;
+}
+
+int conoha_server_find(conoha_client *c, const char *id_or_name,
+                       struct conoha_server *out, conoha_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (looks_like_uuid(id_or_name)) {
+		if (conoha_server_get(c, id_or_name, out, err) == 0)
+			return 0;
+		if (err->kind != CONOHA_ERR_NOT_FOUND)
+			return -1;
+	}
+	struct conoha_server_list all;
+	if (conoha_servers_list(c, &all, err) < 0)
+		return -1;
+	int rc = pick_by_name(&all, id_or_name, out, err);
+	conoha_server_list_free(&all);
+	return rc;
+}
+
+static int server_action(conoha_client *c, const char *id, json_t *body,
+                         const char *what, struct http_response *resp,
+                         conoha_error *err)
+{
+	char *esc = url_escape(id);
+	char *path = esc ? xasprintf("servers/%s/action", esc) : NULL;
+	free(esc);
+	int rc = path ? api_request(c, "compute", "POST", path, body, NULL, 0, resp, err)
+	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	free(path);
+	json_decref(body);
+	if (rc == 0 && (resp->status < 200 || resp->status > 299)) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "cannot %s server '%s'", what, id);
+		rc = set_http_error(err, resp->status, resp->body, resp->len, resp->request_id, msg);
+	}
+	return rc;
+}
+
+static int simple_action(conoha_client *c, const char *id, json_t *body, const char *what,
+                         conoha_error *err)
+{
+	struct http_response resp;
+	int rc = server_action(c, id, body, what, &resp, err);
+	http_response_free(&resp);
+	return rc;
+}
+
+int conoha_server_stop(conoha_client *c, const char *id, int force, conoha_error *err)
+{
+	json_t *body = force ? json_pack("{s:{s:b}}", "os-stop", "force_shutdown", 1)
+	                     : json_pack("{s:n}", "os-stop");
+	return simple_action(c, id, body, "stop", err);
+}
+
+int conoha_server_start(conoha_client *c, const char *id, conoha_error *err)
+{
+	return simple_action(c, id, json_pack("{s:n}", "os-start"), "start", err);
+}
+
+/* Before microversion 2.45 the id is only in Location, whose host and
+ * path prefix vary (Glance's own "/images/ID" without "/v2"): take the
+ * last path segment, never the URL. */
+static char *image_id_from_location(const char *location)
+{
+	if (!location)
+		return NULL;
+	size_t n = strcspn(location, "?#");
+	while (n > 0 && location[n - 1] == '/')
+		n--;
+	size_t start = n;
+	while (start > 0 && location[start - 1] != '/')
+		start--;
+	return n > start ? strndup(location + start, n - start) : NULL;
+}
+
+int conoha_server_create_image(conoha_client *c, const char *server_id,
+                               const char *name, const struct conoha_kv *meta,
+                               size_t n_meta, char **image_id, conoha_error *err)
+{
+	*image_id = NULL;
+	json_t *md = json_object();
+	for (size_t i = 0; i < n_meta; i++)
+		json_object_set_new(md, meta[i].key, json_string(meta[i].value));
+	json_t *body = json_pack("{s:{s:s, s:o}}", "createImage", "name", name, "metadata", md);
+	struct http_response resp;
+	if (server_action(c, server_id, body, "save an image of", &resp, err) < 0) {
+		http_response_free(&resp);
+		return -1;
+	}
+	json_t *doc = resp.len ? json_loadb(resp.body, resp.len, 0, NULL) : NULL;
+	const char *from_body = json_string_value(json_object_get(doc, "image_id"));
+	*image_id = from_body ? strdup(from_body) : image_id_from_location(resp.location);
+	json_decref(doc);
+	int rc = 0;
+	if (!*image_id)
+		rc = set_error(err, CONOHA_ERR_PROTOCOL,
+		               "the cloud accepted the image save of '%s' but named no image "
+		               "(no image_id in the body, no Location header)", server_id);
+	http_response_free(&resp);
+	return rc;
+}
+
+int conoha_flavor_disk_gb(conoha_client *c, const char *flavor_id, long long *gb,
+                          conoha_error *err)
+{
+	char *esc = url_escape(flavor_id);
+	char *path = esc ? xasprintf("flavors/%s", esc) : NULL;
+	free(esc);
+	if (!path)
+		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	json_t *doc = NULL;
+	int rc = api_json(c, "compute", "GET", path, NULL, NULL, 0, &doc,
+	                  "cannot show the server's flavor", err);
+	free(path);
+	json_t *disk = json_object_get(json_object_get(doc, "flavor"), "disk");
+	if (rc == 0 && !json_is_integer(disk))
+		rc = set_error(err, CONOHA_ERR_PROTOCOL, "flavor '%s' has no disk size", flavor_id);
+	if (rc == 0)
+		*gb = json_integer_value(disk);
+	json_decref(doc);
 	return rc;
 }

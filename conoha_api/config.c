@@ -39,6 +39,7 @@ const struct config_key config_keys[KEY__COUNT] = {
 	[KEY_IMAGE_ENDPOINT] = { "image_endpoint_override", { NULL, NULL }, false },
 	[KEY_VOLUME_ENDPOINT] = { "block_storage_endpoint_override",
 	                          { "volume_endpoint_override", NULL }, false },
+	[KEY_PROFILE] = { "profile", { NULL, NULL }, false },
 };
 
 /* Read before the modern names, which override them. */

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+#include <jansson.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -153,6 +154,14 @@ const char *conoha_token(conoha_client *c);
 const char *conoha_endpoint(conoha_client *c, const char *service_type,
                             conoha_error *err);
 
+/* Does the cloud behave as ConoHa (profile "conoha" in clouds.yaml or
+ * OS_PROFILE, or an identity endpoint under conoha.io)? ConoHa requires a
+ * stopped server to save an image and has an image quota. */
+int conoha_is_conoha(const conoha_client *c);
+
+/* x-openstack-request-id of the last answer, "" when none. Borrowed. */
+const char *conoha_last_request_id(const conoha_client *c);
+
 /* Number of authentications so far (tests and --debug). */
 unsigned conoha_auth_count(const conoha_client *c);
 
@@ -165,6 +174,8 @@ struct conoha_server {
 	char *status;        /* ACTIVE, SHUTOFF, ERROR, ... */
 	char *task_state;    /* OS-EXT-STS:task_state, NULL when none */
 	char *flavor;        /* flavor original_name or id */
+	char *flavor_id;     /* NULL from microversion 2.47 on */
+	long long disk_gb;   /* the flavor's root disk, -1 when not embedded */
 	char *image_id;      /* NULL for a volume-backed server */
 };
 
@@ -178,6 +189,105 @@ struct conoha_server_list {
 int conoha_servers_list(conoha_client *c, struct conoha_server_list *out,
                         conoha_error *err);
 void conoha_server_list_free(struct conoha_server_list *list);
+
+/* The root disk size of a flavor, in GB. */
+int conoha_flavor_disk_gb(conoha_client *c, const char *flavor_id, long long *gb,
+                          conoha_error *err);
+
+/* Free the strings of one server (not the struct itself). */
+void conoha_server_clear(struct conoha_server *s);
+
+/* One server by id. Caller frees out with conoha_server_clear(). */
+int conoha_server_get(conoha_client *c, const char *id, struct conoha_server *out,
+                      conoha_error *err);
+
+/* A server by id, name or ConoHa display name (instance_name_tag). A
+ * name that matches several servers is CONOHA_ERR_AMBIGUOUS, the message
+ * listing their ids. Caller frees out with conoha_server_clear(). */
+int conoha_server_find(conoha_client *c, const char *id_or_name,
+                       struct conoha_server *out, conoha_error *err);
+
+/* os-stop (force_shutdown when force), os-start, and delete: requests
+ * only; they do not wait. */
+int conoha_server_stop(conoha_client *c, const char *id, int force, conoha_error *err);
+int conoha_server_start(conoha_client *c, const char *id, conoha_error *err);
+
+/* A key/value pair of image metadata. */
+struct conoha_kv {
+	const char *key;
+	const char *value;
+};
+
+/* Nova createImage with metadata. The image id is read from the body
+ * (microversion >= 2.45) or else from the Location header's last path
+ * segment. Caller frees *image_id with free(). */
+int conoha_server_create_image(conoha_client *c, const char *server_id,
+                               const char *name, const struct conoha_kv *meta,
+                               size_t n_meta, char **image_id, conoha_error *err);
+
+/* The boot volume of a volume-backed server: among its attachments, the
+ * volume Cinder marks bootable (the first device when several are).
+ * Caller frees *volume_id and *status with free(); size_gb may be NULL. */
+int conoha_server_boot_volume(conoha_client *c, const char *server_id,
+                              char **volume_id, long long *size_gb,
+                              conoha_error *err);
+
+/* Cinder os-volume_upload_image (qcow2). Caller frees *image_id. */
+int conoha_volume_upload_image(conoha_client *c, const char *volume_id,
+                               const char *name, char **image_id, conoha_error *err);
+
+/* ---- images ----------------------------------------------------------- */
+
+struct conoha_image {
+	char *id;
+	char *name;
+	char *status;          /* queued, saving, active, killed, ... */
+	long long size;        /* bytes; -1 while unknown */
+	char *checksum;        /* md5 hex, NULL when none */
+	char *hash_algo;       /* os_hash_algo, NULL when none */
+	char *hash_value;      /* os_hash_value, NULL when none */
+	char *created_at;
+	char *server_id;       /* lifeboat.server_id, NULL when not ours */
+	char *server_name;     /* lifeboat.server_name */
+	char *lb_created_at;   /* lifeboat.created_at */
+	char *reason;          /* lifeboat.reason */
+	json_t *raw;           /* the whole record; freed with the image */
+};
+
+struct conoha_image_list {
+	struct conoha_image *items;
+	size_t count;
+};
+
+/* Free the members of one image (not the struct itself). */
+void conoha_image_clear(struct conoha_image *img);
+void conoha_image_list_free(struct conoha_image_list *list);
+
+/* One image by id; 404 is CONOHA_ERR_NOT_FOUND. Caller frees out with
+ * conoha_image_clear(). */
+int conoha_image_get(conoha_client *c, const char *id, struct conoha_image *out,
+                     conoha_error *err);
+
+/* Every image the project can see, following Glance's "next" links.
+ * Caller frees out with conoha_image_list_free(). */
+int conoha_image_list(conoha_client *c, struct conoha_image_list *out,
+                      conoha_error *err);
+
+/* Add or replace image properties (Glance v2 JSON patch). */
+int conoha_image_set_properties(conoha_client *c, const char *id,
+                                const struct conoha_kv *props, size_t n,
+                                conoha_error *err);
+
+int conoha_image_delete(conoha_client *c, const char *id, conoha_error *err);
+
+/* ConoHa's image quota and usage, in bytes. CONOHA_ERR_NOT_FOUND on a
+ * cloud without the quota API. */
+int conoha_image_quota(conoha_client *c, long long *quota, long long *used,
+                       conoha_error *err);
+
+/* Is this status one an image never leaves (killed, deleted,
+ * pending_delete, deactivated)? */
+int conoha_image_status_is_terminal(const char *status);
 
 /* ---- small parsers, exposed for the programs and tests ---------------- */
 

@@ -197,6 +197,14 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 			                 "libcurl refused option " #opt);    \
 	} while (0)
 
+static bool has_header(const struct http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->n_headers; i++)
+		if (strcasecmp(req->headers[i].name, name) == 0)
+			return true;
+	return false;
+}
+
 static int setup(struct http *h, struct transfer *t, struct curl_slist **hdrs,
                  conoha_error *err)
 {
@@ -231,7 +239,7 @@ static int setup(struct http *h, struct transfer *t, struct curl_slist **hdrs,
 
 	struct curl_slist *l = NULL;
 	l = curl_slist_append(l, "Accept: application/json");
-	if (req->body)
+	if (req->body && !has_header(req, "Content-Type"))
 		l = curl_slist_append(l, "Content-Type: application/json");
 	l = curl_slist_append(l, "Expect:");
 	for (size_t i = 0; l && i < req->n_headers; i++) {

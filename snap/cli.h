@@ -6,6 +6,10 @@
 #include <jansson.h>
 #include "conoha.h"
 
+#include <signal.h>
+
+#define MAX_PROPERTIES 32
+
 struct cli {
 	const char *command;
 	char **args;          /* positional arguments after the command */
@@ -14,8 +18,26 @@ struct cli {
 	bool json;
 	bool debug;
 	bool show_token;
+	bool stop, force_stop, start_after;
+	bool no_wait;
+	bool all;
+	bool dry_run;
+	const char *name;     /* --name */
+	const char *reason;   /* --reason */
+	long long timeout_s;  /* --timeout; 2 h by default */
+	long keep;            /* --keep; -1 when not given */
+	long long older_than_s; /* --older-than; -1 when not given */
+	struct conoha_kv props[MAX_PROPERTIES]; /* --property, pointing into argv */
+	char *prop_keys[MAX_PROPERTIES];        /* owned copies of the keys */
+	size_t n_props;
 	conoha_config *cfg;   /* the command-line layer is already in it */
 };
+
+/* Set by SIGINT and SIGTERM; long waits check it. */
+extern volatile sig_atomic_t snap_interrupted;
+
+/* Sleep up to ms, in slices, returning early (-1) once interrupted. */
+int sleep_interruptible(long ms);
 
 /* Report an error in git's style: "lifeboat-snap: <message>", plus the
  * request id when the cloud gave one. */
@@ -32,8 +54,34 @@ conoha_client *session_open(struct cli *cli, conoha_error *err);
  * the reference. Returns 0, or -1 when stdout failed. */
 int print_json(json_t *doc);
 
+/* Open the session or report why not; returns NULL with *rc set. */
+conoha_client *session_or_exit(struct cli *cli, int *rc);
+
+/* Report err and return its exit code. */
+int fail_with(const conoha_error *err);
+
+/* ---- waiting (wait.c) ---- */
+
+/* Poll IMAGE until active; fill *out (caller clears). server_id, when not
+ * NULL, is checked for ERROR too. Exit code; messages already printed. */
+int wait_for_image(struct cli *cli, conoha_client *c, const char *image_id,
+                   const char *server_id, struct conoha_image *out);
+/* Poll SERVER until its status is want (task_state cleared). */
+int wait_for_server(struct cli *cli, conoha_client *c, const char *server_id,
+                    const char *want);
+
+/* ---- images shown to people and scripts (image_out.c) ---- */
+json_t *image_summary_json(const struct conoha_image *img);
+void image_show_text(const struct conoha_image *img);
+const char *human_size(long long bytes, char *buf, size_t size);
+
 /* The subcommands: each returns an exit code. */
 int cmd_auth(struct cli *cli);
 int cmd_servers(struct cli *cli);
+int cmd_create(struct cli *cli);
+int cmd_wait(struct cli *cli);
+int cmd_show(struct cli *cli);
+int cmd_list(struct cli *cli);
+int cmd_prune(struct cli *cli);
 
 #endif

@@ -1,44 +1,56 @@
 /* main.c - lifeboat-snap: option parsing and dispatch; the work lives in
  * the cmd_*.c files */
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "cli.h"
 #include "exit.h"
 
 static const char usage_text[] =
 "usage: lifeboat-snap [options] <command> [args]\n"
 "\n"
-"Snapshot OpenStack and ConoHa servers safely before anything destructive.\n"
+"Save OpenStack and ConoHa servers as images before anything destructive.\n"
 "\n"
 "commands:\n"
-"  auth                 authenticate; show user, project, region, endpoints\n"
-"  servers              list servers (id, name, status, flavor, boot source)\n"
+"  auth                  check credentials; show project, region, endpoints\n"
+"  servers               list servers: id, name, status, flavor, boot source\n"
+"  create SERVER         save SERVER's disk as an image; wait until active\n"
+"     --stop [--force-stop] [--start-after]   stop it first (ConoHa needs it)\n"
+"     --name NAME  --reason TEXT  --property K=V  --no-wait  --timeout 2h\n"
+"  wait IMAGE            wait until IMAGE is active (--timeout)\n"
+"  show IMAGE            status, size, hashes, lifeboat metadata\n"
+"  list [SERVER]         lifeboat's images, newest first (--all: every image)\n"
+"  prune SERVER --keep N [--older-than 30d] [--dry-run]\n"
+"                        delete SERVER's oldest lifeboat images beyond N\n"
 "\n"
 "options:\n"
-"  --json               print one JSON document on stdout\n"
-"  --show-token         auth: also print the token (keep it secret)\n"
-"  --debug              log HTTP requests to stderr (secrets redacted)\n"
-"  -h, --help           this help;  --version  the version\n"
+"  --json                one JSON document on stdout\n"
+"  --show-token          auth: also print the token (keep it secret)\n"
+"  --debug               log HTTP to stderr (secrets redacted)\n"
+"  -h, --help            this help;  --version  the version\n"
 "\n"
-"cloud selection (command line > OS_* environment > clouds.yaml):\n"
-"  --os-cloud NAME              --os-auth-url URL\n"
-"  --os-region-name NAME        --os-interface public|internal|admin\n"
-"  --os-username NAME           --os-user-id ID\n"
-"  --os-project-name NAME       --os-project-id ID\n"
-"  --os-user-domain-name NAME   --os-project-domain-name NAME\n"
-"  --os-identity-api-version 3|2.0\n"
-"  --os-cacert FILE             --insecure (TLS unverified: dangerous)\n"
+"cloud (command line > OS_* environment > clouds.yaml):\n"
+"  --os-cloud NAME  --os-auth-url URL  --os-region-name NAME\n"
+"  --os-interface public|internal|admin  --os-identity-api-version 3|2.0\n"
+"  --os-username NAME  --os-user-id ID  --os-user-domain-name NAME\n"
+"  --os-project-name NAME  --os-project-id ID  --os-project-domain-name NAME\n"
+"  --os-cacert FILE  --insecure (TLS unverified: dangerous)\n"
 "  --os-compute-url URL  --os-image-url URL  --os-volume-url URL\n"
+"  --os-compute-api-version 2.X  --os-profile conoha\n"
 "\n"
-"Passwords are never taken on the command line: set OS_PASSWORD, put them\n"
-"in secure.yaml, or type them at the prompt. See lifeboat-snap(1).\n";
+"Passwords are never taken on the command line: set OS_PASSWORD, use\n"
+"secure.yaml, or type it at the prompt. Exit codes: see lifeboat-snap(1).\n";
 
 enum {
 	OPT_JSON = 256, OPT_DEBUG, OPT_SHOW_TOKEN, OPT_VERSION, OPT_CLOUD,
-	OPT_PASSWORD, OPT_SETTING,
+	OPT_PASSWORD, OPT_SETTING, OPT_STOP, OPT_FORCE_STOP, OPT_START_AFTER,
+	OPT_NO_WAIT, OPT_WAIT, OPT_ALL, OPT_DRY_RUN, OPT_NAME, OPT_REASON,
+	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN,
 };
 
 /* One table drives parsing: an option either sets a flag or feeds a
@@ -48,16 +60,31 @@ struct option_spec {
 	const char *setting; /* with OPT_SETTING: the clouds.yaml name */
 };
 
+#define FLAG(name, code) { { name, no_argument, NULL, code }, NULL }
+#define VALUE(name, code) { { name, required_argument, NULL, code }, NULL }
 #define SETTING(name, key) { { name, required_argument, NULL, OPT_SETTING }, key }
 
 static const struct option_spec specs[] = {
-	{ { "help", no_argument, NULL, 'h' }, NULL },
-	{ { "version", no_argument, NULL, OPT_VERSION }, NULL },
-	{ { "json", no_argument, NULL, OPT_JSON }, NULL },
-	{ { "debug", no_argument, NULL, OPT_DEBUG }, NULL },
-	{ { "show-token", no_argument, NULL, OPT_SHOW_TOKEN }, NULL },
-	{ { "os-cloud", required_argument, NULL, OPT_CLOUD }, NULL },
-	{ { "os-password", required_argument, NULL, OPT_PASSWORD }, NULL },
+	FLAG("help", 'h'),
+	FLAG("version", OPT_VERSION),
+	FLAG("json", OPT_JSON),
+	FLAG("debug", OPT_DEBUG),
+	FLAG("show-token", OPT_SHOW_TOKEN),
+	FLAG("stop", OPT_STOP),
+	FLAG("force-stop", OPT_FORCE_STOP),
+	FLAG("start-after", OPT_START_AFTER),
+	FLAG("no-wait", OPT_NO_WAIT),
+	FLAG("wait", OPT_WAIT),
+	FLAG("all", OPT_ALL),
+	FLAG("dry-run", OPT_DRY_RUN),
+	VALUE("name", OPT_NAME),
+	VALUE("reason", OPT_REASON),
+	VALUE("property", OPT_PROPERTY),
+	VALUE("timeout", OPT_TIMEOUT),
+	VALUE("keep", OPT_KEEP),
+	VALUE("older-than", OPT_OLDER_THAN),
+	VALUE("os-cloud", OPT_CLOUD),
+	VALUE("os-password", OPT_PASSWORD),
 	{ { "insecure", no_argument, NULL, OPT_SETTING }, "insecure" },
 	SETTING("os-auth-url", "auth_url"),
 	SETTING("os-region-name", "region_name"),
@@ -69,6 +96,8 @@ static const struct option_spec specs[] = {
 	SETTING("os-user-domain-name", "user_domain_name"),
 	SETTING("os-project-domain-name", "project_domain_name"),
 	SETTING("os-identity-api-version", "identity_api_version"),
+	SETTING("os-compute-api-version", "compute_api_version"),
+	SETTING("os-profile", "profile"),
 	SETTING("os-cacert", "cacert"),
 	SETTING("os-compute-url", "compute_endpoint_override"),
 	SETTING("os-image-url", "image_endpoint_override"),
@@ -86,7 +115,42 @@ struct command {
 static const struct command commands[] = {
 	{ "auth", cmd_auth, 0, 0 },
 	{ "servers", cmd_servers, 0, 0 },
+	{ "create", cmd_create, 1, 1 },
+	{ "wait", cmd_wait, 1, 1 },
+	{ "show", cmd_show, 1, 1 },
+	{ "list", cmd_list, 0, 1 },
+	{ "prune", cmd_prune, 1, 1 },
 };
+
+volatile sig_atomic_t snap_interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	snap_interrupted = 1;
+}
+
+/* No SA_RESTART: a sleeping wait wakes up and notices at once. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int sleep_interruptible(long ms)
+{
+	while (ms > 0 && !snap_interrupted) {
+		long slice = ms < 100 ? ms : 100;
+		struct timespec ts = { 0, slice * 1000000L };
+		nanosleep(&ts, NULL);
+		ms -= slice;
+	}
+	return snap_interrupted ? -1 : 0;
+}
 
 void complain(const char *fmt, ...)
 {
@@ -118,6 +182,43 @@ static int usage_error(const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+static int parse_duration_option(const char *arg, const char *opt, long long *out)
+{
+	if (conoha_parse_duration(arg, out) < 0)
+		return usage_error("%s: '%s' is not a duration (90s, 15m, 2h, 7d)", opt, arg);
+	return 0;
+}
+
+static int parse_keep(struct cli *cli, const char *arg)
+{
+	char *end;
+	errno = 0;
+	long n = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || n < 0 || n > 100000)
+		return usage_error("--keep: '%s' is not a count", arg);
+	cli->keep = n;
+	return 0;
+}
+
+/* Properties under lifeboat.* are lifeboat's own bookkeeping. */
+static int add_property(struct cli *cli, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	if (!eq || eq == arg)
+		return usage_error("--property: '%s' is not KEY=VALUE", arg);
+	if (strncmp(arg, "lifeboat.", 9) == 0)
+		return usage_error("--property: keys under 'lifeboat.' are set by lifeboat itself");
+	if (cli->n_props == MAX_PROPERTIES)
+		return usage_error("--property: at most %d", MAX_PROPERTIES);
+	char *key = strndup(arg, (size_t)(eq - arg));
+	if (!key)
+		return EXIT_FAIL;
+	cli->prop_keys[cli->n_props] = key;
+	cli->props[cli->n_props] = (struct conoha_kv){ key, eq + 1 };
+	cli->n_props++;
+	return 0;
+}
+
 static int apply_option(struct cli *cli, const struct option_spec *spec, int code,
                         const char *arg)
 {
@@ -127,6 +228,20 @@ static int apply_option(struct cli *cli, const struct option_spec *spec, int cod
 	case OPT_DEBUG: cli->debug = true; return 0;
 	case OPT_SHOW_TOKEN: cli->show_token = true; return 0;
 	case OPT_CLOUD: cli->cloud = arg; return 0;
+	case OPT_STOP: cli->stop = true; return 0;
+	case OPT_FORCE_STOP: cli->stop = cli->force_stop = true; return 0;
+	case OPT_START_AFTER: cli->start_after = true; return 0;
+	case OPT_NO_WAIT: cli->no_wait = true; return 0;
+	case OPT_WAIT: cli->no_wait = false; return 0;
+	case OPT_ALL: cli->all = true; return 0;
+	case OPT_DRY_RUN: cli->dry_run = true; return 0;
+	case OPT_NAME: cli->name = arg; return 0;
+	case OPT_REASON: cli->reason = arg; return 0;
+	case OPT_PROPERTY: return add_property(cli, arg);
+	case OPT_TIMEOUT: return parse_duration_option(arg, "--timeout", &cli->timeout_s);
+	case OPT_OLDER_THAN:
+		return parse_duration_option(arg, "--older-than", &cli->older_than_s);
+	case OPT_KEEP: return parse_keep(cli, arg);
 	case OPT_PASSWORD:
 		return usage_error("--os-password: passwords are never taken on the command "
 		                   "line (they show in ps and shell history); set OS_PASSWORD, "
@@ -193,7 +308,11 @@ int main(int argc, char **argv)
 		report(&err);
 		return EXIT_FAIL;
 	}
-	struct cli cli = { .cfg = conoha_config_new() };
+	catch_signals();
+	struct cli cli = {
+		.cfg = conoha_config_new(), .timeout_s = 2 * 3600, .keep = -1,
+		.older_than_s = -1,
+	};
 	int rc = cli.cfg ? parse_args(&cli, argc, argv) : EXIT_FAIL;
 	if (rc == 0) {
 		const struct command *cmd = find_command(cli.command);
@@ -204,6 +323,8 @@ int main(int argc, char **argv)
 		else
 			rc = cmd->run(&cli);
 	}
+	for (size_t i = 0; i < cli.n_props; i++)
+		free(cli.prop_keys[i]);
 	conoha_config_free(cli.cfg);
 	conoha_global_cleanup();
 	return rc;

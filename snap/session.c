@@ -8,6 +8,7 @@
 #include <termios.h>
 #include <unistd.h>
 #include "cli.h"
+#include "exit.h"
 
 static void on_warning(void *userdata, const char *msg)
 {
@@ -122,4 +123,20 @@ int print_json(json_t *doc)
 	if (rc == 0)
 		rc = fputc('\n', stdout) == EOF ? -1 : 0;
 	return fflush(stdout) == 0 ? rc : -1;
+}
+
+int fail_with(const conoha_error *err)
+{
+	report(err);
+	return exit_code_for(err);
+}
+
+conoha_client *session_or_exit(struct cli *cli, int *rc)
+{
+	conoha_error err;
+	conoha_error_clear(&err);
+	conoha_client *c = session_open(cli, &err);
+	if (!c)
+		*rc = fail_with(&err);
+	return c;
 }

@@ -49,6 +49,9 @@ class Cloud:
         self.images = {}
         self.volumes = {}
         self.image_quota_gb = 50
+        self.save_delay = 1.0
+        self.next_save = []  # outcomes for the next saves: active, killed, none
+        self.flavors = {"g-1gb": 50, "g2l-t-c2m1": 100}
         self.base_url = None
 
     # ---- tokens -------------------------------------------------------
@@ -179,6 +182,42 @@ class Cloud:
             img.pop("_source")
         self.images[iid] = img
         return img
+
+
+def _seed_image(self, spec):
+    now = time.time()
+    iid = spec.get("id") or str(uuid.uuid4())
+    img = {"id": iid, "name": spec.get("name", "seed"), "status": spec.get("status", "active"),
+           "visibility": "private", "disk_format": "qcow2", "container_format": "bare",
+           "size": spec.get("size", 1000), "checksum": spec.get("checksum"),
+           "os_hash_algo": spec.get("os_hash_algo"), "os_hash_value": spec.get("os_hash_value"),
+           "created_at": spec.get("created_at", iso(now)), "updated_at": iso(now),
+           "tags": [], "owner": "p-demo", "min_disk": 0, "min_ram": 0, "protected": False}
+    img.update(spec.get("properties", {}))
+    self.images[iid] = img
+    return img
+
+
+def _over_quota(self, disk_gb):
+    used = sum(i.get("size") or 0 for i in self.images.values())
+    return used + disk_gb * 10**9 > self.image_quota_gb * 10**9
+
+
+def _save(self, name, source, props, disk_gb):
+    """Start saving a disk; returns the image id. The outcome of each save
+    can be set beforehand: active (default), killed, or none - ConoHa's
+    over-quota behaviour, where a save is accepted and nothing happens."""
+    outcome = self.next_save.pop(0) if self.next_save else "active"
+    if self.mode.startswith("conoha") and _over_quota(self, disk_gb):
+        outcome = "none"
+    if outcome == "none":
+        return str(uuid.uuid4())
+    img = self.add_image(name, source, props, self.save_delay, final=outcome)
+    return img["id"]
+
+
+Cloud.seed_image = _seed_image
+Cloud.save = _save
 
 
 def iso(t):
@@ -318,7 +357,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"ok": True})
             if what == "config":
                 for key in ("token_ttl", "reported_ttl", "page_size", "regions", "mode",
-                            "transition_s", "image_quota_gb"):
+                            "transition_s", "image_quota_gb", "save_delay", "next_save"):
                     if key in body:
                         setattr(c, key, body[key])
                 return self.send(200, {"ok": True})
@@ -331,6 +370,13 @@ class Handler(BaseHTTPRequestHandler):
             if what == "servers":
                 srv = self.make_server(body)
                 return self.send(201, {"server": public_server(srv)})
+            if what == "images":
+                img = c.seed_image(body)
+                return self.send(201, public_image(img))
+            if what == "server-status":
+                srv = c.servers[body["id"]]
+                srv["status"] = body["status"]
+                return self.send(200, {"ok": True})
             if what == "state":
                 return self.send(200, {"servers": [public_server(s) for s in c.servers.values()],
                                        "images": [public_image(i) for i in c.images.values()]})
@@ -348,6 +394,19 @@ class Handler(BaseHTTPRequestHandler):
                "created": iso(time.time()), "tenant_id": "p-demo",
                "addresses": {}, "key_name": spec.get("key_name"),
                "_disk": spec.get("disk")}
+        if spec.get("volume_backed"):
+            vid = str(uuid.uuid4())
+            c.volumes[vid] = {"id": vid, "status": "in-use", "bootable": "true",
+                              "size": spec.get("size_gb", 100), "name": "",
+                              "attachments": [{"server_id": sid, "device": "/dev/vda"}],
+                              "_disk": spec.get("disk")}
+            srv["_volumes"] = [vid]
+        for size in spec.get("data_volumes", []):
+            vid = str(uuid.uuid4())
+            c.volumes[vid] = {"id": vid, "status": "in-use", "bootable": "false",
+                              "size": size, "name": "data",
+                              "attachments": [{"server_id": sid, "device": "/dev/vdb"}]}
+            srv.setdefault("_volumes", []).append(vid)
         c.servers[sid] = srv
         return srv
 
@@ -460,6 +519,10 @@ class Handler(BaseHTTPRequestHandler):
             if len(servers) > limit:
                 out["servers_links"] = [{"rel": "next", "href": f"{c.base_url}/compute/v2.1/servers/detail?limit={limit}&marker={page[-1]['id']}"}]
             return self.send(200, out)
+        m = re.match(r"^/flavors/([^/]+)$", sub)
+        if m and m.group(1) in c.flavors:
+            return self.send(200, {"flavor": {"id": m.group(1), "name": m.group(1),
+                                              "disk": c.flavors[m.group(1)], "ram": 1024, "vcpus": 1}})
         m = re.match(r"^/servers/([^/]+)$", sub)
         if m:
             with c.lock:
@@ -520,13 +583,13 @@ class Handler(BaseHTTPRequestHandler):
                 if c.mode.startswith("conoha") and srv["status"] != "SHUTOFF":
                     return self.fault(409, "conflictingRequest", "Server must be stopped to save an image")
                 spec = body["createImage"]
-                props = dict(spec.get("metadata", {}))
-                img = c.add_image(spec.get("name"), srv.get("_disk") if srv["image"] else None,
-                                  props, c.transition_s * 3)
-                loc = f"{c.base_url}/image/images/{img['id']}"
+                disk_gb = c.flavors.get(srv["flavor"]["id"], 50)
+                source = srv.get("_disk") if srv["image"] else None
+                iid = c.save(spec.get("name"), source, dict(spec.get("metadata", {})), disk_gb)
                 if self.microversion() >= 45:
-                    return self.send(202, {"image_id": img["id"]})
-                return self.send(202, None, {"Location": loc})
+                    return self.send(202, {"image_id": iid})
+                # Nova's Location has the image API's host and no /v2
+                return self.send(202, None, {"Location": f"{c.base_url}/images/{iid}"})
         self.fault(400, "badRequest", "unsupported action")
 
     # ---- image --------------------------------------------------------
@@ -534,9 +597,19 @@ class Handler(BaseHTTPRequestHandler):
         c = self.cloud
         if sub == "/v2/images" and self.command == "GET":
             with c.lock:
-                imgs = [public_image(i) for i in c.images.values()]
-            return self.send(200, {"images": imgs, "schema": "/v2/schemas/images",
-                                   "first": "/v2/images"})
+                imgs = sorted((public_image(i) for i in c.images.values()),
+                              key=lambda i: (i["created_at"], i["id"]), reverse=True)
+            marker = query.get("marker", [None])[0]
+            if marker:
+                ids = [i["id"] for i in imgs]
+                if marker not in ids:
+                    return self.fault(400, "error", "marker not found")
+                imgs = imgs[ids.index(marker) + 1:]
+            limit = min(int(query.get("limit", ["25"])[0]), c.page_size)
+            out = {"images": imgs[:limit], "schema": "/v2/schemas/images", "first": "/v2/images"}
+            if len(imgs) > limit:
+                out["next"] = f"/v2/images?marker={imgs[limit - 1]['id']}&limit={limit}"
+            return self.send(200, out)
         if sub == "/v2/quota":
             key = "tyo1_image_size" if c.mode == "conoha-v2" else "image_size"
             return self.send(200, {"quota": {key: f"{c.image_quota_gb}GB"}})
@@ -553,6 +626,15 @@ class Handler(BaseHTTPRequestHandler):
                 if self.command == "DELETE":
                     del c.images[img["id"]]
                     return self.send(204)
+                if self.command == "PATCH":
+                    if self.headers.get("Content-Type") != "application/openstack-images-v2.1-json-patch":
+                        return self.send(415, {"message": "unsupported media type"})
+                    for op in self.body_json() or []:
+                        key = op["path"].lstrip("/")
+                        if op["op"] in ("add", "replace"):
+                            img[key] = op["value"]
+                        elif op["op"] == "remove":
+                            img.pop(key, None)
                 return self.send(200, public_image(img))
         m = re.match(r"^/v2/images/([^/]+)/file$", sub)
         if m and self.command == "GET":
@@ -625,6 +707,29 @@ class Handler(BaseHTTPRequestHandler):
     # ---- volume -------------------------------------------------------
     def volume(self, sub, query):
         c = self.cloud
+        m = re.match(r"^/volumes/([^/]+)/action$", sub)
+        if m and self.command == "POST":
+            body = self.body_json() or {}
+            with c.lock:
+                vol = c.volumes.get(m.group(1))
+                if not vol:
+                    return self.fault(404, "itemNotFound", "Volume could not be found.")
+                req = body.get("os-volume_upload_image")
+                if req is None:
+                    return self.fault(400, "badRequest", "unsupported action")
+                server = next((s for s in c.servers.values() if vol["id"] in s.get("_volumes", [])), None)
+                if server and server["status"] != "SHUTOFF" and not req.get("force"):
+                    return self.fault(400, "badRequest",
+                                      "Invalid volume: Volume status must be available or in-use with force")
+                iid = c.save(req.get("image_name"), vol.get("_disk"), {}, vol["size"])
+                vol["status"] = "uploading"
+                vol["_due"] = time.time() + c.save_delay
+                vol["_next_status"] = "in-use" if server else "available"
+                return self.send(202, {"os-volume_upload_image": {
+                    "id": vol["id"], "updated_at": iso(time.time()), "status": "uploading",
+                    "display_description": None, "size": vol["size"], "volume_type": None,
+                    "image_id": iid, "container_format": req.get("container_format", "bare"),
+                    "disk_format": req.get("disk_format", "raw"), "image_name": req.get("image_name")}})
         m = re.match(r"^/volumes/([^/]+)$", sub)
         if m and self.command == "GET":
             with c.lock:

@@ -11,8 +11,11 @@ for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
 source "$TOP/tests/integration/lib.sh"
 trap 'cloud_stop; rm -rf "$WORK"' EXIT
 cloud_start --tls
-add_server '{"name": "vm-1a2b3c4d", "metadata": {"instance_name_tag": "chat"}}'
-add_server '{"name": "db", "volume_backed": true, "status": "SHUTOFF"}'
+"$TOP/tests/cloud/make-disk.sh" "$WORK/chat.qcow2"
+ctl config '{"save_delay": 2}' >/dev/null
+add_server "{\"name\": \"vm-1a2b3c4d\", \"metadata\": {\"instance_name_tag\": \"chat\"},
+             \"volume_backed\": true, \"size_gb\": 30, \"disk\": \"$WORK/chat.qcow2\"}"
+add_server '{"name": "db", "status": "SHUTOFF"}'
 
 # Configure it the way a user would: clouds.yaml, the password in secure.yaml.
 export OS_CLIENT_CONFIG_FILE=$WORK/clouds.yaml
@@ -36,5 +39,7 @@ export OS_CLOUD=demo
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
 step "$LIFEBOAT_BIN/lifeboat-snap" auth
 step "$LIFEBOAT_BIN/lifeboat-snap" servers
+step "$LIFEBOAT_BIN/lifeboat-snap" create chat --stop --start-after --reason "before the kernel fix"
+step "$LIFEBOAT_BIN/lifeboat-snap" list
 echo
 echo "demo: done (test cloud at $CLOUD_URL)"

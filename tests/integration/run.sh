@@ -28,7 +28,9 @@ for file in "${files[@]}"; do
 			setup_file || { echo "not ok - setup of $(basename "$file")"; echo "F setup" >>"$results"; exit 1; }
 		fi
 		for t in $(declare -F | awk '{print $3}' | grep '^t_'); do
-			( set -e; cd "$WORK"; "$t" )
+			( set -e; cd "$WORK"
+			  if declare -F setup_each >/dev/null; then setup_each; fi
+			  "$t" )
 			if [ $? = 0 ]; then
 				echo "ok - $t"; echo "P $t" >>"$results"
 			else

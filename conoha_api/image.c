@@ -1,0 +1,260 @@
+/* image.c - Glance v2: images, their properties, ConoHa's image quota */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "client.h"
+
+#define IMAGES_PAGE_SIZE 100
+
+void conoha_image_clear(struct conoha_image *img)
+{
+	if (!img)
+		return;
+	free(img->id), free(img->name), free(img->status), free(img->checksum);
+	free(img->hash_algo), free(img->hash_value), free(img->created_at);
+	free(img->server_id), free(img->server_name), free(img->lb_created_at);
+	free(img->reason);
+	json_decref(img->raw);
+	memset(img, 0, sizeof(*img));
+}
+
+void conoha_image_list_free(struct conoha_image_list *list)
+{
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++)
+		conoha_image_clear(&list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+int conoha_image_status_is_terminal(const char *status)
+{
+	static const char *const terminal[] = { "killed", "deleted", "pending_delete",
+	                                        "deactivated" };
+	for (size_t i = 0; status && i < ARRAY_SIZE(terminal); i++)
+		if (strcmp(status, terminal[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static char *str_or_null(const json_t *obj, const char *key)
+{
+	const char *v = json_string_value(json_object_get(obj, key));
+	return v && *v ? strdup(v) : NULL;
+}
+
+static void image_from_json(json_t *j, struct conoha_image *img)
+{
+	memset(img, 0, sizeof(*img));
+	img->id = str_or_null(j, "id");
+	img->name = str_or_null(j, "name");
+	img->status = str_or_null(j, "status");
+	json_t *size = json_object_get(j, "size");
+	img->size = json_is_integer(size) ? json_integer_value(size) : -1;
+	img->checksum = str_or_null(j, "checksum");
+	img->hash_algo = str_or_null(j, "os_hash_algo");
+	img->hash_value = str_or_null(j, "os_hash_value");
+	img->created_at = str_or_null(j, "created_at");
+	img->server_id = str_or_null(j, "lifeboat.server_id");
+	img->server_name = str_or_null(j, "lifeboat.server_name");
+	img->lb_created_at = str_or_null(j, "lifeboat.created_at");
+	img->reason = str_or_null(j, "lifeboat.reason");
+	img->raw = json_incref(j);
+}
+
+static char *image_path(const char *id, const char *suffix)
+{
+	char *esc = url_escape(id);
+	char *path = esc ? xasprintf("v2/images/%s%s", esc, suffix) : NULL;
+	free(esc);
+	return path;
+}
+
+int conoha_image_get(conoha_client *c, const char *id, struct conoha_image *out,
+                     conoha_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	char *path = image_path(id, "");
+	if (!path)
+		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	char what[160];
+	snprintf(what, sizeof(what), "cannot show image '%s'", id);
+	json_t *doc = NULL;
+	int rc = api_json(c, "image", "GET", path, NULL, NULL, 0, &doc, what, err);
+	free(path);
+	if (rc == 0 && !json_is_object(doc))
+		rc = set_error(err, CONOHA_ERR_PROTOCOL, "%s: not an image record", what);
+	if (rc == 0)
+		image_from_json(doc, out);
+	json_decref(doc);
+	return rc;
+}
+
+static int append_images(struct conoha_image_list *out, json_t *images, conoha_error *err)
+{
+	size_t n = json_array_size(images);
+	if (n == 0)
+		return 0;
+	struct conoha_image *items = realloc(out->items, (out->count + n) * sizeof(*items));
+	if (!items)
+		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	out->items = items;
+	for (size_t i = 0; i < n; i++)
+		image_from_json(json_array_get(images, i), &items[out->count++]);
+	return 0;
+}
+
+int conoha_image_list(conoha_client *c, struct conoha_image_list *out,
+                      conoha_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	char *marker = NULL;
+	int rc = 0;
+	for (;;) {
+		char *esc = marker ? url_escape(marker) : NULL;
+		char *path = esc ? xasprintf("v2/images?limit=%d&marker=%s", IMAGES_PAGE_SIZE, esc)
+		                 : xasprintf("v2/images?limit=%d", IMAGES_PAGE_SIZE);
+		free(esc);
+		json_t *page = NULL;
+		rc = path ? api_json(c, "image", "GET", path, NULL, NULL, 0, &page,
+		                     "cannot list images", err)
+		          : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+		free(path);
+		if (rc < 0)
+			break;
+		json_t *images = json_object_get(page, "images");
+		size_t before = out->count;
+		rc = json_is_array(images) ? append_images(out, images, err)
+		                           : set_error(err, CONOHA_ERR_PROTOCOL,
+		                                       "image list without \"images\"");
+		/* Glance says "next" while more pages remain. */
+		bool more = rc == 0 && out->count > before && json_object_get(page, "next");
+		json_decref(page);
+		if (!more)
+			break;
+		const char *last = out->items[out->count - 1].id;
+		if (!last || (marker && strcmp(marker, last) == 0)) {
+			rc = set_error(err, CONOHA_ERR_PROTOCOL, "the image list repeats itself");
+			break;
+		}
+		free(marker);
+		marker = strdup(last);
+	}
+	free(marker);
+	if (rc < 0)
+		conoha_image_list_free(out);
+	return rc;
+}
+
+int conoha_image_set_properties(conoha_client *c, const char *id,
+                                const struct conoha_kv *props, size_t n,
+                                conoha_error *err)
+{
+	json_t *ops = json_array();
+	for (size_t i = 0; i < n; i++) {
+		char *ptr = xasprintf("/%s", props[i].key);
+		json_array_append_new(ops, json_pack("{s:s, s:s?, s:s}", "op", "add", "path", ptr,
+		                                     "value", props[i].value));
+		free(ptr);
+	}
+	static const struct http_header patch_type[] = {
+		{ "Content-Type", "application/openstack-images-v2.1-json-patch" },
+	};
+	char *path = image_path(id, "");
+	char what[160];
+	snprintf(what, sizeof(what), "cannot set properties of image '%s'", id);
+	json_t *doc = NULL;
+	int rc = path ? api_json(c, "image", "PATCH", path, ops, patch_type, 1, &doc, what, err)
+	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	json_decref(doc);
+	json_decref(ops);
+	free(path);
+	return rc;
+}
+
+int conoha_image_delete(conoha_client *c, const char *id, conoha_error *err)
+{
+	char *path = image_path(id, "");
+	char what[160];
+	snprintf(what, sizeof(what), "cannot delete image '%s'", id);
+	json_t *doc = NULL;
+	int rc = path ? api_json(c, "image", "DELETE", path, NULL, NULL, 0, &doc, what, err)
+	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
+/* "550GB", "50GB", "1TB": ConoHa's quota strings. Units are read as
+ * decimal, the smaller reading, so a check errs towards refusing. */
+static int parse_size(const char *s, long long *bytes)
+{
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	long long n = strtoll(s, &end, 10);
+	if (errno)
+		return -1;
+	while (*end == ' ')
+		end++;
+	static const struct { const char *unit; long long mult; } units[] = {
+		{ "", 1 }, { "B", 1 }, { "KB", 1000LL }, { "MB", 1000000LL },
+		{ "GB", 1000000000LL }, { "TB", 1000000000000LL },
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
+		if (strcasecmp(end, units[i].unit) == 0) {
+			*bytes = n * units[i].mult;
+			return 0;
+		}
+	return -1;
+}
+
+/* The quota object has one key, "image_size" on VPS 3.0 and
+ * "<region>_image_size" on the legacy regions. */
+static int quota_from_json(const json_t *doc, long long *quota)
+{
+	const char *key;
+	json_t *val;
+	json_object_foreach(json_object_get(doc, "quota"), key, val) {
+		size_t kl = strlen(key);
+		if (kl >= 10 && strcmp(key + kl - 10, "image_size") == 0)
+			return parse_size(json_string_value(val), quota);
+	}
+	return -1;
+}
+
+static long long sum_image_sizes(const struct conoha_image_list *list)
+{
+	long long total = 0;
+	for (size_t i = 0; i < list->count; i++)
+		if (list->items[i].size > 0)
+			total += list->items[i].size;
+	return total;
+}
+
+int conoha_image_quota(conoha_client *c, long long *quota, long long *used,
+                       conoha_error *err)
+{
+	json_t *doc = NULL;
+	if (api_json(c, "image", "GET", "v2/quota", NULL, NULL, 0, &doc,
+	             "cannot read the image quota", err) < 0)
+		return -1;
+	int rc = quota_from_json(doc, quota);
+	json_decref(doc);
+	if (rc < 0)
+		return set_error(err, CONOHA_ERR_PROTOCOL, "unreadable image quota");
+	/* Usage from the images themselves: the shape of ConoHa's
+	 * /v2/images/total answer is not documented. */
+	struct conoha_image_list list;
+	if (conoha_image_list(c, &list, err) < 0)
+		return -1;
+	*used = sum_image_sizes(&list);
+	conoha_image_list_free(&list);
+	return 0;
+}

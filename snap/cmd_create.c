@@ -1,0 +1,229 @@
+/* cmd_create.c - "lifeboat-snap create SERVER": save a server's disk as an
+ * image by the mechanism its boot source needs, and wait until it is done */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "exit.h"
+
+/* ConoHa cannot save volumes of 1 TB and more. */
+#define CONOHA_MAX_VOLUME_GB 1024
+
+struct plan {
+	struct conoha_server srv;
+	bool volume_backed;
+	char *volume_id;
+	long long disk_gb;       /* -1 when unknown */
+	bool must_stop;
+	bool was_running;
+	bool stopped_by_us;
+	char name[256];
+	char created_at[32];
+};
+
+static void plan_free(struct plan *p)
+{
+	conoha_server_clear(&p->srv);
+	free(p->volume_id);
+}
+
+static bool status_is(const struct conoha_server *s, const char *status)
+{
+	return s->status && strcmp(s->status, status) == 0;
+}
+
+static int find_boot_disk(conoha_client *c, struct plan *p, conoha_error *err)
+{
+	p->volume_backed = p->srv.image_id == NULL;
+	p->disk_gb = -1;
+	if (p->volume_backed)
+		return conoha_server_boot_volume(c, p->srv.id, &p->volume_id, &p->disk_gb, err);
+	if (p->srv.disk_gb >= 0) {
+		p->disk_gb = p->srv.disk_gb;
+		return 0;
+	}
+	if (!conoha_is_conoha(c) || !p->srv.flavor_id)
+		return 0; /* the size only matters for ConoHa's quota check */
+	return conoha_flavor_disk_gb(c, p->srv.flavor_id, &p->disk_gb, err);
+}
+
+static int make_plan(struct cli *cli, conoha_client *c, struct plan *p, conoha_error *err)
+{
+	if (conoha_server_find(c, cli->args[0], &p->srv, err) < 0 ||
+	    find_boot_disk(c, p, err) < 0)
+		return -1;
+	p->was_running = status_is(&p->srv, "ACTIVE");
+	/* ConoHa refuses to save a running server; Cinder refuses to upload
+	 * a volume in use. Either way the disk must be quiet. */
+	p->must_stop = !status_is(&p->srv, "SHUTOFF") && (conoha_is_conoha(c) || p->volume_backed);
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(p->created_at, sizeof(p->created_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(p->name, sizeof(p->name), "%s", cli->name ? cli->name : "");
+	if (!cli->name)
+		snprintf(p->name, sizeof(p->name), "lifeboat-%s-%s",
+		         p->srv.name ? p->srv.name : p->srv.id, stamp);
+	return 0;
+}
+
+static int check_conoha_limits(conoha_client *c, const struct plan *p)
+{
+	if (!conoha_is_conoha(c))
+		return EXIT_OK;
+	if (p->volume_backed && p->disk_gb >= CONOHA_MAX_VOLUME_GB) {
+		complain("server '%s': its boot volume is %lld GB; ConoHa cannot save volumes "
+		         "of 1 TB or more", p->srv.name, p->disk_gb);
+		return EXIT_REFUSED;
+	}
+	conoha_error err;
+	conoha_error_clear(&err);
+	long long quota, used;
+	if (conoha_image_quota(c, &quota, &used, &err) < 0)
+		return fail_with(&err);
+	long long need = p->disk_gb > 0 ? p->disk_gb * 1000000000LL : 0;
+	if (used + need > quota) {
+		/* ConoHa counts quotas in decimal GB: show them that way. */
+		complain("image quota too small: %.1f GB of %.1f GB used, and this server's "
+		         "disk is %.1f GB; ConoHa would accept the save and silently do "
+		         "nothing. Free space with 'lifeboat-snap prune %s --keep N'",
+		         (double)used / 1e9, (double)quota / 1e9, (double)need / 1e9,
+		         p->srv.name ? p->srv.name : p->srv.id);
+		return EXIT_REFUSED;
+	}
+	return EXIT_OK;
+}
+
+static int stop_server(struct cli *cli, conoha_client *c, struct plan *p)
+{
+	if (!p->must_stop)
+		return EXIT_OK;
+	if (!cli->stop) {
+		complain("server '%s' is %s and must be stopped before its disk can be saved "
+		         "(%s): run again with --stop (and --start-after to start it again)",
+		         p->srv.name, p->srv.status,
+		         p->volume_backed ? "its boot volume is in use" : "ConoHa requires it");
+		return EXIT_REFUSED;
+	}
+	conoha_error err;
+	conoha_error_clear(&err);
+	fprintf(stderr, "stopping server %s (%s)%s\n", p->srv.name, p->srv.id,
+	        cli->force_stop ? ", forced" : "");
+	if (status_is(&p->srv, "ACTIVE")) {
+		if (conoha_server_stop(c, p->srv.id, cli->force_stop, &err) < 0)
+			return fail_with(&err);
+		p->stopped_by_us = true;
+	}
+	return wait_for_server(cli, c, p->srv.id, "SHUTOFF");
+}
+
+static int start_save(struct cli *cli, conoha_client *c, const struct plan *p,
+                      char **image_id)
+{
+	struct conoha_kv meta[4 + MAX_PROPERTIES];
+	size_t n = 0;
+	meta[n++] = (struct conoha_kv){ "lifeboat.server_id", p->srv.id };
+	meta[n++] = (struct conoha_kv){ "lifeboat.server_name", p->srv.name ? p->srv.name : "" };
+	meta[n++] = (struct conoha_kv){ "lifeboat.created_at", p->created_at };
+	if (cli->reason)
+		meta[n++] = (struct conoha_kv){ "lifeboat.reason", cli->reason };
+	for (size_t i = 0; i < cli->n_props; i++)
+		meta[n++] = cli->props[i];
+
+	conoha_error err;
+	conoha_error_clear(&err);
+	if (!p->volume_backed) {
+		fprintf(stderr, "saving server %s as image '%s' (Nova createImage)\n",
+		        p->srv.name, p->name);
+		if (conoha_server_create_image(c, p->srv.id, p->name, meta, n, image_id, &err) < 0)
+			return fail_with(&err);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "saving boot volume %s of server %s as image '%s' "
+	        "(Cinder os-volume_upload_image)\n", p->volume_id, p->srv.name, p->name);
+	if (conoha_volume_upload_image(c, p->volume_id, p->name, image_id, &err) < 0)
+		return fail_with(&err);
+	/* Cinder takes no metadata: tag the image as soon as it exists. */
+	if (conoha_image_set_properties(c, *image_id, meta, n, &err) < 0) {
+		complain("image %s is being saved, but tagging it failed", *image_id);
+		return fail_with(&err);
+	}
+	return EXIT_OK;
+}
+
+static int start_again(struct cli *cli, conoha_client *c, const struct plan *p)
+{
+	if (!cli->start_after || !p->stopped_by_us)
+		return EXIT_OK;
+	conoha_error err;
+	conoha_error_clear(&err);
+	fprintf(stderr, "starting server %s again\n", p->srv.name);
+	if (conoha_server_start(c, p->srv.id, &err) < 0)
+		return fail_with(&err);
+	return wait_for_server(cli, c, p->srv.id, "ACTIVE");
+}
+
+static int print_result(struct cli *cli, const char *image_id, const struct conoha_image *img)
+{
+	if (cli->json) {
+		json_t *doc = img->raw ? json_incref(img->raw) : json_pack("{s:s}", "id", image_id);
+		return print_json(doc) < 0 ? EXIT_FAIL : EXIT_OK;
+	}
+	printf("%s\n", image_id);
+	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+static int run_create(struct cli *cli, conoha_client *c, struct plan *p)
+{
+	conoha_error err;
+	conoha_error_clear(&err);
+	if (make_plan(cli, c, p, &err) < 0)
+		return fail_with(&err);
+	int rc = check_conoha_limits(c, p);
+	if (rc == EXIT_OK)
+		rc = stop_server(cli, c, p);
+	char *image_id = NULL;
+	if (rc == EXIT_OK)
+		rc = start_save(cli, c, p, &image_id);
+	struct conoha_image img = { 0 };
+	if (rc == EXIT_OK && !cli->no_wait)
+		rc = wait_for_image(cli, c, image_id, p->volume_backed ? NULL : p->srv.id, &img);
+	/* A failed save must not keep the service down; but while the cloud
+	 * may still be copying the disk (timeout, Ctrl-C) it stays stopped. */
+	if (rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT) {
+		int started = start_again(cli, c, p);
+		if (rc == EXIT_OK)
+			rc = started;
+	} else if (p->stopped_by_us) {
+		complain("server '%s' stays stopped while its image may still be saving",
+		         p->srv.name);
+	}
+	if (rc == EXIT_OK)
+		rc = print_result(cli, image_id, &img);
+	else if (image_id && rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT)
+		complain("image %s was not completed", image_id);
+	conoha_image_clear(&img);
+	free(image_id);
+	return rc;
+}
+
+int cmd_create(struct cli *cli)
+{
+	if (cli->start_after && cli->no_wait) {
+		complain("--start-after needs the wait: the server may start only once its "
+		         "image is complete");
+		return EXIT_USAGE;
+	}
+	int rc = EXIT_OK;
+	conoha_client *c = session_or_exit(cli, &rc);
+	if (!c)
+		return rc;
+	struct plan p = { 0 };
+	rc = run_create(cli, c, &p);
+	plan_free(&p);
+	conoha_client_free(c);
+	return rc;
+}

@@ -1,0 +1,260 @@
+/* cmd_images.c - "wait", "show", "list" and "prune": lifeboat's images */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "exit.h"
+
+int cmd_wait(struct cli *cli)
+{
+	int rc = EXIT_OK;
+	conoha_client *c = session_or_exit(cli, &rc);
+	if (!c)
+		return rc;
+	struct conoha_image img = { 0 };
+	rc = wait_for_image(cli, c, cli->args[0], NULL, &img);
+	if (rc == EXIT_OK) {
+		if (cli->json)
+			rc = print_json(json_incref(img.raw)) < 0 ? EXIT_FAIL : EXIT_OK;
+		else
+			printf("%s\n", img.id);
+	}
+	conoha_image_clear(&img);
+	conoha_client_free(c);
+	return rc;
+}
+
+int cmd_show(struct cli *cli)
+{
+	int rc = EXIT_OK;
+	conoha_client *c = session_or_exit(cli, &rc);
+	if (!c)
+		return rc;
+	conoha_error err;
+	conoha_error_clear(&err);
+	struct conoha_image img = { 0 };
+	if (conoha_image_get(c, cli->args[0], &img, &err) < 0)
+		rc = fail_with(&err);
+	else if (cli->json)
+		rc = print_json(json_incref(img.raw)) < 0 ? EXIT_FAIL : EXIT_OK;
+	else
+		image_show_text(&img);
+	conoha_image_clear(&img);
+	conoha_client_free(c);
+	return rc;
+}
+
+/* ---- selecting and ordering ------------------------------------------ */
+
+static const char *image_time(const struct conoha_image *img)
+{
+	return img->lb_created_at ? img->lb_created_at : img->created_at ? img->created_at : "";
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct conoha_image *x = a, *y = b;
+	int by_time = strcmp(image_time(y), image_time(x));
+	return by_time ? by_time : strcmp(y->id ? y->id : "", x->id ? x->id : "");
+}
+
+static bool belongs_to(const struct conoha_image *img, const char *server)
+{
+	if (!img->server_id)
+		return false;
+	return strcmp(img->server_id, server) == 0 ||
+	       (img->server_name && strcmp(img->server_name, server) == 0);
+}
+
+/* Keep the images that match (lifeboat's unless all), newest first. The
+ * others are freed. */
+static void select_images(struct conoha_image_list *list, const char *server, bool all)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < list->count; i++) {
+		struct conoha_image *img = &list->items[i];
+		bool keep = server ? belongs_to(img, server) : (all || img->server_id);
+		if (keep)
+			list->items[kept++] = *img;
+		else
+			conoha_image_clear(img);
+	}
+	list->count = kept;
+	qsort(list->items, list->count, sizeof(list->items[0]), newest_first);
+}
+
+/* A name shared by images of different servers must not be guessed. */
+static int check_one_server(const struct conoha_image_list *list, const char *server)
+{
+	const char *first = NULL;
+	for (size_t i = 0; i < list->count; i++) {
+		const char *id = list->items[i].server_id;
+		if (strcmp(id, server) == 0)
+			return EXIT_OK;
+		if (!first)
+			first = id;
+		else if (strcmp(first, id) != 0) {
+			complain("images of several servers are named '%s' (%s, %s, ...): "
+			         "name the server by id", server, first, id);
+			return EXIT_AMBIGUOUS;
+		}
+	}
+	return EXIT_OK;
+}
+
+static void list_text(const struct conoha_image_list *list)
+{
+	printf("%-36s  %-16s  %-20s  %-8s  %10s  %-6s  %s\n", "ID", "SERVER", "CREATED",
+	       "STATUS", "SIZE", "HASHES", "REASON");
+	for (size_t i = 0; i < list->count; i++) {
+		const struct conoha_image *img = &list->items[i];
+		char size[32] = "-";
+		if (img->size >= 0)
+			human_size(img->size, size, sizeof(size));
+		json_t *j = image_summary_json(img);
+		printf("%-36s  %-16s  %-20s  %-8s  %10s  %-6s  %s\n", img->id,
+		       img->server_name ? img->server_name : "-", image_time(img),
+		       img->status ? img->status : "-", size,
+		       json_string_value(json_object_get(j, "hashes")),
+		       img->reason ? img->reason : "");
+		json_decref(j);
+	}
+}
+
+static int load_images(struct cli *cli, conoha_client *c, const char *server,
+                       struct conoha_image_list *list)
+{
+	conoha_error err;
+	conoha_error_clear(&err);
+	if (conoha_image_list(c, list, &err) < 0)
+		return fail_with(&err);
+	select_images(list, server, cli->all);
+	return server ? check_one_server(list, server) : EXIT_OK;
+}
+
+int cmd_list(struct cli *cli)
+{
+	int rc = EXIT_OK;
+	conoha_client *c = session_or_exit(cli, &rc);
+	if (!c)
+		return rc;
+	struct conoha_image_list list = { 0 };
+	rc = load_images(cli, c, cli->nargs ? cli->args[0] : NULL, &list);
+	if (rc == EXIT_OK && cli->json) {
+		json_t *arr = json_array();
+		for (size_t i = 0; i < list.count; i++)
+			json_array_append_new(arr, image_summary_json(&list.items[i]));
+		rc = print_json(arr) < 0 ? EXIT_FAIL : EXIT_OK;
+	} else if (rc == EXIT_OK) {
+		list_text(&list);
+	}
+	conoha_image_list_free(&list);
+	conoha_client_free(c);
+	return rc;
+}
+
+/* ---- prune ------------------------------------------------------------ */
+
+static bool in_progress(const struct conoha_image *img)
+{
+	return !img->status || (strcmp(img->status, "active") != 0 &&
+	                        !conoha_image_status_is_terminal(img->status));
+}
+
+static bool old_enough(const struct conoha_image *img, long long older_than_s, time_t now)
+{
+	if (older_than_s < 0)
+		return true;
+	time_t t;
+	if (conoha_parse_iso8601(image_time(img), &t) < 0)
+		return false; /* unknown age: not provably old */
+	return now - t > older_than_s;
+}
+
+/* Why an image must stay, or NULL when it may go. */
+static const char *why_kept(const struct conoha_image *img, size_t rank, long keep,
+                            const struct conoha_image *newest_active,
+                            long long older_than_s, time_t now)
+{
+	if ((long)rank < keep)
+		return "within --keep";
+	if (img == newest_active)
+		return "newest active image";
+	if (in_progress(img))
+		return "still in progress";
+	if (!old_enough(img, older_than_s, now))
+		return "not older than --older-than";
+	return NULL;
+}
+
+static const struct conoha_image *find_newest_active(const struct conoha_image_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		if (list->items[i].status && strcmp(list->items[i].status, "active") == 0)
+			return &list->items[i];
+	return NULL;
+}
+
+static int prune_images(struct cli *cli, conoha_client *c, const struct conoha_image_list *list,
+                        json_t *deleted, json_t *kept)
+{
+	const struct conoha_image *newest_active = find_newest_active(list);
+	time_t now = time(NULL);
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < list->count; i++) {
+		const struct conoha_image *img = &list->items[i];
+		const char *why = why_kept(img, i, cli->keep, newest_active, cli->older_than_s, now);
+		json_t *entry = image_summary_json(img);
+		if (why) {
+			json_object_set_new(entry, "kept_because", json_string(why));
+			json_array_append_new(kept, entry);
+			continue;
+		}
+		if (!cli->json)
+			printf("%s image %s (%s, %s)\n", cli->dry_run ? "would delete" : "deleting",
+			       img->id, image_time(img), img->status);
+		conoha_error err;
+		conoha_error_clear(&err);
+		if (!cli->dry_run && conoha_image_delete(c, img->id, &err) < 0) {
+			rc = fail_with(&err);
+			json_decref(entry);
+			break;
+		}
+		json_array_append_new(deleted, entry);
+	}
+	return rc;
+}
+
+int cmd_prune(struct cli *cli)
+{
+	if (cli->keep < 0) {
+		complain("prune needs --keep N: how many of the newest images to keep");
+		return EXIT_USAGE;
+	}
+	int rc = EXIT_OK;
+	conoha_client *c = session_or_exit(cli, &rc);
+	if (!c)
+		return rc;
+	struct conoha_image_list list = { 0 };
+	cli->all = false; /* never anything lifeboat did not make */
+	rc = load_images(cli, c, cli->args[0], &list);
+	json_t *deleted = json_array(), *kept = json_array();
+	if (rc == EXIT_OK)
+		rc = prune_images(cli, c, &list, deleted, kept);
+	if (cli->json) {
+		int out = print_json(json_pack("{s:b, s:o, s:o}", "dry_run", cli->dry_run,
+		                               "deleted", deleted, "kept", kept));
+		if (rc == EXIT_OK && out < 0)
+			rc = EXIT_FAIL;
+	} else {
+		if (rc == EXIT_OK && json_array_size(deleted) == 0)
+			printf("nothing to prune: %zu image(s) of '%s' kept\n", json_array_size(kept),
+			       cli->args[0]);
+		json_decref(deleted);
+		json_decref(kept);
+	}
+	conoha_image_list_free(&list);
+	conoha_client_free(c);
+	return rc;
+}

@@ -1,0 +1,278 @@
+# t_create.sh - snapshots: image- and volume-backed, stop/start, ConoHa's
+# rules, waiting with its failures, then list and prune
+
+setup_file() {
+	cloud_start --tls
+	head -c 300000 /dev/urandom >"$WORK/disk.img"
+	add_server "{\"id\": \"aaaaaaaa-0000-4000-8000-000000000001\", \"name\": \"web\", \"disk\": \"$WORK/disk.img\"}"
+	add_server "{\"id\": \"aaaaaaaa-0000-4000-8000-000000000002\", \"name\": \"vm-3a\", \"metadata\": {\"instance_name_tag\": \"chat\"}, \"volume_backed\": true, \"disk\": \"$WORK/disk.img\", \"size_gb\": 30}"
+	add_server '{"id": "aaaaaaaa-0000-4000-8000-000000000003", "name": "twin"}'
+	add_server '{"id": "aaaaaaaa-0000-4000-8000-000000000004", "name": "twin"}'
+	add_server '{"id": "aaaaaaaa-0000-4000-8000-000000000005", "name": "off", "status": "SHUTOFF"}'
+}
+
+# Each case starts from the same cloud settings, whatever the last one left.
+setup_each() {
+	ctl config '{"mode": "stock", "save_delay": 0.6, "transition_s": 0.2, "token_ttl": 3600,
+	             "reported_ttl": null, "image_quota_gb": 500, "next_save": []}' >/dev/null
+	no_faults
+}
+
+image_field() { # image_field ID EXPR
+	OUT=$(snap show "$1" --json)
+	json_get "$2"
+}
+
+server_status() {
+	ctl_get state | /usr/bin/python3 -c 'import json,sys; print([s["status"] for s in json.load(sys.stdin)["servers"] if s["id"]==sys.argv[1]][0])' "$1"
+}
+
+t_image_backed_prints_only_the_id() {
+	run snap create web --reason "before kernel upgrade" --property ticket=OPS-1
+	expect_rc 0
+	[[ $OUT =~ ^[0-9a-f-]{36}$ ]] || fail "stdout is not one image id"
+	expect_err 'Nova createImage'
+	local id=$OUT
+	expect_eq "$(image_field "$id" 'd["status"]')" active
+	expect_eq "$(image_field "$id" 'd["lifeboat.server_id"]')" aaaaaaaa-0000-4000-8000-000000000001
+	expect_eq "$(image_field "$id" 'd["lifeboat.server_name"]')" web
+	expect_eq "$(image_field "$id" 'd["lifeboat.reason"]')" "before kernel upgrade"
+	expect_eq "$(image_field "$id" 'd["ticket"]')" OPS-1
+	expect_eq "$(image_field "$id" 'd["name"].startswith("lifeboat-web-")')" True
+	expect_eq "$(image_field "$id" 'd["size"]')" 300000
+}
+
+t_microversion_245_id_from_body() {
+	ctl reset-requests >/dev/null
+	run snap create web --os-compute-api-version 2.45 --name mv245 --json
+	expect_rc 0
+	expect_eq "$(json_get 'd["name"]')" mv245
+	expect_eq "$(json_get 'd["status"]')" active
+	local n
+	n=$(ctl_get requests | /usr/bin/python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin)["requests"] if r["path"].endswith("/action") and r["microversion"]=="compute 2.45"))')
+	expect_eq "$n" 1
+}
+
+t_stopped_server_needs_no_stop() {
+	run snap create off --no-wait
+	expect_rc 0
+	[[ $OUT =~ ^[0-9a-f-]{36}$ ]] || fail "no image id"
+	expect_not 'stopping'
+}
+
+t_volume_backed_needs_stop() {
+	ctl reset-requests >/dev/null
+	run snap create chat
+	expect_rc 9
+	expect_err "server 'chat' is ACTIVE and must be stopped.*--stop"
+	expect_eq "$(count_requests POST '/action$')" 0
+}
+
+t_volume_backed_stop_start_after() {
+	ctl reset-requests >/dev/null
+	run snap create chat --stop --start-after
+	expect_rc 0
+	expect_err 'stopping server chat'
+	expect_err 'Cinder os-volume_upload_image'
+	expect_err 'starting server chat again'
+	expect_eq "$(count_requests POST '/volumes/.*/action$')" 1
+	expect_eq "$(count_requests PATCH '/v2/images/')" 1
+	expect_eq "$(image_field "$OUT" 'd["lifeboat.server_name"]')" chat
+	expect_eq "$(image_field "$OUT" 'd["status"]')" active
+	expect_eq "$(server_status aaaaaaaa-0000-4000-8000-000000000002)" ACTIVE
+}
+
+t_ambiguous_name_lists_ids() {
+	run snap create twin
+	expect_rc 8
+	expect_err "2 servers are named 'twin'"
+	expect_err 'aaaaaaaa-0000-4000-8000-000000000003'
+	expect_err 'aaaaaaaa-0000-4000-8000-000000000004'
+	run snap create aaaaaaaa-0000-4000-8000-000000000003 --no-wait
+	expect_rc 0
+}
+
+t_unknown_server() {
+	run snap create nosuch
+	expect_rc 7
+	expect_err "no server named 'nosuch'"
+}
+
+t_killed_image_fails_at_once() {
+	ctl config '{"next_save": ["killed"]}' >/dev/null
+	run snap create web
+	expect_rc 9
+	expect_err "ended 'killed'"
+	expect_err 'request id req-'
+}
+
+t_timeout_has_its_own_code() {
+	ctl config '{"save_delay": 30}' >/dev/null
+	run snap create web --timeout 2s
+	ctl config '{"save_delay": 0.6}' >/dev/null
+	expect_rc 10
+	expect_err "still '(queued|saving)' after 2s"
+	expect_err 'lifeboat-snap wait '
+}
+
+t_server_error_during_wait() {
+	ctl config '{"save_delay": 30}' >/dev/null
+	( sleep 1; ctl server-status '{"id": "aaaaaaaa-0000-4000-8000-000000000001", "status": "ERROR"}' >/dev/null ) &
+	run snap create web --timeout 20s
+	wait
+	ctl server-status '{"id": "aaaaaaaa-0000-4000-8000-000000000001", "status": "ACTIVE"}' >/dev/null
+	ctl config '{"save_delay": 0.6}' >/dev/null
+	expect_rc 9
+	expect_err 'went to ERROR'
+}
+
+t_429_and_503_while_polling() {
+	faults '[{"path": "/image/v2/images/[^/]+$", "method": "GET", "status": 429, "retry_after": 0, "times": 2},
+	         {"path": "/image/v2/images/[^/]+$", "method": "GET", "status": 503, "skip": 2, "times": 2}]'
+	run snap create web
+	no_faults
+	expect_rc 0
+	expect_eq "$(image_field "$OUT" 'd["status"]')" active
+}
+
+t_token_expiring_mid_wait() {
+	ctl config '{"token_ttl": 1, "reported_ttl": 3600, "save_delay": 2.5}' >/dev/null
+	ctl reset-requests >/dev/null
+	run snap create web --debug
+	ctl config '{"token_ttl": 3600, "reported_ttl": null, "save_delay": 0.6}' >/dev/null
+	expect_rc 0
+	expect_err 're-authenticating once'
+}
+
+t_ctrl_c_while_waiting_leaves_the_snapshot_running() {
+	ctl config '{"save_delay": 4}' >/dev/null
+	"$LIFEBOAT_BIN/lifeboat-snap" create web >"$WORK/out" 2>"$WORK/err" &
+	local pid=$!
+	sleep 1.5
+	kill -INT $pid
+	set +e; wait $pid; RC=$?; set -e
+	ctl config '{"save_delay": 0.6}' >/dev/null
+	OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+	expect_rc 130
+	expect_err 'interrupted: the snapshot goes on in the cloud; wait for it with: lifeboat-snap wait [0-9a-f-]{36}'
+	local id
+	id=$(grep -oE 'wait [0-9a-f-]{36}' <<<"$ERR" | cut -d' ' -f2)
+	run snap wait "$id"
+	expect_rc 0
+	expect_eq "$OUT" "$id"
+}
+
+t_no_wait_returns_at_once() {
+	ctl config '{"save_delay": 5}' >/dev/null
+	run snap create web --no-wait
+	ctl config '{"save_delay": 0.6}' >/dev/null
+	expect_rc 0
+	expect_eq "$(image_field "$OUT" 'd["status"] in ("queued", "saving")')" True
+	run snap create web --no-wait --start-after
+	expect_rc 2
+}
+
+t_show_text_and_missing_image() {
+	run snap create web --reason shown
+	local id=$OUT
+	run snap show "$id"
+	expect_rc 0
+	expect_out '^status: +active$'
+	expect_out '^sha512 +[0-9a-f]{128}$'
+	expect_out '^reason: +shown$'
+	run snap show 00000000-dead-4000-8000-000000000000
+	expect_rc 7
+	run snap wait 00000000-dead-4000-8000-000000000000 --timeout 1s
+	expect_rc 9
+	expect_err 'never appeared'
+}
+
+# ---- ConoHa ------------------------------------------------------------
+
+t_conoha_requires_stop_even_image_backed() {
+	ctl config '{"mode": "conoha-v2"}' >/dev/null
+	OS_PROFILE=conoha run snap create web
+	expect_rc 9
+	expect_err 'ConoHa requires it'
+	OS_PROFILE=conoha run snap create web --stop --start-after
+	ctl config '{"mode": "stock"}' >/dev/null
+	expect_rc 0
+	expect_eq "$(server_status aaaaaaaa-0000-4000-8000-000000000001)" ACTIVE
+}
+
+t_conoha_over_quota_refused_before_saving() {
+	ctl config '{"mode": "conoha-v3", "image_quota_gb": 20}' >/dev/null
+	ctl reset-requests >/dev/null
+	OS_PROFILE=conoha run snap create chat --stop
+	ctl config '{"mode": "stock", "image_quota_gb": 50}' >/dev/null
+	expect_rc 9
+	expect_err 'image quota too small'
+	expect_err 'lifeboat-snap prune chat --keep N'
+	expect_eq "$(count_requests POST '/action$')" 0
+}
+
+t_conoha_silent_no_op_is_caught() {
+	ctl config '{"mode": "conoha-v3", "next_save": ["none"]}' >/dev/null
+	OS_PROFILE=conoha run snap create off --timeout 3s
+	ctl config '{"mode": "stock"}' >/dev/null
+	expect_rc 9
+	expect_err 'accepted the save but image [0-9a-f-]+ never appeared'
+}
+
+# ---- list and prune ------------------------------------------------------
+
+seed() { # seed ID SERVER_ID SERVER_NAME CREATED STATUS
+	ctl images "{\"id\": \"$1\", \"status\": \"$5\", \"created_at\": \"$4\",
+	  \"properties\": {\"lifeboat.server_id\": \"$2\", \"lifeboat.server_name\": \"$3\",
+	  \"lifeboat.created_at\": \"$4\"}}" >/dev/null
+}
+
+seed_history() {
+	local s=bbbbbbbb-0000-4000-8000-00000000000
+	seed ${s}1 gone-1 old 2026-01-01T00:00:00Z active
+	seed ${s}2 gone-1 old 2026-02-01T00:00:00Z active
+	seed ${s}3 gone-1 old 2026-03-01T00:00:00Z killed
+	seed ${s}4 gone-1 old 2026-04-01T00:00:00Z active
+	seed ${s}5 gone-1 old 2026-05-01T00:00:00Z saving
+	ctl images '{"id": "cccccccc-0000-4000-8000-000000000001", "name": "not ours", "created_at": "2025-01-01T00:00:00Z"}' >/dev/null
+}
+
+t_list_newest_first_and_all() {
+	seed_history
+	run snap list old --json
+	expect_rc 0
+	expect_eq "$(json_get '[i["id"][-1] for i in d]')" "['5', '4', '3', '2', '1']"
+	run snap list --all --json
+	expect_eq "$(json_get '"cccccccc-0000-4000-8000-000000000001" in [i["id"] for i in d]')" True
+	run snap list --json
+	expect_eq "$(json_get '"cccccccc-0000-4000-8000-000000000001" in [i["id"] for i in d]')" False
+	run snap list old
+	expect_out '^ID +SERVER +CREATED +STATUS +SIZE +HASHES +REASON$'
+}
+
+t_prune_dry_run_then_for_real() {
+	seed_history
+	ctl reset-requests >/dev/null
+	run snap prune old --keep 1 --dry-run
+	expect_rc 0
+	expect_out 'would delete image bbbbbbbb-0000-4000-8000-000000000003'
+	expect_out 'would delete image bbbbbbbb-0000-4000-8000-000000000002'
+	expect_out 'would delete image bbbbbbbb-0000-4000-8000-000000000001'
+	expect_not '000000000004|000000000005'
+	expect_eq "$(count_requests DELETE .)" 0
+	# keep 1 = the newest (saving, never deleted); the newest active is kept too
+	run snap prune gone-1 --keep 1 --older-than 30d --json
+	expect_rc 0
+	expect_eq "$(json_get 'sorted(i["id"][-1] for i in d["deleted"])')" "['1', '2', '3']"
+	expect_eq "$(json_get '{i["id"][-1]: i["kept_because"] for i in d["kept"]}')" \
+		"{'5': 'within --keep', '4': 'newest active image'}"
+	expect_eq "$(count_requests DELETE .)" 3
+	run snap list --all --json
+	expect_eq "$(json_get '"cccccccc-0000-4000-8000-000000000001" in [i["id"] for i in d]')" True
+}
+
+t_prune_needs_keep() {
+	run snap prune old
+	expect_rc 2
+	expect_err 'needs --keep'
+}
