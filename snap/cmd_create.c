@@ -18,6 +18,7 @@ struct plan {
 	bool must_stop;
 	bool was_running;
 	bool stopped_by_us;
+	bool in_error;
 	char name[256];
 	char created_at[32];
 };
@@ -54,6 +55,7 @@ static int make_plan(struct cli *cli, conoha_client *c, struct plan *p, conoha_e
 	    find_boot_disk(c, p, err) < 0)
 		return -1;
 	p->was_running = status_is(&p->srv, "ACTIVE");
+	p->in_error = status_is(&p->srv, "ERROR");
 	/* ConoHa refuses to save a running server; Cinder refuses to upload
 	 * a volume in use. Either way the disk must be quiet. */
 	p->must_stop = !status_is(&p->srv, "SHUTOFF") && (conoha_is_conoha(c) || p->volume_backed);
@@ -106,6 +108,13 @@ static int stop_server(struct cli *cli, conoha_client *c, struct plan *p)
 		         "(%s): run again with --stop (and --start-after to start it again)",
 		         p->srv.name, p->srv.status,
 		         p->volume_backed ? "its boot volume is in use" : "ConoHa requires it");
+		return EXIT_REFUSED;
+	}
+	if (p->in_error) {
+		complain("server '%s' is in ERROR: it cannot be stopped, so its disk cannot "
+		         "be saved; have its state reset to active (openstack server "
+		         "reset-state --active, or the provider's support), then run again",
+		         p->srv.name);
 		return EXIT_REFUSED;
 	}
 	conoha_error err;
@@ -190,7 +199,8 @@ static int run_create(struct cli *cli, conoha_client *c, struct plan *p)
 		rc = start_save(cli, c, p, &image_id);
 	struct conoha_image img = { 0 };
 	if (rc == EXIT_OK && !cli->no_wait)
-		rc = wait_for_image(cli, c, image_id, p->volume_backed ? NULL : p->srv.id, &img);
+		rc = wait_for_image(cli, c, image_id,
+		                    p->volume_backed || p->in_error ? NULL : p->srv.id, &img);
 	/* A failed save must not keep the service down; but while the cloud
 	 * may still be copying the disk (timeout, Ctrl-C) it stays stopped. */
 	if (rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT) {

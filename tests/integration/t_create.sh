@@ -9,6 +9,8 @@ setup_file() {
 	add_server '{"id": "aaaaaaaa-0000-4000-8000-000000000003", "name": "twin"}'
 	add_server '{"id": "aaaaaaaa-0000-4000-8000-000000000004", "name": "twin"}'
 	add_server '{"id": "aaaaaaaa-0000-4000-8000-000000000005", "name": "off", "status": "SHUTOFF"}'
+	add_server "{\"id\": \"aaaaaaaa-0000-4000-8000-000000000006\", \"name\": \"dead\", \"status\": \"ERROR\", \"disk\": \"$WORK/disk.img\"}"
+	add_server '{"id": "aaaaaaaa-0000-4000-8000-000000000007", "name": "deadvol", "status": "ERROR", "volume_backed": true}'
 }
 
 # Each case starts from the same cloud settings, whatever the last one left.
@@ -80,6 +82,18 @@ t_volume_backed_stop_start_after() {
 	expect_eq "$(image_field "$OUT" 'd["lifeboat.server_name"]')" chat
 	expect_eq "$(image_field "$OUT" 'd["status"]')" active
 	expect_eq "$(server_status aaaaaaaa-0000-4000-8000-000000000002)" ACTIVE
+}
+
+t_server_in_error_image_backed_is_saved() {
+	run snap create dead
+	expect_rc 0
+	expect_eq "$(image_field "$OUT" 'd["size"]')" 300000
+}
+
+t_server_in_error_volume_backed_explains() {
+	run snap create deadvol --stop
+	expect_rc 9
+	expect_err "server 'deadvol' is in ERROR: it cannot be stopped"
 }
 
 t_ambiguous_name_lists_ids() {
@@ -275,4 +289,12 @@ t_prune_needs_keep() {
 	run snap prune old
 	expect_rc 2
 	expect_err 'needs --keep'
+}
+
+t_live_status_line_on_a_terminal() {
+	ctl config '{"save_delay": 2}' >/dev/null
+	run /usr/bin/python3 "$TOP/tests/integration/pty_run.py" x "$LIFEBOAT_BIN/lifeboat-snap" create web
+	expect_rc 0
+	grep -q $'\r\033\[Kimage [0-9a-f-]*: saving  0:0[0-9]' <<<"$OUT" || fail "no redrawn status line"
+	grep -q $'\r\033\[Kimage [0-9a-f-]*: active  293.0 KiB  0:0[0-9]' <<<"$OUT" || fail "no final status line"
 }
