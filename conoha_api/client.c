@@ -73,7 +73,6 @@ conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err)
 		.cacert = config_value(cfg, KEY_CACERT),
 		.insecure = setting_true(config_value(cfg, KEY_INSECURE)),
 		.connect_timeout_s = 20,
-		.low_speed_bytes = 1,
 		.low_speed_time_s = 60,
 		.retry = default_retry_policy,
 	};
@@ -110,6 +109,16 @@ void conoha_client_free(conoha_client *c)
 	free(c->auth_url);
 	free(c->microversion_header);
 	free(c);
+}
+
+void conoha_client_set_cancel(conoha_client *c, volatile sig_atomic_t *flag)
+{
+	http_set_cancel(c->http, flag);
+}
+
+void conoha_client_set_stall_timeout(conoha_client *c, long seconds)
+{
+	http_set_stall_timeout(c->http, seconds);
 }
 
 void conoha_client_set_log(conoha_client *c, conoha_log_fn fn, void *userdata)
@@ -466,6 +475,15 @@ int api_request(conoha_client *c, const char *service, const char *method,
                 const struct http_header *headers, size_t n_headers,
                 struct http_response *resp, conoha_error *err)
 {
+	return api_stream(c, service, method, path, body, headers, n_headers, NULL, resp, err);
+}
+
+int api_stream(conoha_client *c, const char *service, const char *method,
+               const char *path, const json_t *body,
+               const struct http_header *headers, size_t n_headers,
+               const struct api_sink *sink, struct http_response *resp,
+               conoha_error *err)
+{
 	memset(resp, 0, sizeof(*resp));
 	if (ensure_token(c, err) < 0)
 		return -1;
@@ -481,6 +499,9 @@ int api_request(conoha_client *c, const char *service, const char *method,
 		.method = method, .url = url, .body = text,
 		.body_len = text ? strlen(text) : 0,
 		.headers = all, .n_headers = n_all,
+		.sink = sink ? sink->data : NULL,
+		.begin = sink ? sink->begin : NULL,
+		.sink_data = sink ? sink->userdata : NULL,
 	};
 	int rc = -1;
 	for (int tries = 0; tries < 2; tries++) {

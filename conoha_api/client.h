@@ -14,6 +14,19 @@ int api_request(conoha_client *c, const char *service, const char *method,
                 const struct http_header *headers, size_t n_headers,
                 struct http_response *resp, conoha_error *err);
 
+struct api_sink {
+	http_sink_fn data;
+	http_begin_fn begin;
+	void *userdata;
+};
+
+/* api_request that streams a 2xx body into sink instead of memory. */
+int api_stream(conoha_client *c, const char *service, const char *method,
+               const char *path, const json_t *body,
+               const struct http_header *headers, size_t n_headers,
+               const struct api_sink *sink, struct http_response *resp,
+               conoha_error *err);
+
 /* api_request, then: a 2xx is parsed as JSON into *out (NULL for an empty
  * body; caller frees with json_decref), anything else becomes the error,
  * its message prefixed with what. */

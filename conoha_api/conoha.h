@@ -15,6 +15,7 @@
 #define CONOHA_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <time.h>
 #include <jansson.h>
@@ -129,6 +130,13 @@ typedef void (*conoha_log_fn)(void *userdata, const char *line);
 conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err);
 void conoha_client_free(conoha_client *c);
 void conoha_client_set_log(conoha_client *c, conoha_log_fn fn, void *userdata);
+
+/* Abort transfers (CONOHA_ERR_INTERRUPTED) once *flag is non-zero: set it
+ * from a SIGINT handler. */
+void conoha_client_set_cancel(conoha_client *c, volatile sig_atomic_t *flag);
+
+/* A transfer that moves no byte for this long fails (60 s by default). */
+void conoha_client_set_stall_timeout(conoha_client *c, long seconds);
 
 /* Authenticate now (otherwise the first request does). */
 int conoha_authenticate(conoha_client *c, conoha_error *err);
@@ -284,6 +292,23 @@ int conoha_image_delete(conoha_client *c, const char *id, conoha_error *err);
  * cloud without the quota API. */
 int conoha_image_quota(conoha_client *c, long long *quota, long long *used,
                        conoha_error *err);
+
+struct conoha_download_sink {
+	/* Before the first byte: status 200 means the data starts at byte 0
+	 * (a Range was ignored), 206 that it starts at the offset asked
+	 * for. Return 0, or -1 to abort. */
+	int (*begin)(void *userdata, long status, long long start);
+	/* The bytes, in order. Return 0, or -1 to abort. */
+	int (*data)(void *userdata, const void *buf, size_t len);
+	void *userdata;
+};
+
+/* Stream an image's data from offset (a Range request when > 0). An image
+ * without data (204) is CONOHA_ERR_NOT_FOUND; 416 is CONOHA_ERR_HTTP with
+ * http_status 416; an aborted sink is CONOHA_ERR_SYSTEM; a broken
+ * connection CONOHA_ERR_CONNECT: the caller resumes from what it has. */
+int conoha_image_download(conoha_client *c, const char *id, long long offset,
+                          const struct conoha_download_sink *sink, conoha_error *err);
 
 /* Is this status one an image never leaves (killed, deleted,
  * pending_delete, deactivated)? */

@@ -76,6 +76,16 @@ void http_set_log(struct http *h, conoha_log_fn fn, void *userdata)
 	h->opt.log_data = userdata;
 }
 
+void http_set_cancel(struct http *h, volatile sig_atomic_t *flag)
+{
+	h->opt.cancel = flag;
+}
+
+void http_set_stall_timeout(struct http *h, long seconds)
+{
+	h->opt.low_speed_time_s = seconds;
+}
+
 void http_set_sleep(struct http *h, void (*sleep_ms)(long ms))
 {
 	h->sleep_ms = sleep_ms;
@@ -102,7 +112,18 @@ struct transfer {
 	struct http_response *resp;
 	size_t cap;
 	bool sink_failed;
+	bool began;
+	bool stalled;
+	curl_off_t last_now;     /* bytes moved at the last progress call */
+	double last_move;        /* when bytes last moved, monotonic seconds */
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 {
@@ -111,6 +132,14 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	long code = 0;
 	curl_easy_getinfo(t->h->curl, CURLINFO_RESPONSE_CODE, &code);
 	if (t->req->sink && code >= 200 && code < 300) {
+		if (!t->began) {
+			t->began = true;
+			if (t->req->begin &&
+			    t->req->begin(t->req->sink_data, code, t->resp->content_range) < 0) {
+				t->sink_failed = true;
+				return 0;
+			}
+		}
 		size_t done = t->req->sink(t->req->sink_data, data, n);
 		if (done != n)
 			t->sink_failed = true;
@@ -190,6 +219,26 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+                       curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal, (void)ultotal;
+	struct transfer *t = userdata;
+	if (t->h->opt.cancel && *t->h->opt.cancel)
+		return 1;
+	/* Our own stall clock: curl's low-speed check averages over several
+	 * seconds, so a burst before a stall hides the stall for a while. */
+	double now = mono_s();
+	if (dlnow + ulnow != t->last_now || t->last_move == 0) {
+		t->last_now = dlnow + ulnow;
+		t->last_move = now;
+	} else if (now - t->last_move > (double)t->h->opt.low_speed_time_s) {
+		t->stalled = true;
+		return 1;
+	}
+	return 0;
+}
+
 #define SETOPT(h, opt, val)                                                  \
 	do {                                                                 \
 		if (curl_easy_setopt((h)->curl, opt, val) != CURLE_OK)       \
@@ -221,8 +270,6 @@ static int setup(struct http *h, struct transfer *t, struct curl_slist **hdrs,
 	SETOPT(h, CURLOPT_CONNECTTIMEOUT, h->opt.connect_timeout_s);
 	/* No total timeout: an image download may take hours. A stall is
 	 * caught by the low-speed limit instead. */
-	SETOPT(h, CURLOPT_LOW_SPEED_LIMIT, h->opt.low_speed_bytes);
-	SETOPT(h, CURLOPT_LOW_SPEED_TIME, h->opt.low_speed_time_s);
 	SETOPT(h, CURLOPT_SSL_VERIFYPEER, h->opt.insecure ? 0L : 1L);
 	SETOPT(h, CURLOPT_SSL_VERIFYHOST, h->opt.insecure ? 0L : 2L);
 	if (h->opt.cacert)
@@ -232,6 +279,11 @@ static int setup(struct http *h, struct transfer *t, struct curl_slist **hdrs,
 	SETOPT(h, CURLOPT_WRITEDATA, t);
 	SETOPT(h, CURLOPT_HEADERFUNCTION, on_header);
 	SETOPT(h, CURLOPT_HEADERDATA, t);
+	SETOPT(h, CURLOPT_NOPROGRESS, 0L);
+	SETOPT(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+	SETOPT(h, CURLOPT_XFERINFODATA, t);
+	if (req->sink)
+		SETOPT(h, CURLOPT_BUFFERSIZE, 512L * 1024L);
 	if (req->body) {
 		SETOPT(h, CURLOPT_POSTFIELDS, req->body);
 		SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
@@ -351,8 +403,14 @@ static int transfer_once(struct http *h, const struct http_request *req,
 	if (t.sink_failed && rc == CURLE_WRITE_ERROR)
 		return set_error(err, CONOHA_ERR_SYSTEM, "%s %s: writing the response failed",
 		                 req->method, req->url);
-	set_error(err, classify_curl(rc), "%s %s: %s", req->method, req->url,
-	          h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+	if (t.stalled)
+		*rc_out = CURLE_OPERATION_TIMEDOUT; /* retried like any timeout */
+	if (t.stalled)
+		set_error(err, CONOHA_ERR_CONNECT, "%s %s: stalled: nothing moved for %ld s",
+		          req->method, req->url, h->opt.low_speed_time_s);
+	else
+		set_error(err, classify_curl(rc), "%s %s: %s", req->method, req->url,
+		          h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
 	logf_(h, "! %s", err->message);
 	return -1;
 }
@@ -368,10 +426,12 @@ static long retry_delay_ms(struct http *h, const struct http_request *req,
                            unsigned attempt)
 {
 	const struct retry_policy *p = &h->opt.retry;
-	if (req->no_retry || req->sink || attempt >= p->max_attempts)
+	if (req->no_retry || attempt >= p->max_attempts)
 		return -1;
 	if (rc != CURLE_OK) {
-		if (!curl_is_retryable(rc))
+		/* A stream that broke is resumed by its caller, who knows
+		 * how much arrived. */
+		if (req->sink || !curl_is_retryable(rc))
 			return -1;
 		/* A POST that may have reached the server is not resent,
 		 * except when the connection was never made. */

@@ -258,3 +258,53 @@ int conoha_image_quota(conoha_client *c, long long *quota, long long *used,
 	conoha_image_list_free(&list);
 	return 0;
 }
+
+struct download {
+	const struct conoha_download_sink *sink;
+	long long offset;
+};
+
+static int download_begin(void *userdata, long status, const char *content_range)
+{
+	struct download *d = userdata;
+	long long start = 0;
+	if (status == 206) {
+		/* "bytes 1000-1999/2000": trust the server's word on where
+		 * its data starts, not our request. */
+		if (!content_range || sscanf(content_range, "bytes %lld-", &start) != 1)
+			start = d->offset;
+	}
+	return d->sink->begin ? d->sink->begin(d->sink->userdata, status, start) : 0;
+}
+
+static size_t download_data(void *userdata, const char *data, size_t len)
+{
+	struct download *d = userdata;
+	return d->sink->data(d->sink->userdata, data, len) == 0 ? len : 0;
+}
+
+int conoha_image_download(conoha_client *c, const char *id, long long offset,
+                          const struct conoha_download_sink *sink, conoha_error *err)
+{
+	char *path = image_path(id, "/file");
+	if (!path)
+		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	char range[64];
+	snprintf(range, sizeof(range), "bytes=%lld-", offset);
+	struct http_header hdrs[] = { { "Range", range } };
+	struct download d = { .sink = sink, .offset = offset };
+	struct api_sink as = { .data = download_data, .begin = download_begin, .userdata = &d };
+	struct http_response resp;
+	int rc = api_stream(c, "image", "GET", path, NULL, offset > 0 ? hdrs : NULL,
+	                    offset > 0 ? 1 : 0, &as, &resp, err);
+	free(path);
+	if (rc == 0 && resp.status == 204)
+		rc = set_error(err, CONOHA_ERR_NOT_FOUND, "image '%s' has no data to download", id);
+	else if (rc == 0 && (resp.status < 200 || resp.status > 299)) {
+		char what[160];
+		snprintf(what, sizeof(what), "cannot download image '%s'", id);
+		rc = set_http_error(err, resp.status, resp.body, resp.len, resp.request_id, what);
+	}
+	http_response_free(&resp);
+	return rc;
+}

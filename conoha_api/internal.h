@@ -3,6 +3,7 @@
 #define CONOHA_INTERNAL_H
 
 #include <stdarg.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <jansson.h>
 #include "conoha.h"
@@ -73,6 +74,9 @@ struct http_header {
 };
 
 typedef size_t (*http_sink_fn)(void *userdata, const char *data, size_t len);
+/* Called once before the first byte of a 2xx body, with the status and
+ * the Content-Range header (NULL when none). -1 aborts the transfer. */
+typedef int (*http_begin_fn)(void *userdata, long status, const char *content_range);
 
 struct http_request {
 	const char *method;            /* "GET", "POST", ... */
@@ -84,6 +88,7 @@ struct http_request {
 	size_t n_headers;
 	bool no_retry;                 /* one try only */
 	http_sink_fn sink;             /* stream 2xx bodies here instead of memory */
+	http_begin_fn begin;           /* with sink, may be NULL */
 	void *sink_data;
 };
 
@@ -103,11 +108,11 @@ struct http_options {
 	const char *cacert;
 	bool insecure;
 	long connect_timeout_s;
-	long low_speed_bytes;     /* abort when below this many bytes/s ... */
-	long low_speed_time_s;    /* ... for this long */
+	long low_speed_time_s;    /* abort when no byte moves for this long */
 	struct retry_policy retry;
 	conoha_log_fn log;
 	void *log_data;
+	volatile sig_atomic_t *cancel; /* a transfer aborts once *cancel is set */
 };
 
 struct http *http_new(const struct http_options *opt, conoha_error *err);
@@ -120,6 +125,9 @@ void http_set_log(struct http *h, conoha_log_fn fn, void *userdata);
 int http_perform(struct http *h, const struct http_request *req,
                  struct http_response *resp, conoha_error *err);
 void http_response_free(struct http_response *resp);
+
+void http_set_cancel(struct http *h, volatile sig_atomic_t *flag);
+void http_set_stall_timeout(struct http *h, long seconds);
 
 /* For tests: replace the sleep used between retries. */
 void http_set_sleep(struct http *h, void (*sleep_ms)(long ms));

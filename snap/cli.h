@@ -22,6 +22,11 @@ struct cli {
 	bool no_wait;
 	bool all;
 	bool dry_run;
+	bool force;
+	bool all_hashes;
+	int progress;         /* enum progress_mode */
+	long long stall_timeout_s; /* --stall-timeout; 0 for the library's */
+	const char *download; /* create --download FILE */
 	const char *name;     /* --name */
 	const char *reason;   /* --reason */
 	long long timeout_s;  /* --timeout; 2 h by default */
@@ -83,5 +88,7 @@ int cmd_wait(struct cli *cli);
 int cmd_show(struct cli *cli);
 int cmd_list(struct cli *cli);
 int cmd_prune(struct cli *cli);
+int cmd_download(struct cli *cli);
+int cmd_verify(struct cli *cli);
 
 #endif

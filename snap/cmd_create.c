@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "download.h"
 #include "exit.h"
 
 /* ConoHa cannot save volumes of 1 TB and more. */
@@ -211,6 +212,8 @@ static int run_create(struct cli *cli, conoha_client *c, struct plan *p)
 		complain("server '%s' stays stopped while its image may still be saving",
 		         p->srv.name);
 	}
+	if (rc == EXIT_OK && cli->download)
+		rc = download_image(cli, c, &img, cli->download, false);
 	if (rc == EXIT_OK)
 		rc = print_result(cli, image_id, &img);
 	else if (image_id && rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT)
@@ -222,6 +225,10 @@ static int run_create(struct cli *cli, conoha_client *c, struct plan *p)
 
 int cmd_create(struct cli *cli)
 {
+	if (cli->download && cli->no_wait) {
+		complain("--download needs the wait: only an active image can be downloaded");
+		return EXIT_USAGE;
+	}
 	if (cli->start_after && cli->no_wait) {
 		complain("--start-after needs the wait: the server may start only once its "
 		         "image is complete");

@@ -10,6 +10,7 @@
 #include <time.h>
 #include "cli.h"
 #include "exit.h"
+#include "progress.h"
 
 static const char usage_text[] =
 "usage: lifeboat-snap [options] <command> [args]\n"
@@ -27,6 +28,10 @@ static const char usage_text[] =
 "  list [SERVER]         lifeboat's images, newest first (--all: every image)\n"
 "  prune SERVER --keep N [--older-than 30d] [--dry-run]\n"
 "                        delete SERVER's oldest lifeboat images beyond N\n"
+"  download IMAGE [FILE] stream to FILE, verified, resumable (--force,\n"
+"     --all-hashes, --progress none|bar|json, --stall-timeout 60s);\n"
+"     also: create --download FILE\n"
+"  verify FILE [IMAGE]   check FILE's hashes, qcow2 header, qemu-img check\n"
 "\n"
 "options:\n"
 "  --json                one JSON document on stdout\n"
@@ -50,7 +55,8 @@ enum {
 	OPT_JSON = 256, OPT_DEBUG, OPT_SHOW_TOKEN, OPT_VERSION, OPT_CLOUD,
 	OPT_PASSWORD, OPT_SETTING, OPT_STOP, OPT_FORCE_STOP, OPT_START_AFTER,
 	OPT_NO_WAIT, OPT_WAIT, OPT_ALL, OPT_DRY_RUN, OPT_NAME, OPT_REASON,
-	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN,
+	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN, OPT_FORCE, OPT_ALL_HASHES,
+	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD,
 };
 
 /* One table drives parsing: an option either sets a flag or feeds a
@@ -77,6 +83,11 @@ static const struct option_spec specs[] = {
 	FLAG("wait", OPT_WAIT),
 	FLAG("all", OPT_ALL),
 	FLAG("dry-run", OPT_DRY_RUN),
+	FLAG("force", OPT_FORCE),
+	FLAG("all-hashes", OPT_ALL_HASHES),
+	VALUE("progress", OPT_PROGRESS),
+	VALUE("stall-timeout", OPT_STALL_TIMEOUT),
+	VALUE("download", OPT_DOWNLOAD),
 	VALUE("name", OPT_NAME),
 	VALUE("reason", OPT_REASON),
 	VALUE("property", OPT_PROPERTY),
@@ -120,6 +131,8 @@ static const struct command commands[] = {
 	{ "show", cmd_show, 1, 1 },
 	{ "list", cmd_list, 0, 1 },
 	{ "prune", cmd_prune, 1, 1 },
+	{ "download", cmd_download, 1, 2 },
+	{ "verify", cmd_verify, 1, 2 },
 };
 
 volatile sig_atomic_t snap_interrupted;
@@ -242,6 +255,18 @@ static int apply_option(struct cli *cli, const struct option_spec *spec, int cod
 	case OPT_OLDER_THAN:
 		return parse_duration_option(arg, "--older-than", &cli->older_than_s);
 	case OPT_KEEP: return parse_keep(cli, arg);
+	case OPT_FORCE: cli->force = true; return 0;
+	case OPT_ALL_HASHES: cli->all_hashes = true; return 0;
+	case OPT_DOWNLOAD: cli->download = arg; return 0;
+	case OPT_STALL_TIMEOUT:
+		return parse_duration_option(arg, "--stall-timeout", &cli->stall_timeout_s);
+	case OPT_PROGRESS: {
+		enum progress_mode mode;
+		if (progress_mode_parse(arg, &mode) < 0)
+			return usage_error("--progress: '%s' is not none, bar or json", arg);
+		cli->progress = (int)mode;
+		return 0;
+	}
 	case OPT_PASSWORD:
 		return usage_error("--os-password: passwords are never taken on the command "
 		                   "line (they show in ps and shell history); set OS_PASSWORD, "

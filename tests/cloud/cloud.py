@@ -679,11 +679,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def stream_file(self, path, start, size, rule):
         action = rule.get("action")
-        drop_at = rule.get("bytes") if action == "drop_after" else None
+        drop_at = rule.get("bytes") if action in ("drop_after", "stall") else None
         bps = rule.get("bps") if action == "slow" else None
         corrupt_at = rule.get("offset") if action == "corrupt" else None
         pos = start
         with open(path, "rb") as f:
+            if not action:
+                # zero-copy where the socket allows it, so benchmarks
+                # measure the client rather than this server
+                self.wfile.flush()
+                self.connection.sendfile(f, start, size - start)
+                return
             f.seek(start)
             while pos < size:
                 chunk = f.read(min(65536, bps or 65536))
@@ -696,6 +702,8 @@ class Handler(BaseHTTPRequestHandler):
                 if drop_at is not None and pos + len(chunk) > drop_at:
                     self.wfile.write(chunk[:max(0, drop_at - pos)])
                     self.wfile.flush()
+                    if action == "stall":
+                        time.sleep(rule.get("seconds", 10))
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return

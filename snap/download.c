@@ -1,0 +1,389 @@
+/* download.c - stream an image to FILE.part, hashing as it is written;
+ * resume after a break; give FILE its name only once verified */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "download.h"
+#include "exit.h"
+#include "files.h"
+#include "hashes.h"
+#include "progress.h"
+
+/* Tries at one download, each resuming where the last one broke. */
+#define RESUME_TRIES 6
+
+struct dl {
+	struct cli *cli;
+	conoha_client *c;
+	const struct conoha_image *img;
+	const char *file;
+	char part[4096];
+	int fd;
+	long long offset;        /* bytes in the part, all hashed */
+	struct hashes hashes;
+	struct progress progress;
+	int write_errno;         /* why the sink gave up, 0 when it did not */
+	char started_at[32];
+	bool print_result;
+};
+
+static void utc_now(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ---- what to check against ------------------------------------------------ */
+
+/* The image's multihash when it has one; md5 only when it has none, or with
+ * --all-hashes. sha512 is always computed for the FILE.sha512 sidecar. */
+static int choose_hashes(struct dl *d)
+{
+	const struct conoha_image *img = d->img;
+	bool multihash = img->hash_algo && img->hash_value;
+	if (!multihash && !img->checksum) {
+		complain("image %s carries no checksum: a download could not be verified, so "
+		         "none is made", img->id);
+		return EXIT_CHECKSUM;
+	}
+	if (multihash && hashes_add(&d->hashes, img->hash_algo, img->hash_value) < 0) {
+		complain("image %s: unknown hash algorithm '%s'", img->id, img->hash_algo);
+		return EXIT_CHECKSUM;
+	}
+	if ((!multihash || d->cli->all_hashes) && img->checksum &&
+	    hashes_add(&d->hashes, "md5", img->checksum) < 0)
+		return EXIT_FAIL;
+	if (hashes_add(&d->hashes, "sha512", NULL) < 0)
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
+
+/* ---- the part file ---------------------------------------------------- */
+
+static int fail_errno(const char *what, const char *path)
+{
+	complain("%s '%s': %s", what, path, strerror(errno));
+	return EXIT_LOCAL_IO;
+}
+
+static int restart_from_zero(struct dl *d)
+{
+	if (ftruncate(d->fd, 0) < 0 || lseek(d->fd, 0, SEEK_SET) < 0 ||
+	    hashes_reset(&d->hashes) < 0)
+		return -1;
+	d->offset = 0;
+	d->progress.done = d->progress.start_done = 0;
+	return 0;
+}
+
+/* Open FILE.part; what it holds already is hashed, and the download goes
+ * on from its end. */
+static int open_part(struct dl *d)
+{
+	if (snprintf(d->part, sizeof(d->part), "%s.part", d->file) >= (int)sizeof(d->part)) {
+		complain("'%s': name too long", d->file);
+		return EXIT_USAGE;
+	}
+	d->fd = open(d->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (d->fd < 0)
+		return fail_errno("cannot open", d->part);
+	long long have = hashes_file(&d->hashes, d->fd, d->img->size);
+	if (have < 0)
+		return fail_errno("cannot read", d->part);
+	d->offset = have;
+	struct stat st;
+	if (fstat(d->fd, &st) < 0)
+		return fail_errno("cannot stat", d->part);
+	if (st.st_size > have && restart_from_zero(d) < 0)
+		return fail_errno("cannot truncate", d->part); /* longer than the image */
+	if (lseek(d->fd, d->offset, SEEK_SET) < 0)
+		return fail_errno("cannot seek in", d->part);
+	if (d->offset > 0)
+		fprintf(stderr, "resuming '%s' at byte %lld\n", d->part, d->offset);
+	return EXIT_OK;
+}
+
+static int check_space(struct dl *d)
+{
+	if (d->img->size < 0)
+		return EXIT_OK;
+	long long need = d->img->size - d->offset;
+	long long avail = free_space_for(d->file);
+	if (avail >= 0 && avail < need) {
+		char n[32], a[32];
+		complain("not enough space for '%s': %s more needed, %s free", d->file,
+		         human_size(need, n, sizeof(n)), human_size(avail, a, sizeof(a)));
+		return EXIT_LOCAL_IO;
+	}
+	return EXIT_OK;
+}
+
+/* ---- the stream ---------------------------------------------------------- */
+
+static int sink_begin(void *userdata, long status, long long start)
+{
+	struct dl *d = userdata;
+	if (status == 206 && start == d->offset)
+		return 0;
+	/* A 200 sends the whole image again: the Range was ignored. */
+	if (status == 200 || start == 0) {
+		if (d->offset > 0)
+			fprintf(stderr, "the server ignored the range: starting again from byte 0\n");
+		if (restart_from_zero(d) < 0) {
+			d->write_errno = errno;
+			return -1;
+		}
+		return 0;
+	}
+	d->write_errno = EPROTO;
+	return -1;
+}
+
+static int sink_data(void *userdata, const void *buf, size_t len)
+{
+	struct dl *d = userdata;
+	if (write_all(d->fd, buf, len) < 0) {
+		d->write_errno = errno;
+		return -1;
+	}
+	hashes_update(&d->hashes, buf, len);
+	d->offset += (long long)len;
+	progress_update(&d->progress, d->offset);
+	return 0;
+}
+
+static bool refuses_downloads(long status)
+{
+	return status == 403 || status == 405 || status == 501;
+}
+
+/* After a failed try: 0 to try again, or the exit code. */
+static int after_failure(struct dl *d, const conoha_error *err, int tries_left)
+{
+	if (err->kind == CONOHA_ERR_INTERRUPTED || snap_interrupted) {
+		progress_finish(&d->progress);
+		complain("interrupted: '%s' keeps %lld bytes; resume with: lifeboat-snap "
+		         "download %s %s", d->part, d->offset, d->img->id, d->file);
+		return EXIT_INTERRUPTED;
+	}
+	if (d->write_errno) {
+		progress_finish(&d->progress);
+		complain("cannot write '%s' after %lld bytes: %s; it is kept, and the same "
+		         "command resumes it", d->part, d->offset, strerror(d->write_errno));
+		return EXIT_LOCAL_IO;
+	}
+	if (err->http_status && refuses_downloads(err->http_status)) {
+		report(err);
+		complain("this cloud refuses image downloads (HTTP %ld)", err->http_status);
+		return EXIT_NO_DOWNLOAD;
+	}
+	if (err->kind != CONOHA_ERR_CONNECT || tries_left == 0)
+		return fail_with(err);
+	fprintf(stderr, "\ntransfer broke at byte %lld (%s); resuming\n", d->offset, err->message);
+	return 0;
+}
+
+static int fetch(struct dl *d)
+{
+	struct conoha_download_sink sink = { sink_begin, sink_data, d };
+	for (int tries = 1;; tries++) {
+		conoha_error err;
+		conoha_error_clear(&err);
+		d->write_errno = 0;
+		if (d->img->size >= 0 && d->offset == d->img->size)
+			return EXIT_OK; /* the part is whole already */
+		if (conoha_image_download(d->c, d->img->id, d->offset, &sink, &err) == 0)
+			return EXIT_OK;
+		if (err.http_status == 416) {
+			/* Nothing past our end: what we have is all there is, or
+			 * it is wrong; either way the hash says. */
+			if (d->img->size < 0 || d->offset >= d->img->size)
+				return EXIT_OK;
+			if (restart_from_zero(d) < 0)
+				return fail_errno("cannot truncate", d->part);
+			continue;
+		}
+		int rc = after_failure(d, &err, RESUME_TRIES - tries);
+		if (rc)
+			return rc;
+		if (sleep_interruptible(500L << (tries < 5 ? tries : 5)) < 0)
+			return after_failure(d, &(conoha_error){ .kind = CONOHA_ERR_INTERRUPTED }, 0);
+	}
+}
+
+/* ---- verdict and final names ---------------------------------------------- */
+
+static int verdict(struct dl *d)
+{
+	hashes_final(&d->hashes);
+	if (d->img->size >= 0 && d->offset != d->img->size) {
+		complain("'%s' has %lld bytes, the image %lld: discarded", d->part, d->offset,
+		         d->img->size);
+		unlink(d->part);
+		return EXIT_CHECKSUM;
+	}
+	const struct digest *bad = hashes_mismatch(&d->hashes);
+	if (!bad)
+		return EXIT_OK;
+	complain("checksum mismatch for image %s: %s expected %s, got %s; the download "
+	         "was discarded", d->img->id, bad->name, bad->expected, bad->hex);
+	unlink(d->part);
+	return EXIT_CHECKSUM;
+}
+
+static int put_in_place(struct dl *d)
+{
+	if (fsync(d->fd) < 0)
+		return fail_errno("cannot fsync", d->part);
+	int rc = close(d->fd);
+	d->fd = -1;
+	if (rc < 0)
+		return fail_errno("cannot close", d->part);
+	if (rename(d->part, d->file) < 0)
+		return fail_errno("cannot rename to", d->file);
+	if (fsync_parent(d->file) < 0)
+		return fail_errno("cannot fsync the directory of", d->file);
+	return EXIT_OK;
+}
+
+static json_t *record_json(struct dl *d, const char *finished_at)
+{
+	json_t *verified = json_array();
+	for (size_t i = 0; i < d->hashes.n; i++)
+		if (d->hashes.d[i].expected)
+			json_array_append_new(verified, json_string(d->hashes.d[i].name));
+	const struct digest *sha = hashes_get(&d->hashes, "sha512");
+	conoha_error ignored;
+	const char *ep = conoha_endpoint(d->c, "image", &ignored);
+	json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:I, s:s, s:s, s:s?, s:o, s:s, s:s}",
+	                      "image_id", d->img->id, "image_name", d->img->name,
+	                      "server_id", d->img->server_id, "server_name", d->img->server_name,
+	                      "file", d->file, "size", (json_int_t)d->offset,
+	                      "algorithm", "sha512", "hash", sha->hex,
+	                      "md5", hashes_get(&d->hashes, "md5") ?
+	                             hashes_get(&d->hashes, "md5")->hex : NULL,
+	                      "verified_with", verified, "started_at", d->started_at,
+	                      "finished_at", finished_at);
+	if (j && ep) {
+		char *url = NULL;
+		if (asprintf(&url, "%s/v2/images/%s/file", ep, d->img->id) >= 0)
+			json_object_set_new(j, "source_url", json_string(url));
+		free(url);
+	}
+	return j;
+}
+
+static int write_sidecars(struct dl *d, json_t *record)
+{
+	char path[4096 + 16];
+	char *copy = strdup(d->file);
+	if (!copy)
+		return EXIT_FAIL;
+	const struct digest *sha = hashes_get(&d->hashes, "sha512");
+	char line[EVP_MAX_MD_SIZE * 2 + 4096];
+	int n = snprintf(line, sizeof(line), "%s  %s\n", sha->hex, basename(copy));
+	free(copy);
+	snprintf(path, sizeof(path), "%s.sha512", d->file);
+	if (n < 0 || n >= (int)sizeof(line) || write_file_atomic(path, line, (size_t)n) < 0)
+		return fail_errno("cannot write", path);
+	char *text = json_dumps(record, JSON_INDENT(2));
+	snprintf(path, sizeof(path), "%s.json", d->file);
+	int rc = text && write_file_atomic(path, text, strlen(text)) == 0 ? EXIT_OK
+	                                                                 : fail_errno("cannot write", path);
+	free(text);
+	return rc;
+}
+
+static int finish(struct dl *d)
+{
+	char finished[32];
+	utc_now(finished, sizeof(finished));
+	int rc = put_in_place(d);
+	json_t *record = rc == EXIT_OK ? record_json(d, finished) : NULL;
+	if (rc == EXIT_OK)
+		rc = write_sidecars(d, record);
+	if (rc == EXIT_OK) {
+		const struct digest *checked = d->hashes.d[0].expected ? &d->hashes.d[0] : NULL;
+		fprintf(stderr, "'%s': %lld bytes, %s verified\n", d->file, d->offset,
+		        checked ? checked->name : "sha512");
+		if (d->print_result && d->cli->json)
+			rc = print_json(json_incref(record)) < 0 ? EXIT_FAIL : EXIT_OK;
+		else if (d->print_result)
+			printf("%s\n", d->file);
+	}
+	json_decref(record);
+	return rc;
+}
+
+int download_image(struct cli *cli, conoha_client *c, const struct conoha_image *img,
+                   const char *file, bool print_result)
+{
+	if (!img->status || strcmp(img->status, "active") != 0) {
+		complain("image %s is '%s', not active: wait for it first (lifeboat-snap wait %s)",
+		         img->id, img->status ? img->status : "unknown", img->id);
+		return EXIT_REFUSED;
+	}
+	if (!cli->force && access(file, F_OK) == 0) {
+		complain("'%s' exists: it is never overwritten without --force", file);
+		return EXIT_LOCAL_IO;
+	}
+	struct dl d = { .cli = cli, .c = c, .img = img, .file = file, .fd = -1,
+	                .print_result = print_result };
+	utc_now(d.started_at, sizeof(d.started_at));
+	conoha_client_set_cancel(c, &snap_interrupted);
+	if (cli->stall_timeout_s > 0)
+		conoha_client_set_stall_timeout(c, (long)cli->stall_timeout_s);
+	int rc = choose_hashes(&d);
+	if (rc == EXIT_OK)
+		rc = open_part(&d);
+	if (rc == EXIT_OK)
+		rc = check_space(&d);
+	if (rc == EXIT_OK) {
+		progress_start(&d.progress, cli->progress, img->size, d.offset);
+		rc = fetch(&d);
+	}
+	if (rc == EXIT_OK) {
+		progress_finish(&d.progress);
+		rc = verdict(&d);
+	}
+	if (rc == EXIT_OK)
+		rc = finish(&d);
+	if (d.fd >= 0)
+		close(d.fd);
+	hashes_free(&d.hashes);
+	return rc;
+}
+
+int cmd_download(struct cli *cli)
+{
+	int rc = EXIT_OK;
+	conoha_client *c = session_or_exit(cli, &rc);
+	if (!c)
+		return rc;
+	conoha_error err;
+	conoha_error_clear(&err);
+	struct conoha_image img = { 0 };
+	char deflt[128];
+	if (conoha_image_get(c, cli->args[0], &img, &err) < 0) {
+		rc = fail_with(&err);
+	} else {
+		const char *file = cli->nargs > 1 ? cli->args[1] : NULL;
+		if (!file) {
+			snprintf(deflt, sizeof(deflt), "%s.qcow2", img.id);
+			file = deflt;
+		}
+		rc = download_image(cli, c, &img, file, true);
+	}
+	conoha_image_clear(&img);
+	conoha_client_free(c);
+	return rc;
+}

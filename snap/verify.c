@@ -1,0 +1,235 @@
+/* verify.c - "lifeboat-snap verify FILE [IMAGE]": the bytes against their
+ * hashes, and the qcow2 header for what would make the image unsafe */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "cli.h"
+#include "exit.h"
+#include "hashes.h"
+
+struct qcow2_info {
+	bool is_qcow2;
+	uint32_t version;
+	uint64_t virtual_size;
+	char backing[1024];   /* "" when none */
+};
+
+static uint64_t be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Returns 0, or an exit code with the reason printed. */
+static int read_qcow2_header(int fd, const char *file, struct qcow2_info *q)
+{
+	unsigned char h[72];
+	memset(q, 0, sizeof(*q));
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	if (n < 0) {
+		complain("cannot read '%s': %s", file, strerror(errno));
+		return EXIT_LOCAL_IO;
+	}
+	if (n < 4 || memcmp(h, "QFI\xfb", 4) != 0)
+		return EXIT_OK; /* raw, or something else: not ours to judge */
+	q->is_qcow2 = true;
+	if (n < (ssize_t)sizeof(h)) {
+		complain("'%s': truncated qcow2 header", file);
+		return EXIT_CHECKSUM;
+	}
+	q->version = be32(h + 4);
+	q->virtual_size = be64(h + 24);
+	uint64_t boff = be64(h + 8);
+	uint32_t blen = be32(h + 16);
+	if (q->version != 2 && q->version != 3) {
+		complain("'%s': unknown qcow2 version %u", file, q->version);
+		return EXIT_CHECKSUM;
+	}
+	if (boff == 0)
+		return EXIT_OK;
+	if (blen >= sizeof(q->backing))
+		blen = sizeof(q->backing) - 1;
+	n = pread(fd, q->backing, blen, (off_t)boff);
+	q->backing[n > 0 ? n : 0] = '\0';
+	complain("'%s' has a backing file '%s': it is not a standalone image, and "
+	         "opening it would read that file on this host", file,
+	         q->backing[0] ? q->backing : "(unreadable)");
+	return EXIT_CHECKSUM;
+}
+
+/* qemu-img's own consistency check, when qemu-img is installed. Returns
+ * 1 when it passed, 0 when it failed, -1 when not run. */
+static int qemu_img_check(const char *file)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0) {
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		execlp("qemu-img", "qemu-img", "check", "-q", "-f", "qcow2", file, (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 127)
+		return -1;
+	return WEXITSTATUS(status) == 0 ? 1 : 0;
+}
+
+/* The sha512 from FILE.sha512 ("HEX  NAME"). Caller frees. */
+static char *read_sidecar(const char *file)
+{
+	char path[4096 + 16];
+	snprintf(path, sizeof(path), "%s.sha512", file);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	char line[512];
+	char *hex = NULL;
+	if (fgets(line, sizeof(line), f)) {
+		size_t n = strspn(line, "0123456789abcdefABCDEF");
+		if (n == 128)
+			hex = strndup(line, n);
+	}
+	fclose(f);
+	return hex;
+}
+
+static int expected_from_image(struct cli *cli, const char *image_id,
+                               struct conoha_image *img, struct hashes *h)
+{
+	int rc = EXIT_OK;
+	conoha_client *c = session_or_exit(cli, &rc);
+	if (!c)
+		return rc;
+	conoha_error err;
+	conoha_error_clear(&err);
+	if (conoha_image_get(c, image_id, img, &err) < 0)
+		rc = fail_with(&err);
+	conoha_client_free(c);
+	if (rc)
+		return rc;
+	bool multihash = img->hash_algo && img->hash_value;
+	if (multihash && hashes_add(h, img->hash_algo, img->hash_value) < 0) {
+		complain("image %s: unknown hash algorithm '%s'", image_id, img->hash_algo);
+		return EXIT_CHECKSUM;
+	}
+	if ((!multihash || cli->all_hashes) && img->checksum)
+		hashes_add(h, "md5", img->checksum);
+	if (h->n == 0) {
+		complain("image %s carries no checksum to verify against", image_id);
+		return EXIT_CHECKSUM;
+	}
+	return EXIT_OK;
+}
+
+static int verify_hashes(const char *file, int fd, struct hashes *h, json_t *out)
+{
+	if (hashes_file(h, fd, -1) < 0) {
+		complain("cannot read '%s': %s", file, strerror(errno));
+		return EXIT_LOCAL_IO;
+	}
+	hashes_final(h);
+	json_t *checked = json_object();
+	for (size_t i = 0; i < h->n; i++)
+		json_object_set_new(checked, h->d[i].name, json_string(h->d[i].hex));
+	json_object_set_new(out, "hashes", checked);
+	const struct digest *bad = hashes_mismatch(h);
+	json_object_set_new(out, "checksum_ok", json_boolean(!bad));
+	if (bad) {
+		complain("'%s': %s mismatch: expected %s, got %s", file, bad->name, bad->expected,
+		         bad->hex);
+		return EXIT_CHECKSUM;
+	}
+	return EXIT_OK;
+}
+
+static void report_text(const char *file, const struct hashes *h, const struct qcow2_info *q,
+                        int qemu)
+{
+	for (size_t i = 0; i < h->n; i++)
+		printf("%s: %s OK\n", file, h->d[i].name);
+	if (q->is_qcow2)
+		printf("%s: qcow2 v%u, virtual size %llu bytes, no backing file\n", file,
+		       q->version, (unsigned long long)q->virtual_size);
+	else
+		printf("%s: no qcow2 header (raw image?)\n", file);
+	if (qemu >= 0)
+		printf("%s: qemu-img check %s\n", file, qemu ? "found no errors" : "FAILED");
+}
+
+static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
+{
+	const char *file = cli->args[0];
+	struct conoha_image img = { 0 };
+	char *sidecar = NULL;
+	int rc;
+	if (cli->nargs > 1) {
+		rc = expected_from_image(cli, cli->args[1], &img, h);
+	} else {
+		sidecar = read_sidecar(file);
+		rc = sidecar && hashes_add(h, "sha512", sidecar) == 0 ? EXIT_OK : EXIT_CHECKSUM;
+		if (rc)
+			complain("no usable '%s.sha512' beside it: name the IMAGE to verify against",
+			         file);
+	}
+	struct qcow2_info q;
+	if (rc == EXIT_OK)
+		rc = read_qcow2_header(fd, file, &q);
+	if (rc == EXIT_OK)
+		rc = verify_hashes(file, fd, h, out);
+	int qemu = rc == EXIT_OK && q.is_qcow2 ? qemu_img_check(file) : -1;
+	if (qemu == 0) {
+		complain("'%s': qemu-img check found errors", file);
+		rc = EXIT_CHECKSUM;
+	}
+	if (rc == EXIT_OK || qemu == 0) {
+		json_object_set_new(out, "qcow2", json_boolean(q.is_qcow2));
+		json_object_set_new(out, "virtual_size", json_integer((json_int_t)q.virtual_size));
+		json_object_set_new(out, "qemu_img_check",
+		                    qemu < 0 ? json_null() : json_boolean(qemu == 1));
+		if (!cli->json && rc == EXIT_OK)
+			report_text(file, h, &q, qemu);
+	}
+	free(sidecar);
+	conoha_image_clear(&img);
+	return rc;
+}
+
+int cmd_verify(struct cli *cli)
+{
+	const char *file = cli->args[0];
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		complain("cannot open '%s': %s", file, strerror(errno));
+		return EXIT_LOCAL_IO;
+	}
+	struct hashes h = { .n = 0 };
+	json_t *out = json_pack("{s:s}", "file", file);
+	int rc = run_verify(cli, fd, &h, out);
+	json_object_set_new(out, "ok", json_boolean(rc == EXIT_OK));
+	if (cli->json && (rc == EXIT_OK || rc == EXIT_CHECKSUM))
+		print_json(json_incref(out));
+	json_decref(out);
+	hashes_free(&h);
+	close(fd);
+	return rc;
+}

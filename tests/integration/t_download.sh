@@ -1,0 +1,288 @@
+# t_download.sh - download and verify: a fault matrix in which every run
+# ends in a verified file or a clear error with a resumable part, and
+# never a wrong file under the final name
+
+setup_file() {
+	cloud_start --tls
+	"$TOP/tests/cloud/make-disk.sh" "$WORK/real.qcow2"
+	head -c $((4 * 1024 * 1024 + 12345)) /dev/urandom >"$WORK/big.img"
+	SUM_BIG=$(sha512sum "$WORK/big.img" | cut -d' ' -f1)
+	ctl config '{"save_delay": 0.3}' >/dev/null
+	add_server "{\"name\": \"real\", \"disk\": \"$WORK/real.qcow2\"}"
+	add_server "{\"name\": \"big\", \"disk\": \"$WORK/big.img\"}"
+	IMG_REAL=$(snap create real) || return 1
+	IMG_BIG=$(snap create big) || return 1
+	mkdir -p "$WORK/dl"
+}
+
+setup_each() {
+	no_faults
+	ctl config '{"token_ttl": 3600, "reported_ttl": null}' >/dev/null
+	rm -rf "$WORK/dl" && mkdir -p "$WORK/dl"
+}
+
+expect_good_file() { # FILE
+	[ -f "$1" ] || fail "no '$1'"
+	[ ! -e "$1.part" ] || fail "'$1.part' left behind"
+	expect_eq "$(sha512sum "$1" | cut -d' ' -f1)" "$SUM_BIG"
+	(cd "$(dirname "$1")" && sha512sum -c --status "$(basename "$1").sha512") || fail "sha512sum -c"
+}
+
+expect_no_final() { # FILE
+	[ ! -e "$1" ] || fail "'$1' exists under its final name"
+}
+
+t_download_writes_file_and_sidecars() {
+	run snap download "$IMG_BIG" "$WORK/dl/big.qcow2"
+	expect_rc 0
+	expect_eq "$OUT" "$WORK/dl/big.qcow2"
+	expect_good_file "$WORK/dl/big.qcow2"
+	expect_err "sha512 verified"
+	OUT=$(cat "$WORK/dl/big.qcow2.json")
+	expect_eq "$(json_get 'd["image_id"]')" "$IMG_BIG"
+	expect_eq "$(json_get 'd["hash"]')" "$SUM_BIG"
+	expect_eq "$(json_get 'd["verified_with"]')" "['sha512']"
+	expect_eq "$(json_get 'd["source_url"]')" "$CLOUD_URL/image/v2/images/$IMG_BIG/file"
+	expect_eq "$(json_get 'd["server_name"]')" big
+	expect_eq "$(stat -c %a "$WORK/dl/big.qcow2")" 600
+}
+
+t_all_hashes_checks_md5_too() {
+	run snap download "$IMG_BIG" "$WORK/dl/b" --all-hashes --json
+	expect_rc 0
+	expect_eq "$(json_get 'd["verified_with"]')" "['sha512', 'md5']"
+	expect_eq "$(json_get 'd["md5"]')" "$(md5sum "$WORK/big.img" | cut -d' ' -f1)"
+}
+
+t_existing_file_needs_force() {
+	echo precious >"$WORK/dl/f"
+	run snap download "$IMG_BIG" "$WORK/dl/f"
+	expect_rc 13
+	expect_err 'never overwritten without --force'
+	expect_eq "$(cat "$WORK/dl/f")" precious
+	run snap download "$IMG_BIG" "$WORK/dl/f" --force
+	expect_rc 0
+	expect_good_file "$WORK/dl/f"
+}
+
+t_dropped_connection_resumes_at_several_offsets() {
+	local at
+	for at in 1 65536 1000000 4194304; do
+		faults "[{\"path\": \"/file\$\", \"action\": \"drop_after\", \"bytes\": $at, \"times\": 1}]"
+		ctl reset-requests >/dev/null
+		run snap download "$IMG_BIG" "$WORK/dl/d$at"
+		expect_rc 0
+		expect_err "transfer broke at byte $at"
+		expect_good_file "$WORK/dl/d$at"
+		expect_eq "$(count_requests GET '/file$')" 2
+	done
+}
+
+t_many_drops_give_up_with_a_part() {
+	faults '[{"path": "/file$", "action": "drop_after", "bytes": 100000, "times": 50}]'
+	run snap download "$IMG_BIG" "$WORK/dl/x"
+	expect_rc 5
+	expect_no_final "$WORK/dl/x"
+	[ -s "$WORK/dl/x.part" ] || fail "no part kept"
+	no_faults
+	run snap download "$IMG_BIG" "$WORK/dl/x"
+	expect_rc 0
+	expect_err "resuming '.*x.part' at byte 100000"
+	expect_good_file "$WORK/dl/x"
+}
+
+t_wrong_bytes_are_a_checksum_error() {
+	faults '[{"path": "/file$", "action": "corrupt", "offset": 777777, "times": 1}]'
+	run snap download "$IMG_BIG" "$WORK/dl/w"
+	expect_rc 11
+	expect_err 'checksum mismatch .*sha512 expected [0-9a-f]{128}, got [0-9a-f]{128}'
+	expect_no_final "$WORK/dl/w"
+	[ ! -e "$WORK/dl/w.part" ] || fail "bad part kept"
+}
+
+t_range_ignored_starts_again() {
+	faults '[{"path": "/file$", "action": "drop_after", "bytes": 1000000, "times": 1},
+	         {"path": "/file$", "action": "no_range", "times": 5}]'
+	run snap download "$IMG_BIG" "$WORK/dl/r"
+	expect_rc 0
+	expect_err 'ignored the range: starting again from byte 0'
+	expect_good_file "$WORK/dl/r"
+}
+
+t_part_already_whole_gets_416_and_verifies() {
+	cp "$WORK/big.img" "$WORK/dl/p.part"
+	ctl reset-requests >/dev/null
+	run snap download "$IMG_BIG" "$WORK/dl/p"
+	expect_rc 0
+	expect_good_file "$WORK/dl/p"
+	expect_eq "$(count_requests GET '/file$')" 0
+}
+
+t_part_longer_than_image_starts_again() {
+	cat "$WORK/big.img" "$WORK/big.img" >"$WORK/dl/l.part"
+	run snap download "$IMG_BIG" "$WORK/dl/l"
+	expect_rc 0
+	expect_good_file "$WORK/dl/l"
+}
+
+t_wrong_part_is_caught_and_discarded() {
+	head -c 2000000 /dev/urandom >"$WORK/dl/g.part"
+	run snap download "$IMG_BIG" "$WORK/dl/g"
+	expect_rc 11
+	expect_no_final "$WORK/dl/g"
+}
+
+t_5xx_and_429_mid_stream() {
+	faults '[{"path": "/file$", "action": "drop_after", "bytes": 500000, "times": 1},
+	         {"path": "/file$", "status": 503, "times": 2},
+	         {"path": "/file$", "status": 429, "retry_after": 1, "times": 1}]'
+	ctl reset-requests >/dev/null
+	run snap download "$IMG_BIG" "$WORK/dl/s"
+	expect_rc 0
+	expect_good_file "$WORK/dl/s"
+	expect_eq "$(count_requests GET '/file$')" 5
+}
+
+t_token_expiring_mid_download() {
+	ctl config '{"token_ttl": 1, "reported_ttl": 3600}' >/dev/null
+	faults '[{"path": "/file$", "action": "stall", "bytes": 300000, "seconds": 1.5, "times": 1}]'
+	run snap download "$IMG_BIG" "$WORK/dl/t" --debug
+	expect_rc 0
+	expect_err 're-authenticating once'
+	expect_good_file "$WORK/dl/t"
+}
+
+t_stall_is_detected_and_resumed() {
+	faults '[{"path": "/file$", "action": "stall", "bytes": 200000, "seconds": 8, "times": 1}]'
+	local start=$SECONDS
+	run snap download "$IMG_BIG" "$WORK/dl/st" --stall-timeout 2s
+	expect_rc 0
+	expect_err 'transfer broke at byte 200000'
+	expect_good_file "$WORK/dl/st"
+	[ $((SECONDS - start)) -lt 8 ] || fail "waited out the stall"
+}
+
+t_sigint_then_resume() {
+	faults '[{"path": "/file$", "action": "slow", "bps": 1000000, "times": 1}]'
+	"$LIFEBOAT_BIN/lifeboat-snap" download "$IMG_BIG" "$WORK/dl/i" >"$WORK/out" 2>"$WORK/err" &
+	local pid=$!
+	sleep 1.5
+	kill -INT $pid
+	set +e; wait $pid; RC=$?; set -e
+	OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+	expect_rc 130
+	expect_err "interrupted: '.*i.part' keeps [0-9]+ bytes; resume with: lifeboat-snap download $IMG_BIG .*dl/i"
+	expect_no_final "$WORK/dl/i"
+	local have
+	have=$(stat -c %s "$WORK/dl/i.part")
+	[ "$have" -gt 0 ] || fail "empty part"
+	run snap download "$IMG_BIG" "$WORK/dl/i"
+	expect_rc 0
+	expect_err "resuming .* at byte $have"
+	expect_good_file "$WORK/dl/i"
+}
+
+t_disk_too_small_fails_early() {
+	mkdir -p "$WORK/small"
+	mount -t tmpfs -o size=1m tmpfs "$WORK/small" || { echo "    (cannot mount tmpfs here)"; return 1; }
+	run snap download "$IMG_BIG" "$WORK/small/f"
+	umount "$WORK/small"
+	expect_rc 13
+	expect_err 'not enough space for .*: 4.0 MiB more needed, 1.0 MiB free'
+}
+
+t_disk_full_mid_stream_keeps_the_part() {
+	mkdir -p "$WORK/full"
+	mount -t tmpfs -o size=6m tmpfs "$WORK/full" || { echo "    (cannot mount tmpfs here)"; return 1; }
+	faults '[{"path": "/file$", "action": "slow", "bps": 2000000, "times": 1}]'
+	( sleep 0.7; dd if=/dev/zero of="$WORK/full/filler" bs=1M count=5 2>/dev/null ) &
+	run snap download "$IMG_BIG" "$WORK/full/f"
+	wait
+	expect_rc 13
+	expect_err "cannot write '.*f.part' after [0-9]+ bytes: No space left on device; it is kept"
+	expect_no_final "$WORK/full/f"
+	[ -s "$WORK/full/f.part" ] || fail "part not kept"
+	rm "$WORK/full/filler"
+	run snap download "$IMG_BIG" "$WORK/full/f"
+	local ok=$RC
+	cp "$WORK/full/f" "$WORK/dl/f" 2>/dev/null; cp "$WORK/full/f.sha512" "$WORK/dl/f.sha512" 2>/dev/null
+	umount "$WORK/full"
+	RC=$ok expect_rc 0
+	expect_good_file "$WORK/dl/f"
+}
+
+t_cloud_refusing_downloads() {
+	faults '[{"path": "/file$", "status": 403, "message": "download is not permitted", "times": 5}]'
+	run snap download "$IMG_BIG" "$WORK/dl/n"
+	expect_rc 12
+	expect_err 'refuses image downloads \(HTTP 403\)'
+	expect_err 'download is not permitted'
+	expect_no_final "$WORK/dl/n"
+}
+
+t_not_active_image_is_refused() {
+	ctl config '{"save_delay": 30}' >/dev/null
+	local id
+	id=$(snap create big --no-wait)
+	ctl config '{"save_delay": 0.3}' >/dev/null
+	run snap download "$id" "$WORK/dl/q"
+	expect_rc 9
+	expect_err "is '(queued|saving)', not active: wait for it first"
+}
+
+t_progress_json_lines() {
+	faults '[{"path": "/file$", "action": "slow", "bps": 3000000, "times": 1}]'
+	run snap download "$IMG_BIG" "$WORK/dl/j" --progress json
+	expect_rc 0
+	expect_err '^\{"bytes":[0-9]+,"total":4206649,"rate":[0-9]+,"eta":-?[0-9]+,"done":false\}$'
+	expect_err '^\{"bytes":4206649,"total":4206649,.*"done":true\}$'
+}
+
+t_create_with_download() {
+	run snap create real --download "$WORK/dl/real.qcow2"
+	expect_rc 0
+	[[ $OUT =~ ^[0-9a-f-]{36}$ ]] || fail "stdout is not the image id"
+	cmp "$WORK/dl/real.qcow2" "$WORK/real.qcow2" || fail "download differs from the disk"
+}
+
+# ---- verify ----------------------------------------------------------------
+
+t_verify_good_file_by_sidecar_and_by_image() {
+	snap download "$IMG_REAL" "$WORK/dl/v.qcow2" >/dev/null 2>&1
+	run snap verify "$WORK/dl/v.qcow2"
+	expect_rc 0
+	expect_out 'sha512 OK'
+	expect_out 'qcow2 v3, virtual size 16777216 bytes, no backing file'
+	expect_out 'qemu-img check found no errors'
+	run snap verify "$WORK/dl/v.qcow2" "$IMG_REAL" --all-hashes --json
+	expect_rc 0
+	expect_eq "$(json_get 'sorted(d["hashes"])')" "['md5', 'sha512']"
+	expect_eq "$(json_get 'd["qemu_img_check"]')" True
+}
+
+t_verify_flipped_byte() {
+	snap download "$IMG_REAL" "$WORK/dl/v.qcow2" >/dev/null 2>&1
+	printf '\xff' | dd of="$WORK/dl/v.qcow2" bs=1 seek=500000 conv=notrunc 2>/dev/null
+	run snap verify "$WORK/dl/v.qcow2"
+	expect_rc 11
+	expect_err 'sha512 mismatch: expected'
+	run snap verify "$WORK/dl/v.qcow2" "$IMG_REAL"
+	expect_rc 11
+}
+
+t_verify_refuses_backing_file() {
+	qemu-img create -q -f qcow2 -b /etc/shadow -F raw "$WORK/dl/evil.qcow2" 1M
+	sha512sum "$WORK/dl/evil.qcow2" | sed 's|  .*/|  |' >"$WORK/dl/evil.qcow2.sha512"
+	run snap verify "$WORK/dl/evil.qcow2"
+	expect_rc 11
+	expect_err "has a backing file '/etc/shadow'"
+}
+
+t_verify_without_sidecar_or_image() {
+	head -c 1000 /dev/urandom >"$WORK/dl/lonely"
+	run snap verify "$WORK/dl/lonely"
+	expect_rc 11
+	expect_err 'name the IMAGE'
+	run snap verify "$WORK/dl/nothing-here"
+	expect_rc 13
+}
