@@ -52,7 +52,7 @@ $(LIB): $(call obj,$(LIB_SRC))
 	$(AR) rcs $@ $^
 
 $(SNAP): $(call obj,$(SNAP_SRC)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
 
 $(EXTRACT): $(call obj,$(EXTRACT_SRC)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)

@@ -333,3 +333,39 @@ int conoha_flavor_disk_gb(conoha_client *c, const char *flavor_id, long long *gb
 	json_decref(doc);
 	return rc;
 }
+
+int conoha_server_record(conoha_client *c, const char *id, json_t **out,
+                         conoha_error *err)
+{
+	*out = NULL;
+	char *esc = url_escape(id);
+	char *path = esc ? xasprintf("servers/%s", esc) : NULL;
+	free(esc);
+	json_t *doc = NULL;
+	int rc = path ? api_json(c, "compute", "GET", path, NULL, NULL, 0, &doc,
+	                         "cannot show the server", err)
+	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	free(path);
+	json_t *srv = json_object_get(doc, "server");
+	if (rc == 0 && !json_is_object(srv))
+		rc = set_error(err, CONOHA_ERR_PROTOCOL, "no \"server\" in the answer");
+	if (rc == 0)
+		*out = json_incref(srv);
+	json_decref(doc);
+	return rc;
+}
+
+int conoha_server_delete(conoha_client *c, const char *id, conoha_error *err)
+{
+	char *esc = url_escape(id);
+	char *path = esc ? xasprintf("servers/%s", esc) : NULL;
+	free(esc);
+	char what[160];
+	snprintf(what, sizeof(what), "cannot delete server '%s'", id);
+	json_t *doc = NULL;
+	int rc = path ? api_json(c, "compute", "DELETE", path, NULL, NULL, 0, &doc, what, err)
+	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	json_decref(doc);
+	free(path);
+	return rc;
+}

@@ -240,6 +240,40 @@ int conoha_server_boot_volume(conoha_client *c, const char *server_id,
                               char **volume_id, long long *size_gb,
                               conoha_error *err);
 
+struct conoha_volume {
+	char *id;
+	char *status;        /* available, in-use, detaching, ... */
+	char *device;        /* as attached to the server, NULL when not */
+	long long size_gb;
+	int bootable;
+};
+
+struct conoha_volume_list {
+	struct conoha_volume *items;
+	size_t count;
+};
+
+/* The volumes attached to a server, with their size and bootable flag.
+ * Caller frees out with conoha_volume_list_free(). */
+int conoha_server_volumes(conoha_client *c, const char *server_id,
+                          struct conoha_volume_list *out, conoha_error *err);
+void conoha_volume_list_free(struct conoha_volume_list *list);
+
+/* One volume; 404 is CONOHA_ERR_NOT_FOUND. Caller frees out's strings
+ * with conoha_volume_clear(). */
+int conoha_volume_get(conoha_client *c, const char *id, struct conoha_volume *out,
+                      conoha_error *err);
+void conoha_volume_clear(struct conoha_volume *v);
+int conoha_volume_delete(conoha_client *c, const char *id, conoha_error *err);
+
+/* The server's whole record as the cloud gives it. Caller frees with
+ * json_decref(). */
+int conoha_server_record(conoha_client *c, const char *id, json_t **out,
+                         conoha_error *err);
+
+/* Delete a server (the request only; it does not wait). */
+int conoha_server_delete(conoha_client *c, const char *id, conoha_error *err);
+
 /* Cinder os-volume_upload_image (qcow2). Caller frees *image_id. */
 int conoha_volume_upload_image(conoha_client *c, const char *volume_id,
                                const char *name, char **image_id, conoha_error *err);

@@ -5,11 +5,6 @@
 #include <strings.h>
 #include "client.h"
 
-struct attachment {
-	const char *volume_id;
-	const char *device;
-};
-
 static int get_volume(conoha_client *c, const char *id, json_t **out, conoha_error *err)
 {
 	char *esc = url_escape(id);
@@ -41,22 +36,66 @@ static bool volume_is_bootable(const json_t *vol)
 	return s && strcasecmp(s, "true") == 0;
 }
 
-/* With several bootable volumes attached, the boot disk is the one on the
- * first device: /dev/vda before /dev/vdb. */
-static bool device_before(const char *a, const char *b)
+void conoha_volume_clear(struct conoha_volume *v)
 {
-	if (!a)
-		return false;
-	if (!b)
-		return true;
-	return strcmp(a, b) < 0;
+	if (!v)
+		return;
+	free(v->id), free(v->status), free(v->device);
+	memset(v, 0, sizeof(*v));
 }
 
-int conoha_server_boot_volume(conoha_client *c, const char *server_id,
-                              char **volume_id, long long *size_gb,
-                              conoha_error *err)
+void conoha_volume_list_free(struct conoha_volume_list *list)
 {
-	*volume_id = NULL;
+	if (!list)
+		return;
+	for (size_t i = 0; i < list->count; i++)
+		conoha_volume_clear(&list->items[i]);
+	free(list->items);
+	list->items = NULL;
+	list->count = 0;
+}
+
+static void volume_from_json(const json_t *v, const char *device, struct conoha_volume *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = xstrdup(json_string_value(json_object_get(v, "id")));
+	out->status = xstrdup(json_string_value(json_object_get(v, "status")));
+	out->device = xstrdup(device);
+	out->size_gb = json_integer_value(json_object_get(v, "size"));
+	out->bootable = volume_is_bootable(v);
+}
+
+int conoha_volume_get(conoha_client *c, const char *id, struct conoha_volume *out,
+                      conoha_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	json_t *doc = NULL;
+	if (get_volume(c, id, &doc, err) < 0)
+		return -1;
+	volume_from_json(json_object_get(doc, "volume"), NULL, out);
+	json_decref(doc);
+	return 0;
+}
+
+int conoha_volume_delete(conoha_client *c, const char *id, conoha_error *err)
+{
+	char *esc = url_escape(id);
+	char *path = esc ? xasprintf("volumes/%s", esc) : NULL;
+	free(esc);
+	char what[160];
+	snprintf(what, sizeof(what), "cannot delete volume '%s'", id);
+	json_t *doc = NULL;
+	int rc = path ? api_json(c, "block-storage", "DELETE", path, NULL, NULL, 0, &doc, what, err)
+	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	json_decref(doc);
+	free(path);
+	return rc;
+}
+
+int conoha_server_volumes(conoha_client *c, const char *server_id,
+                          struct conoha_volume_list *out, conoha_error *err)
+{
+	memset(out, 0, sizeof(*out));
 	char *esc = url_escape(server_id);
 	char *path = esc ? xasprintf("servers/%s/os-volume_attachments", esc) : NULL;
 	free(esc);
@@ -66,40 +105,56 @@ int conoha_server_boot_volume(conoha_client *c, const char *server_id,
 	int rc = api_json(c, "compute", "GET", path, NULL, NULL, 0, &doc,
 	                  "cannot list the server's volumes", err);
 	free(path);
-	if (rc < 0)
-		return -1;
-	const char *best_dev = NULL;
-	size_t i;
-	json_t *att;
-	json_array_foreach(json_object_get(doc, "volumeAttachments"), i, att) {
+	json_t *atts = json_object_get(doc, "volumeAttachments");
+	size_t n = json_array_size(atts);
+	if (rc == 0 && n > 0 && !(out->items = calloc(n, sizeof(*out->items))))
+		rc = set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		json_t *att = json_array_get(atts, i);
 		const char *vid = json_string_value(json_object_get(att, "volumeId"));
-		const char *dev = json_string_value(json_object_get(att, "device"));
 		json_t *vol = NULL;
 		if (!vid)
 			continue;
-		if (get_volume(c, vid, &vol, err) < 0) {
-			rc = -1;
-			break;
-		}
-		json_t *v = json_object_get(vol, "volume");
-		if (volume_is_bootable(v) && (!*volume_id || device_before(dev, best_dev))) {
-			free(*volume_id);
-			*volume_id = strdup(vid);
-			best_dev = dev;
-			if (size_gb)
-				*size_gb = json_integer_value(json_object_get(v, "size"));
-		}
+		rc = get_volume(c, vid, &vol, err);
+		if (rc == 0)
+			volume_from_json(json_object_get(vol, "volume"),
+			                 json_string_value(json_object_get(att, "device")),
+			                 &out->items[out->count++]);
 		json_decref(vol);
 	}
 	json_decref(doc);
-	if (rc == 0 && !*volume_id)
+	if (rc < 0)
+		conoha_volume_list_free(out);
+	return rc;
+}
+
+/* With several bootable volumes attached, the boot disk is the one on the
+ * first device: /dev/vda before /dev/vdb. */
+int conoha_server_boot_volume(conoha_client *c, const char *server_id,
+                              char **volume_id, long long *size_gb,
+                              conoha_error *err)
+{
+	*volume_id = NULL;
+	struct conoha_volume_list vols;
+	if (conoha_server_volumes(c, server_id, &vols, err) < 0)
+		return -1;
+	const struct conoha_volume *best = NULL;
+	for (size_t i = 0; i < vols.count; i++) {
+		const struct conoha_volume *v = &vols.items[i];
+		if (v->bootable && (!best || (v->device && (!best->device ||
+		                                             strcmp(v->device, best->device) < 0))))
+			best = v;
+	}
+	int rc = 0;
+	if (!best)
 		rc = set_error(err, CONOHA_ERR_NOT_FOUND,
 		               "server '%s' boots from no image and has no bootable volume "
 		               "attached: nothing to save", server_id);
-	if (rc < 0) {
-		free(*volume_id);
-		*volume_id = NULL;
-	}
+	else if (!(*volume_id = strdup(best->id)))
+		rc = set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	else if (size_gb)
+		*size_gb = best->size_gb;
+	conoha_volume_list_free(&vols);
 	return rc;
 }
 

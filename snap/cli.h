@@ -27,6 +27,11 @@ struct cli {
 	int progress;         /* enum progress_mode */
 	long long stall_timeout_s; /* --stall-timeout; 0 for the library's */
 	const char *download; /* create --download FILE */
+	const char *file;     /* guard --file FILE */
+	long long max_age_s;  /* guard --max-age; -1 when not given */
+	bool yes;             /* retire --yes */
+	bool volumes_ok;      /* retire --volumes-ok */
+	bool delete_boot_volume;
 	const char *name;     /* --name */
 	const char *reason;   /* --reason */
 	long long timeout_s;  /* --timeout; 2 h by default */
@@ -80,6 +85,17 @@ json_t *image_summary_json(const struct conoha_image *img);
 void image_show_text(const struct conoha_image *img);
 const char *human_size(long long bytes, char *buf, size_t size);
 
+/* ---- lifeboat's images (cmd_images.c) ---- */
+/* The images made by lifeboat (every image with --all), of server when
+ * not NULL (matched by the images' lifeboat.server_id or _name), newest
+ * first. Exit code; messages printed. Caller frees list. */
+int load_images(struct cli *cli, conoha_client *c, const char *server,
+                struct conoha_image_list *list);
+/* The first active image of a newest-first list, or NULL. */
+const struct conoha_image *find_newest_active(const struct conoha_image_list *list);
+/* When the image was saved: lifeboat.created_at, else created_at. */
+const char *image_time(const struct conoha_image *img);
+
 /* The subcommands: each returns an exit code. */
 int cmd_auth(struct cli *cli);
 int cmd_servers(struct cli *cli);
@@ -90,5 +106,7 @@ int cmd_list(struct cli *cli);
 int cmd_prune(struct cli *cli);
 int cmd_download(struct cli *cli);
 int cmd_verify(struct cli *cli);
+int cmd_guard(struct cli *cli);
+int cmd_retire(struct cli *cli);
 
 #endif

@@ -6,6 +6,7 @@
 #include <time.h>
 #include "cli.h"
 #include "download.h"
+#include "snapshot.h"
 #include "exit.h"
 
 /* ConoHa cannot save volumes of 1 TB and more. */
@@ -50,9 +51,10 @@ static int find_boot_disk(conoha_client *c, struct plan *p, conoha_error *err)
 	return conoha_flavor_disk_gb(c, p->srv.flavor_id, &p->disk_gb, err);
 }
 
-static int make_plan(struct cli *cli, conoha_client *c, struct plan *p, conoha_error *err)
+static int make_plan(struct cli *cli, conoha_client *c, const char *server, struct plan *p,
+                     conoha_error *err)
 {
-	if (conoha_server_find(c, cli->args[0], &p->srv, err) < 0 ||
+	if (conoha_server_find(c, server, &p->srv, err) < 0 ||
 	    find_boot_disk(c, p, err) < 0)
 		return -1;
 	p->was_running = status_is(&p->srv, "ACTIVE");
@@ -186,22 +188,28 @@ static int print_result(struct cli *cli, const char *image_id, const struct cono
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-static int run_create(struct cli *cli, conoha_client *c, struct plan *p)
+void snapshot_clear(struct snapshot *s)
+{
+	free(s->image_id);
+	conoha_image_clear(&s->img);
+	memset(s, 0, sizeof(*s));
+}
+
+static int run_snapshot(struct cli *cli, conoha_client *c, const char *server,
+                        struct plan *p, struct snapshot *out)
 {
 	conoha_error err;
 	conoha_error_clear(&err);
-	if (make_plan(cli, c, p, &err) < 0)
+	if (make_plan(cli, c, server, p, &err) < 0)
 		return fail_with(&err);
 	int rc = check_conoha_limits(c, p);
 	if (rc == EXIT_OK)
 		rc = stop_server(cli, c, p);
-	char *image_id = NULL;
 	if (rc == EXIT_OK)
-		rc = start_save(cli, c, p, &image_id);
-	struct conoha_image img = { 0 };
+		rc = start_save(cli, c, p, &out->image_id);
 	if (rc == EXIT_OK && !cli->no_wait)
-		rc = wait_for_image(cli, c, image_id,
-		                    p->volume_backed || p->in_error ? NULL : p->srv.id, &img);
+		rc = wait_for_image(cli, c, out->image_id,
+		                    p->volume_backed || p->in_error ? NULL : p->srv.id, &out->img);
 	/* A failed save must not keep the service down; but while the cloud
 	 * may still be copying the disk (timeout, Ctrl-C) it stays stopped. */
 	if (rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT) {
@@ -212,14 +220,18 @@ static int run_create(struct cli *cli, conoha_client *c, struct plan *p)
 		complain("server '%s' stays stopped while its image may still be saving",
 		         p->srv.name);
 	}
-	if (rc == EXIT_OK && cli->download)
-		rc = download_image(cli, c, &img, cli->download, false);
-	if (rc == EXIT_OK)
-		rc = print_result(cli, image_id, &img);
-	else if (image_id && rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT)
-		complain("image %s was not completed", image_id);
-	conoha_image_clear(&img);
-	free(image_id);
+	if (rc != EXIT_OK && out->image_id && rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT)
+		complain("image %s was not completed", out->image_id);
+	return rc;
+}
+
+int snapshot_server(struct cli *cli, conoha_client *c, const char *server,
+                    struct snapshot *out)
+{
+	memset(out, 0, sizeof(*out));
+	struct plan p = { 0 };
+	int rc = run_snapshot(cli, c, server, &p, out);
+	plan_free(&p);
 	return rc;
 }
 
@@ -238,9 +250,13 @@ int cmd_create(struct cli *cli)
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
-	struct plan p = { 0 };
-	rc = run_create(cli, c, &p);
-	plan_free(&p);
+	struct snapshot snap;
+	rc = snapshot_server(cli, c, cli->args[0], &snap);
+	if (rc == EXIT_OK && cli->download)
+		rc = download_image(cli, c, &snap.img, cli->download, false);
+	if (rc == EXIT_OK)
+		rc = print_result(cli, snap.image_id, &snap.img);
+	snapshot_clear(&snap);
 	conoha_client_free(c);
 	return rc;
 }

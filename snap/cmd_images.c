@@ -47,7 +47,7 @@ int cmd_show(struct cli *cli)
 
 /* ---- selecting and ordering ------------------------------------------ */
 
-static const char *image_time(const struct conoha_image *img)
+const char *image_time(const struct conoha_image *img)
 {
 	return img->lb_created_at ? img->lb_created_at : img->created_at ? img->created_at : "";
 }
@@ -122,8 +122,8 @@ static void list_text(const struct conoha_image_list *list)
 	}
 }
 
-static int load_images(struct cli *cli, conoha_client *c, const char *server,
-                       struct conoha_image_list *list)
+int load_images(struct cli *cli, conoha_client *c, const char *server,
+                struct conoha_image_list *list)
 {
 	conoha_error err;
 	conoha_error_clear(&err);
@@ -188,7 +188,7 @@ static const char *why_kept(const struct conoha_image *img, size_t rank, long ke
 	return NULL;
 }
 
-static const struct conoha_image *find_newest_active(const struct conoha_image_list *list)
+const struct conoha_image *find_newest_active(const struct conoha_image_list *list)
 {
 	for (size_t i = 0; i < list->count; i++)
 		if (list->items[i].status && strcmp(list->items[i].status, "active") == 0)

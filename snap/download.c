@@ -14,6 +14,7 @@
 #include "exit.h"
 #include "files.h"
 #include "hashes.h"
+#include "hashpipe.h"
 #include "progress.h"
 
 /* Tries at one download, each resuming where the last one broke. */
@@ -28,6 +29,8 @@ struct dl {
 	int fd;
 	long long offset;        /* bytes in the part, all hashed */
 	struct hashes hashes;
+	struct hashpipe *pipe;   /* hashes on a second thread while it runs */
+	long long synced;        /* bytes handed to writeback so far */
 	struct progress progress;
 	int write_errno;         /* why the sink gave up, 0 when it did not */
 	char started_at[32];
@@ -48,20 +51,12 @@ static void utc_now(char *buf, size_t size)
  * --all-hashes. sha512 is always computed for the FILE.sha512 sidecar. */
 static int choose_hashes(struct dl *d)
 {
-	const struct conoha_image *img = d->img;
-	bool multihash = img->hash_algo && img->hash_value;
-	if (!multihash && !img->checksum) {
-		complain("image %s carries no checksum: a download could not be verified, so "
-		         "none is made", img->id);
+	const char *why;
+	if (hashes_expect_image(&d->hashes, d->img, d->cli->all_hashes, &why) < 0) {
+		complain("image %s %s: a download could not be verified, so none is made",
+		         d->img->id, why);
 		return EXIT_CHECKSUM;
 	}
-	if (multihash && hashes_add(&d->hashes, img->hash_algo, img->hash_value) < 0) {
-		complain("image %s: unknown hash algorithm '%s'", img->id, img->hash_algo);
-		return EXIT_CHECKSUM;
-	}
-	if ((!multihash || d->cli->all_hashes) && img->checksum &&
-	    hashes_add(&d->hashes, "md5", img->checksum) < 0)
-		return EXIT_FAIL;
 	if (hashes_add(&d->hashes, "sha512", NULL) < 0)
 		return EXIT_FAIL;
 	return EXIT_OK;
@@ -77,6 +72,9 @@ static int fail_errno(const char *what, const char *path)
 
 static int restart_from_zero(struct dl *d)
 {
+	if (d->pipe)
+		hashpipe_drain(d->pipe);
+	d->synced = 0;
 	if (ftruncate(d->fd, 0) < 0 || lseek(d->fd, 0, SEEK_SET) < 0 ||
 	    hashes_reset(&d->hashes) < 0)
 		return -1;
@@ -148,6 +146,18 @@ static int sink_begin(void *userdata, long status, long long start)
 	return -1;
 }
 
+/* Hand written data to the disk as it comes, so that the fsync before the
+ * rename does not wait for gigabytes of dirty pages at once. */
+#define WRITEBACK_STEP (32LL * 1024 * 1024)
+
+static void start_writeback(struct dl *d)
+{
+	if (d->offset - d->synced < WRITEBACK_STEP)
+		return;
+	sync_file_range(d->fd, d->synced, d->offset - d->synced, SYNC_FILE_RANGE_WRITE);
+	d->synced = d->offset;
+}
+
 static int sink_data(void *userdata, const void *buf, size_t len)
 {
 	struct dl *d = userdata;
@@ -155,8 +165,9 @@ static int sink_data(void *userdata, const void *buf, size_t len)
 		d->write_errno = errno;
 		return -1;
 	}
-	hashes_update(&d->hashes, buf, len);
+	hashpipe_feed(d->pipe, buf, len);
 	d->offset += (long long)len;
+	start_writeback(d);
 	progress_update(&d->progress, d->offset);
 	return 0;
 }
@@ -348,9 +359,16 @@ int download_image(struct cli *cli, conoha_client *c, const struct conoha_image 
 	if (rc == EXIT_OK)
 		rc = check_space(&d);
 	if (rc == EXIT_OK) {
+		d.pipe = hashpipe_start(&d.hashes);
+		if (!d.pipe)
+			rc = fail_errno("cannot start hashing for", d.part);
+	}
+	if (rc == EXIT_OK) {
 		progress_start(&d.progress, cli->progress, img->size, d.offset);
 		rc = fetch(&d);
 	}
+	hashpipe_stop(d.pipe);
+	d.pipe = NULL;
 	if (rc == EXIT_OK) {
 		progress_finish(&d.progress);
 		rc = verdict(&d);

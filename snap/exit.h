@@ -20,6 +20,7 @@ enum snap_exit {
 	EXIT_CHECKSUM = 11,     /* a checksum did not match */
 	EXIT_NO_DOWNLOAD = 12,  /* the cloud refuses image downloads */
 	EXIT_LOCAL_IO = 13,     /* a local file could not be read or written */
+	EXIT_UNSAFE = 14,       /* guard: no fresh verified image; retire refused */
 	EXIT_INTERRUPTED = 130, /* stopped by SIGINT or SIGTERM */
 };
 

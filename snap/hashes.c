@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "conoha.h"
 #include "hashes.h"
 
 int hashes_add(struct hashes *h, const char *name, const char *expected)
@@ -108,4 +109,23 @@ long long hashes_file(struct hashes *h, int fd, long long limit)
 	free(buf);
 	errno = saved;
 	return total;
+}
+
+int hashes_expect_image(struct hashes *h, const struct conoha_image *img, bool all,
+                        const char **why)
+{
+	bool multihash = img->hash_algo && img->hash_value;
+	if (!multihash && !img->checksum) {
+		*why = "carries no checksum";
+		return -1;
+	}
+	if (multihash && hashes_add(h, img->hash_algo, img->hash_value) < 0) {
+		*why = "uses a hash algorithm OpenSSL does not know";
+		return -1;
+	}
+	if ((!multihash || all) && img->checksum && hashes_add(h, "md5", img->checksum) < 0) {
+		*why = "cannot compute md5";
+		return -1;
+	}
+	return 0;
 }

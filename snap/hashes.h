@@ -33,6 +33,15 @@ const struct digest *hashes_get(const struct hashes *h, const char *name);
 const struct digest *hashes_mismatch(const struct hashes *h);
 void hashes_free(struct hashes *h);
 
+struct conoha_image;
+
+/* Add the digests an image can be checked with: its multihash, and its
+ * md5 checksum only when it has no multihash or with all. Returns 0, or
+ * -1 with *why set to a static reason ("no checksum", "unknown
+ * algorithm"). The expected values are borrowed from img. */
+int hashes_expect_image(struct hashes *h, const struct conoha_image *img, bool all,
+                        const char **why);
+
 /* Hash an open file from its start to its end (at most limit bytes when
  * limit >= 0). Returns bytes read, or -1 with errno set. */
 long long hashes_file(struct hashes *h, int fd, long long limit);

@@ -23,8 +23,7 @@ static const char usage_text[] =
 "  create SERVER         save SERVER's disk as an image; wait until active\n"
 "     --stop [--force-stop] [--start-after]   stop it first (ConoHa needs it)\n"
 "     --name NAME  --reason TEXT  --property K=V  --no-wait  --timeout 2h\n"
-"  wait IMAGE            wait until IMAGE is active (--timeout)\n"
-"  show IMAGE            status, size, hashes, lifeboat metadata\n"
+"  wait IMAGE | show IMAGE   wait until active (--timeout) | show its record\n"
 "  list [SERVER]         lifeboat's images, newest first (--all: every image)\n"
 "  prune SERVER --keep N [--older-than 30d] [--dry-run]\n"
 "                        delete SERVER's oldest lifeboat images beyond N\n"
@@ -32,11 +31,15 @@ static const char usage_text[] =
 "     --all-hashes, --progress none|bar|json, --stall-timeout 60s);\n"
 "     also: create --download FILE\n"
 "  verify FILE [IMAGE]   check FILE's hashes, qcow2 header, qemu-img check\n"
+"  guard SERVER --max-age 2h [--file FILE]   exit 0 only if a fresh image\n"
+"                        (and FILE, verified) is safe: 'guard && delete'\n"
+"  retire SERVER --download FILE [--stop] [--yes] [--dry-run] [--volumes-ok]\n"
+"     [--delete-boot-volume]   snapshot, download, verify; only then delete\n"
 "\n"
 "options:\n"
 "  --json                one JSON document on stdout\n"
-"  --show-token          auth: also print the token (keep it secret)\n"
 "  --debug               log HTTP to stderr (secrets redacted)\n"
+"  --show-token          auth: also print the token (keep it secret)\n"
 "  -h, --help            this help;  --version  the version\n"
 "\n"
 "cloud (command line > OS_* environment > clouds.yaml):\n"
@@ -56,7 +59,8 @@ enum {
 	OPT_PASSWORD, OPT_SETTING, OPT_STOP, OPT_FORCE_STOP, OPT_START_AFTER,
 	OPT_NO_WAIT, OPT_WAIT, OPT_ALL, OPT_DRY_RUN, OPT_NAME, OPT_REASON,
 	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN, OPT_FORCE, OPT_ALL_HASHES,
-	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD,
+	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD, OPT_FILE, OPT_MAX_AGE, OPT_YES,
+	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME,
 };
 
 /* One table drives parsing: an option either sets a flag or feeds a
@@ -88,6 +92,11 @@ static const struct option_spec specs[] = {
 	VALUE("progress", OPT_PROGRESS),
 	VALUE("stall-timeout", OPT_STALL_TIMEOUT),
 	VALUE("download", OPT_DOWNLOAD),
+	VALUE("file", OPT_FILE),
+	VALUE("max-age", OPT_MAX_AGE),
+	FLAG("yes", OPT_YES),
+	FLAG("volumes-ok", OPT_VOLUMES_OK),
+	FLAG("delete-boot-volume", OPT_DELETE_BOOT_VOLUME),
 	VALUE("name", OPT_NAME),
 	VALUE("reason", OPT_REASON),
 	VALUE("property", OPT_PROPERTY),
@@ -133,6 +142,8 @@ static const struct command commands[] = {
 	{ "prune", cmd_prune, 1, 1 },
 	{ "download", cmd_download, 1, 2 },
 	{ "verify", cmd_verify, 1, 2 },
+	{ "guard", cmd_guard, 1, 1 },
+	{ "retire", cmd_retire, 1, 1 },
 };
 
 volatile sig_atomic_t snap_interrupted;
@@ -258,6 +269,11 @@ static int apply_option(struct cli *cli, const struct option_spec *spec, int cod
 	case OPT_FORCE: cli->force = true; return 0;
 	case OPT_ALL_HASHES: cli->all_hashes = true; return 0;
 	case OPT_DOWNLOAD: cli->download = arg; return 0;
+	case OPT_FILE: cli->file = arg; return 0;
+	case OPT_MAX_AGE: return parse_duration_option(arg, "--max-age", &cli->max_age_s);
+	case OPT_YES: cli->yes = true; return 0;
+	case OPT_VOLUMES_OK: cli->volumes_ok = true; return 0;
+	case OPT_DELETE_BOOT_VOLUME: cli->delete_boot_volume = true; return 0;
 	case OPT_STALL_TIMEOUT:
 		return parse_duration_option(arg, "--stall-timeout", &cli->stall_timeout_s);
 	case OPT_PROGRESS: {
@@ -336,7 +352,7 @@ int main(int argc, char **argv)
 	catch_signals();
 	struct cli cli = {
 		.cfg = conoha_config_new(), .timeout_s = 2 * 3600, .keep = -1,
-		.older_than_s = -1,
+		.older_than_s = -1, .max_age_s = -1,
 	};
 	int rc = cli.cfg ? parse_args(&cli, argc, argv) : EXIT_FAIL;
 	if (rc == 0) {

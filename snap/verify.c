@@ -127,15 +127,9 @@ static int expected_from_image(struct cli *cli, const char *image_id,
 	conoha_client_free(c);
 	if (rc)
 		return rc;
-	bool multihash = img->hash_algo && img->hash_value;
-	if (multihash && hashes_add(h, img->hash_algo, img->hash_value) < 0) {
-		complain("image %s: unknown hash algorithm '%s'", image_id, img->hash_algo);
-		return EXIT_CHECKSUM;
-	}
-	if ((!multihash || cli->all_hashes) && img->checksum)
-		hashes_add(h, "md5", img->checksum);
-	if (h->n == 0) {
-		complain("image %s carries no checksum to verify against", image_id);
+	const char *why;
+	if (hashes_expect_image(h, img, cli->all_hashes, &why) < 0) {
+		complain("image %s %s", image_id, why);
 		return EXIT_CHECKSUM;
 	}
 	return EXIT_OK;

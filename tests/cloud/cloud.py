@@ -124,6 +124,15 @@ class Cloud:
     # ---- time-driven state -------------------------------------------
     def tick(self):
         now = time.time()
+        for sid in [s for s, v in self.servers.items() if v.get("_gone_at", now + 1) <= now]:
+            # a boot volume survives its server, as on ConoHa VPS 3.0
+            for vid in self.servers[sid].get("_volumes", []):
+                vol = self.volumes[vid]
+                vol["status"] = "detaching"
+                vol["attachments"] = []
+                vol["_due"] = now + self.transition_s
+                vol["_next_status"] = "available"
+            del self.servers[sid]
         for srv in self.servers.values():
             due = srv.get("_due")
             if due and now >= due:
@@ -379,7 +388,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"ok": True})
             if what == "state":
                 return self.send(200, {"servers": [public_server(s) for s in c.servers.values()],
-                                       "images": [public_image(i) for i in c.images.values()]})
+                                       "images": [public_image(i) for i in c.images.values()],
+                                       "volumes": [{k: v for k, v in vol.items() if not k.startswith("_")}
+                                                   for vol in c.volumes.values()]})
         self.send(404, {"error": {"message": "no such control"}})
 
     def make_server(self, spec):
@@ -530,8 +541,8 @@ class Handler(BaseHTTPRequestHandler):
                 if not srv:
                     return self.fault(404, "itemNotFound", f"Instance {m.group(1)} could not be found.")
                 if self.command == "DELETE":
-                    srv["status"] = "DELETED"
-                    del c.servers[srv["id"]]
+                    srv["OS-EXT-STS:task_state"] = "deleting"
+                    srv["_gone_at"] = time.time() + c.transition_s
                     return self.send(204)
                 return self.send(200, {"server": public_server(srv)})
         m = re.match(r"^/servers/([^/]+)/action$", sub)
@@ -739,6 +750,16 @@ class Handler(BaseHTTPRequestHandler):
                     "image_id": iid, "container_format": req.get("container_format", "bare"),
                     "disk_format": req.get("disk_format", "raw"), "image_name": req.get("image_name")}})
         m = re.match(r"^/volumes/([^/]+)$", sub)
+        if m and self.command == "DELETE":
+            with c.lock:
+                vol = c.volumes.get(m.group(1))
+                if not vol:
+                    return self.fault(404, "itemNotFound", "Volume could not be found.")
+                if vol["status"] != "available":
+                    return self.fault(400, "badRequest",
+                                      "Invalid volume: Volume status must be available or error")
+                del c.volumes[vol["id"]]
+            return self.send(202)
         if m and self.command == "GET":
             with c.lock:
                 vol = c.volumes.get(m.group(1))

@@ -15,7 +15,7 @@ cloud_start --tls
 ctl config '{"save_delay": 2}' >/dev/null
 add_server "{\"name\": \"vm-1a2b3c4d\", \"metadata\": {\"instance_name_tag\": \"chat\"},
              \"volume_backed\": true, \"size_gb\": 30, \"disk\": \"$WORK/chat.qcow2\"}"
-add_server '{"name": "db", "status": "SHUTOFF"}'
+add_server "{\"name\": \"db\", \"status\": \"SHUTOFF\", \"disk\": \"$WORK/chat.qcow2\"}"
 
 # Configure it the way a user would: clouds.yaml, the password in secure.yaml.
 export OS_CLIENT_CONFIG_FILE=$WORK/clouds.yaml
@@ -44,5 +44,8 @@ step "$LIFEBOAT_BIN/lifeboat-snap" list
 id=$("$LIFEBOAT_BIN/lifeboat-snap" list chat --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 step "$LIFEBOAT_BIN/lifeboat-snap" download "$id" "$WORK/chat.qcow2.backup"
 step "$LIFEBOAT_BIN/lifeboat-snap" verify "$WORK/chat.qcow2.backup" "$id"
+step "$LIFEBOAT_BIN/lifeboat-snap" guard chat --max-age 1h --file "$WORK/chat.qcow2.backup"
+step "$LIFEBOAT_BIN/lifeboat-snap" retire db --download "$WORK/db.qcow2" --yes
+step /usr/bin/python3 -m json.tool "$WORK/db.qcow2.retire.json"
 echo
 echo "demo: done (test cloud at $CLOUD_URL)"

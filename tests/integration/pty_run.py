@@ -1,15 +1,20 @@
 #!/usr/bin/python3
-"""pty_run.py ANSWER CMD... - run CMD on a pseudo-terminal; when it prints a
-line ending in ': ', type ANSWER. Prints everything the terminal showed and
+"""pty_run.py ANSWER [--prompt SUFFIX] CMD... - run CMD on a pseudo-terminal;
+when its output ends in SUFFIX (': ' by default), type ANSWER. Prints everything the terminal showed and
 exits with CMD's status. The tests use it to check what a person sees."""
 import os
 import pty
 import sys
 
 answer = sys.argv[1].encode() + b"\n"
+cmd = sys.argv[2:]
+prompt = b": "
+if cmd[0] == "--prompt":
+    prompt = cmd[1].encode()
+    cmd = cmd[2:]
 pid, fd = pty.fork()
 if pid == 0:
-    os.execvp(sys.argv[2], sys.argv[2:])
+    os.execvp(cmd[0], cmd)
 seen = b""
 answered = False
 while True:
@@ -20,7 +25,7 @@ while True:
     if not data:
         break
     seen += data
-    if not answered and seen.endswith(b": "):
+    if not answered and seen.endswith(prompt):
         os.write(fd, answer)
         answered = True
 _, status = os.waitpid(pid, 0)

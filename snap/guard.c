@@ -1,0 +1,133 @@
+/* guard.c - "lifeboat-snap guard SERVER --max-age D [--file F]": exit 0
+ * only when a fresh, complete, hashed image of SERVER exists (and F is
+ * that image, verified), so a runbook can write "guard && delete" */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "cli.h"
+#include "exit.h"
+#include "hashes.h"
+
+struct verdict {
+	int rc;
+	char reason[512];
+};
+
+static int refuse(struct verdict *v, int rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse(struct verdict *v, int rc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+	va_end(ap);
+	v->rc = rc;
+	return rc;
+}
+
+static void format_age(long long s, char *buf, size_t size)
+{
+	if (s >= 86400)
+		snprintf(buf, size, "%lldd%02lldh", s / 86400, (s % 86400) / 3600);
+	else if (s >= 3600)
+		snprintf(buf, size, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+	else
+		snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
+}
+
+static int check_file(struct cli *cli, const struct conoha_image *img, struct verdict *v)
+{
+	int fd = open(cli->file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return refuse(v, EXIT_LOCAL_IO, "cannot open '%s': %s: the local copy is missing",
+		              cli->file, strerror(errno));
+	struct hashes h = { .n = 0 };
+	const char *why = NULL;
+	int rc = EXIT_OK;
+	if (hashes_expect_image(&h, img, cli->all_hashes, &why) < 0)
+		rc = refuse(v, EXIT_UNSAFE, "image %s %s", img->id, why);
+	else if (hashes_file(&h, fd, -1) < 0)
+		rc = refuse(v, EXIT_LOCAL_IO, "cannot read '%s': %s", cli->file, strerror(errno));
+	if (rc == EXIT_OK) {
+		hashes_final(&h);
+		const struct digest *bad = hashes_mismatch(&h);
+		if (bad)
+			rc = refuse(v, EXIT_CHECKSUM, "'%s' is not image %s: its %s differs; "
+			            "download it again", cli->file, img->id, bad->name);
+	}
+	hashes_free(&h);
+	close(fd);
+	return rc;
+}
+
+static int judge(struct cli *cli, const char *server, const struct conoha_image_list *list,
+                 const struct conoha_image **chosen, long long *age, struct verdict *v)
+{
+	if (list->count == 0)
+		return refuse(v, EXIT_UNSAFE, "no lifeboat image of '%s' exists: run "
+		              "'lifeboat-snap create %s' first", server, server);
+	const struct conoha_image *img = find_newest_active(list);
+	if (!img)
+		return refuse(v, EXIT_UNSAFE, "no image of '%s' is complete: the newest, %s, "
+		              "is '%s'", server, list->items[0].id, list->items[0].status);
+	*chosen = img;
+	time_t t;
+	if (conoha_parse_iso8601(image_time(img), &t) < 0)
+		return refuse(v, EXIT_UNSAFE, "image %s has no readable creation time", img->id);
+	*age = (long long)(time(NULL) - t);
+	char a[32], m[32];
+	format_age(*age, a, sizeof(a));
+	format_age(cli->max_age_s, m, sizeof(m));
+	if (*age > cli->max_age_s)
+		return refuse(v, EXIT_UNSAFE, "the newest complete image of '%s' (%s) is %s old, "
+		              "older than --max-age %s: take a new one", server, img->id, a, m);
+	if (!img->hash_value && !img->checksum)
+		return refuse(v, EXIT_UNSAFE, "image %s of '%s' carries no checksum: it cannot be "
+		              "verified", img->id, server);
+	if (cli->file)
+		return check_file(cli, img, v);
+	return EXIT_OK;
+}
+
+int cmd_guard(struct cli *cli)
+{
+	if (cli->max_age_s < 0) {
+		complain("guard needs --max-age DURATION: how old an image may be (2h, 1d)");
+		return EXIT_USAGE;
+	}
+	int rc = EXIT_OK;
+	conoha_client *c = session_or_exit(cli, &rc);
+	if (!c)
+		return rc;
+	const char *server = cli->args[0];
+	struct conoha_image_list list = { 0 };
+	struct verdict v = { .rc = EXIT_OK };
+	const struct conoha_image *img = NULL;
+	long long age = -1;
+	cli->all = false;
+	rc = load_images(cli, c, server, &list);
+	if (rc == EXIT_OK)
+		rc = judge(cli, server, &list, &img, &age, &v);
+	if (cli->json) {
+		print_json(json_pack("{s:b, s:s?, s:I, s:s?, s:b, s:s?}", "ok", rc == EXIT_OK,
+		                     "image_id", img ? img->id : NULL, "age_seconds",
+		                     (json_int_t)age, "file", cli->file,
+		                     "file_verified", rc == EXIT_OK && cli->file,
+		                     "reason", v.reason[0] ? v.reason : NULL));
+	} else if (rc == EXIT_OK) {
+		char a[32];
+		format_age(age, a, sizeof(a));
+		printf("safe: image %s of '%s' is complete, %s old, with %s%s%s\n", img->id,
+		       server, a, img->hash_algo ? img->hash_algo : "md5",
+		       cli->file ? ", and matches " : "", cli->file ? cli->file : "");
+	}
+	if (v.reason[0])
+		complain("NOT SAFE: %s", v.reason);
+	conoha_image_list_free(&list);
+	conoha_client_free(c);
+	return rc;
+}
