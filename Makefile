@@ -20,7 +20,11 @@ else
 OPT       := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDOPT     := -Wl,-z,relro -Wl,-z,now
 endif
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# lifeboat-extract needs no cloud library: only libguestfs, libarchive,
+# OpenSSL's hashes and jansson for --json.
+EXTRACT_PKGS := libguestfs libarchive libcrypto jansson
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(EXTRACT_PKGS) 2>/dev/null)
+EXTRACT_LIBS = $(shell pkg-config --libs $(EXTRACT_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(OPT) -D_GNU_SOURCE -DLIFEBOAT_VERSION='"$(VERSION)"' \
              -Iconoha_api $(PKG_CFLAGS) $(CFLAGS)
@@ -54,12 +58,18 @@ $(LIB): $(call obj,$(LIB_SRC))
 $(SNAP): $(call obj,$(SNAP_SRC)) $(LIB)
 	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $^ $(PKG_LIBS)
 
-$(EXTRACT): $(call obj,$(EXTRACT_SRC)) $(LIB)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(EXTRACT): $(call obj,$(EXTRACT_SRC))
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $^ $(EXTRACT_LIBS)
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+# the writer's tests link the extractor's reader and writer, not the cloud
+WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c)
+$(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -96,6 +106,7 @@ demo: deps
 
 bench: all
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/run.sh
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/extract.sh
 
 # ---- install ----------------------------------------------------------------
 install: all

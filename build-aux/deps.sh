@@ -14,6 +14,11 @@ want_pc libcrypto libssl-dev
 want_pc jansson libjansson-dev
 want_pc yaml-0.1 libyaml-dev
 want_pc cmocka libcmocka-dev
+want_pc libguestfs libguestfs-dev
+want_pc libarchive libarchive-dev
+# the appliance needs a kernel to boot, and guestfish builds test images
+[ -n "$(ls /boot/vmlinuz-* 2>/dev/null)" ] || need_pkgs="$need_pkgs linux-image-amd64"
+want_cmd guestfish libguestfs-tools
 want_cmd curl curl
 want_cmd openssl openssl
 want_cmd mandoc mandoc

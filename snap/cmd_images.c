@@ -81,7 +81,8 @@ static void select_images(struct conoha_image_list *list, const char *server, bo
 			conoha_image_clear(img);
 	}
 	list->count = kept;
-	qsort(list->items, list->count, sizeof(list->items[0]), newest_first);
+	if (kept > 1)
+		qsort(list->items, list->count, sizeof(list->items[0]), newest_first);
 }
 
 /* A name shared by images of different servers must not be guessed. */

@@ -44,6 +44,14 @@ step "$LIFEBOAT_BIN/lifeboat-snap" list
 id=$("$LIFEBOAT_BIN/lifeboat-snap" list chat --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 step "$LIFEBOAT_BIN/lifeboat-snap" download "$id" "$WORK/chat.qcow2.backup"
 step "$LIFEBOAT_BIN/lifeboat-snap" verify "$WORK/chat.qcow2.backup" "$id"
+# The rescue: the chat server's data, out of the downloaded snapshot.
+# (force_tcg: the demo must also run where KVM is broken; it is slower.)
+export LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-force_tcg}
+step "$LIFEBOAT_BIN/lifeboat-extract" filesystems "$WORK/chat.qcow2.backup"
+step "$LIFEBOAT_BIN/lifeboat-extract" copy "$WORK/chat.qcow2.backup" /var/lib/chat \
+	"$WORK/restore" --manifest "$WORK/restore.manifest"
+step "$LIFEBOAT_BIN/lifeboat-extract" verify "$WORK/restore" "$WORK/restore.manifest"
+step ls "$WORK/restore/chat"
 step "$LIFEBOAT_BIN/lifeboat-snap" guard chat --max-age 1h --file "$WORK/chat.qcow2.backup"
 step "$LIFEBOAT_BIN/lifeboat-snap" retire db --download "$WORK/db.qcow2" --yes
 step /usr/bin/python3 -m json.tool "$WORK/db.qcow2.retire.json"

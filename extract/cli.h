@@ -1,0 +1,38 @@
+/* cli.h - lifeboat-extract's parsed command line and its commands */
+#ifndef EXTRACT_CLI_H
+#define EXTRACT_CLI_H
+
+#include <stdbool.h>
+#include "guest.h"
+
+#define MAX_GLOBS 32
+
+struct xcli {
+	const char *command;
+	char **args;
+	int nargs;
+	struct guest_options guest;
+	bool json, long_list, recursive;
+	bool preserve_owner, specials, owner;
+	const char *manifest;
+	const char *include[MAX_GLOBS];
+	size_t n_include;
+	const char *exclude[MAX_GLOBS];
+	size_t n_exclude;
+	long long newer_than;     /* seconds since the epoch, -1 when not given */
+	int progress;             /* -1 auto, 0 off, 1 on */
+};
+
+/* The handle of a running appliance, for the SIGINT handler. */
+extern guestfs_h *volatile running_guest;
+
+/* Open IMAGE and mount its filesystems; an exit code. */
+int open_and_mount(struct xcli *cli, struct guest *gu);
+
+int cmd_filesystems(struct xcli *cli);
+int cmd_ls(struct xcli *cli);
+int cmd_cat(struct xcli *cli);
+int cmd_copy(struct xcli *cli);
+int cmd_verify(struct xcli *cli);
+
+#endif

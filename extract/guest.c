@@ -1,0 +1,191 @@
+/* guest.c - opening an image strictly read-only with libguestfs */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "exit.h"
+#include "guest.h"
+
+static void free_strings(char **list)
+{
+	for (char **p = list; p && *p; p++)
+		free(*p);
+	free(list);
+}
+
+static guestfs_h *new_handle(const struct guest_options *opt)
+{
+	guestfs_h *g = guestfs_create();
+	if (!g)
+		return NULL;
+	guestfs_set_error_handler(g, NULL, NULL); /* errors are reported by us */
+	guestfs_set_trace(g, opt->verbose);
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	/* Two vCPUs halve a copy's time under TCG on a two-core machine. */
+	guestfs_set_smp(g, cpus >= 2 ? 2 : 1);
+	return g;
+}
+
+static int add_drive(struct guest *gu, const char *image)
+{
+	/* readonly=1 puts a throwaway overlay in front of the image: the
+	 * image file itself is never opened for writing. */
+	if (guestfs_add_drive_opts(gu->g, image, GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
+	                           GUESTFS_ADD_DRIVE_OPTS_FORMAT, gu->info.format, -1) == -1) {
+		fprintf(stderr, "lifeboat-extract: cannot add '%s': %s\n", image,
+		        guestfs_last_error(gu->g));
+		return XT_APPLIANCE;
+	}
+	return XT_OK;
+}
+
+static bool tcg_forced(void)
+{
+	const char *s = getenv("LIBGUESTFS_BACKEND_SETTINGS");
+	return s && strstr(s, "force_tcg");
+}
+
+/* A broken KVM (it crashes qemu on some hosts) should not stop a rescue:
+ * try once more under software emulation, and say so. */
+static int launch(struct guest *gu, const char *image, const struct guest_options *opt)
+{
+	if (guestfs_launch(gu->g) == 0)
+		return XT_OK;
+	char first[512];
+	snprintf(first, sizeof(first), "%s", guestfs_last_error(gu->g));
+	if (tcg_forced()) {
+		fprintf(stderr, "lifeboat-extract: the appliance failed to start: %s\n", first);
+		return XT_APPLIANCE;
+	}
+	fprintf(stderr, "lifeboat-extract: the appliance failed to start under KVM (%s); "
+	        "retrying once with software emulation (TCG), which is slower\n", first);
+	guestfs_close(gu->g);
+	gu->g = new_handle(opt);
+	char *settings[] = { (char *)"force_tcg", NULL };
+	if (!gu->g || guestfs_set_backend_settings(gu->g, settings) == -1 ||
+	    add_drive(gu, image) != XT_OK)
+		return XT_APPLIANCE;
+	if (guestfs_launch(gu->g) == 0)
+		return XT_OK;
+	fprintf(stderr, "lifeboat-extract: the appliance failed under TCG too: %s\n",
+	        guestfs_last_error(gu->g));
+	return XT_APPLIANCE;
+}
+
+int guest_open(struct guest *gu, const char *image, const struct guest_options *opt)
+{
+	memset(gu, 0, sizeof(*gu));
+	char why[1024];
+	int rc = image_probe(image, opt->format, opt->allow_backing, &gu->info, why, sizeof(why));
+	if (rc != XT_OK) {
+		fprintf(stderr, "lifeboat-extract: '%s': %s\n", image, why);
+		return rc;
+	}
+	gu->g = new_handle(opt);
+	if (!gu->g) {
+		fprintf(stderr, "lifeboat-extract: cannot create a libguestfs handle\n");
+		return XT_APPLIANCE;
+	}
+	rc = add_drive(gu, image);
+	return rc == XT_OK ? launch(gu, image, opt) : rc;
+}
+
+void guest_close(struct guest *gu)
+{
+	if (gu->g) {
+		guestfs_umount_all(gu->g);
+		guestfs_shutdown(gu->g);
+		guestfs_close(gu->g);
+	}
+	free(gu->os_root);
+	memset(gu, 0, sizeof(*gu));
+}
+
+/* ---- mounting -------------------------------------------------------------- */
+
+static int compare_mountpoints(const void *a, const void *b)
+{
+	const char *const *x = a, *const *y = b;
+	size_t lx = strlen(x[0]), ly = strlen(y[0]);
+	return lx < ly ? -1 : lx > ly ? 1 : strcmp(x[0], y[0]);
+}
+
+/* Mount one filesystem read-only. "norecovery" lets ext4 and XFS with a
+ * dirty journal mount without replaying it (which would need a write):
+ * a crashed server's disk must not stop its rescue. */
+static int mount_ro(guestfs_h *g, const char *dev, const char *where)
+{
+	if (guestfs_mount_options(g, "ro,norecovery", dev, where) == 0)
+		return 0;
+	return guestfs_mount_ro(g, dev, where);
+}
+
+static int mount_os(struct guest *gu, const char *root)
+{
+	char **mps = guestfs_inspect_get_mountpoints(gu->g, root);
+	if (!mps)
+		return XT_APPLIANCE;
+	size_t n = 0;
+	while (mps[n])
+		n++;
+	/* pairs (mountpoint, device), shortest mountpoint first */
+	qsort(mps, n / 2, 2 * sizeof(char *), compare_mountpoints);
+	int rc = XT_OK;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		if (mount_ro(gu->g, mps[i + 1], mps[i]) == -1)
+			fprintf(stderr, "lifeboat-extract: warning: cannot mount %s on %s: %s\n",
+			        mps[i + 1], mps[i], guestfs_last_error(gu->g));
+	free_strings(mps);
+	gu->os_root = strdup(root);
+	return rc;
+}
+
+static int mount_single(struct guest *gu, const char *dev)
+{
+	if (mount_ro(gu->g, dev, "/") == -1) {
+		fprintf(stderr, "lifeboat-extract: cannot mount %s: %s\n", dev,
+		        guestfs_last_error(gu->g));
+		return XT_NOT_FOUND;
+	}
+	return XT_OK;
+}
+
+static bool mountable(const char *type)
+{
+	return strcmp(type, "swap") != 0 && strcmp(type, "unknown") != 0 &&
+	       strcmp(type, "") != 0;
+}
+
+int guest_mount(struct guest *gu, const struct guest_options *opt)
+{
+	if (opt->filesystem)
+		return mount_single(gu, opt->filesystem);
+	char **roots = guestfs_inspect_os(gu->g);
+	int rc;
+	if (roots && roots[0]) {
+		rc = mount_os(gu, roots[0]);
+		free_strings(roots);
+		return rc;
+	}
+	free_strings(roots);
+	/* A data disk: its one filesystem, or the user names one. */
+	char **fs = guestfs_list_filesystems(gu->g);
+	if (!fs)
+		return XT_APPLIANCE;
+	const char *only = NULL;
+	size_t count = 0;
+	for (size_t i = 0; fs[i] && fs[i + 1]; i += 2)
+		if (mountable(fs[i + 1])) {
+			only = fs[i];
+			count++;
+		}
+	if (count == 1) {
+		rc = mount_single(gu, only);
+	} else {
+		fprintf(stderr, "lifeboat-extract: no operating system found and %zu "
+		        "filesystems: choose one with --filesystem (see 'filesystems')\n", count);
+		rc = XT_NOT_FOUND;
+	}
+	free_strings(fs);
+	return rc;
+}

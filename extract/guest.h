@@ -1,0 +1,31 @@
+/* guest.h - the libguestfs appliance: the image added read-only with an
+ * explicit format, launched (under TCG when KVM fails), filesystems
+ * mounted read-only */
+#ifndef EXTRACT_GUEST_H
+#define EXTRACT_GUEST_H
+
+#include <guestfs.h>
+#include <stdbool.h>
+#include "image.h"
+
+struct guest {
+	guestfs_h *g;
+	struct image_info info;
+	char *os_root;        /* inspected root filesystem, NULL when none */
+};
+
+struct guest_options {
+	const char *format;   /* --format, NULL to decide from the header */
+	bool allow_backing;
+	const char *filesystem; /* --filesystem DEV, NULL to inspect */
+	bool verbose;
+};
+
+/* Probe, add, launch. Returns an exit code; messages printed. */
+int guest_open(struct guest *gu, const char *image, const struct guest_options *opt);
+/* Mount the OS's filesystems at their mountpoints, or one filesystem at
+ * /, all read-only. Returns an exit code. */
+int guest_mount(struct guest *gu, const struct guest_options *opt);
+void guest_close(struct guest *gu);
+
+#endif
