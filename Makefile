@@ -27,12 +27,13 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(EXTRACT_PKGS) 2>/dev/null)
 EXTRACT_LIBS = $(shell pkg-config --libs $(EXTRACT_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS = $(WARN) $(OPT) -D_GNU_SOURCE -DLIFEBOAT_VERSION='"$(VERSION)"' \
-             -Iconoha_api $(PKG_CFLAGS) $(CFLAGS)
+             -Iconoha_api -Icommon $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(LDOPT) $(LDFLAGS)
 
 LIB_SRC   := $(wildcard conoha_api/*.c)
-SNAP_SRC  := $(wildcard snap/*.c)
-EXTRACT_SRC := $(wildcard extract/*.c)
+COMMON_SRC := $(wildcard common/*.c)
+SNAP_SRC  := $(wildcard snap/*.c) $(COMMON_SRC)
+EXTRACT_SRC := $(wildcard extract/*.c) $(COMMON_SRC)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 
 LIB       := $(BUILD)/libconoha_api.a
@@ -64,6 +65,11 @@ $(EXTRACT): $(call obj,$(EXTRACT_SRC))
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
+                           $(call obj,extract/image.c common/qcow2.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
 # the writer's tests link the extractor's reader and writer, not the cloud
 WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c)

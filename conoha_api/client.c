@@ -549,3 +549,67 @@ int api_json(conoha_client *c, const char *service, const char *method,
 	http_response_free(&resp);
 	return rc;
 }
+
+/* Nova links the next page in "<key>_links", Glance in "next". */
+static bool links_next_page(const json_t *page, const char *key)
+{
+	if (json_object_get(page, "next"))
+		return true;
+	char links[64];
+	snprintf(links, sizeof(links), "%s_links", key);
+	size_t i;
+	json_t *link;
+	json_array_foreach(json_object_get(page, links), i, link) {
+		const char *rel = json_string_value(json_object_get(link, "rel"));
+		if (rel && strcmp(rel, "next") == 0)
+			return true;
+	}
+	return false;
+}
+
+static char *page_path(const char *path, int page_size, const char *marker)
+{
+	char *esc = marker ? url_escape(marker) : NULL;
+	char *out = esc ? xasprintf("%s?limit=%d&marker=%s", path, page_size, esc)
+	                : xasprintf("%s?limit=%d", path, page_size);
+	free(esc);
+	return out;
+}
+
+int api_list_all(conoha_client *c, const char *service, const char *path,
+                 const char *key, int page_size, api_page_fn add, void *userdata,
+                 const char *what, conoha_error *err)
+{
+	char *marker = NULL;
+	int rc = 0;
+	for (;;) {
+		char *p = page_path(path, page_size, marker);
+		json_t *page = NULL;
+		rc = p ? api_json(c, service, "GET", p, NULL, NULL, 0, &page, what, err)
+		       : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+		free(p);
+		if (rc < 0)
+			break;
+		json_t *items = json_object_get(page, key);
+		size_t got = json_array_size(items);
+		rc = json_is_array(items) ? add(userdata, items, err)
+		                          : set_error(err, CONOHA_ERR_PROTOCOL, "%s: no \"%s\" in the answer",
+		                                      what, key);
+		/* Follow pages by marker, never by the link itself: it may name
+		 * a host we cannot reach (an internal address behind a proxy). */
+		bool more = rc == 0 && got > 0 &&
+		            (links_next_page(page, key) || got >= (size_t)page_size);
+		const char *last = more ? json_string_value(json_object_get(
+		                                json_array_get(items, got - 1), "id")) : NULL;
+		if (more && (!last || (marker && strcmp(marker, last) == 0)))
+			rc = set_error(err, CONOHA_ERR_PROTOCOL, "%s: the list repeats itself", what);
+		char *next = rc == 0 && more ? strdup(last) : NULL;
+		json_decref(page);
+		free(marker);
+		marker = next;
+		if (!marker)
+			break;
+	}
+	free(marker);
+	return rc;
+}

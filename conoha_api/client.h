@@ -35,6 +35,14 @@ int api_json(conoha_client *c, const char *service, const char *method,
              const struct http_header *headers, size_t n_headers,
              json_t **out, const char *what, conoha_error *err);
 
+/* Every item of a paginated listing: GET path?limit=page_size, then
+ * &marker=<last item's id> while the answer links a next page or comes
+ * back full. add() receives each page's array under key. */
+typedef int (*api_page_fn)(void *userdata, json_t *items, conoha_error *err);
+int api_list_all(conoha_client *c, const char *service, const char *path,
+                 const char *key, int page_size, api_page_fn add, void *userdata,
+                 const char *what, conoha_error *err);
+
 /* The client's project id (after authentication), or NULL. Borrowed. */
 const char *client_project_id(const conoha_client *c);
 

@@ -69,9 +69,9 @@ static int server_from_json(const json_t *j, struct conoha_server *s, conoha_err
 	return 0;
 }
 
-static int append_page(struct conoha_server_list *out, const json_t *servers,
-                       conoha_error *err)
+static int append_page(void *userdata, json_t *servers, conoha_error *err)
 {
+	struct conoha_server_list *out = userdata;
 	size_t n = json_array_size(servers);
 	if (n == 0)
 		return 0;
@@ -89,60 +89,12 @@ static int append_page(struct conoha_server_list *out, const json_t *servers,
 	return 0;
 }
 
-static bool has_next_link(const json_t *page)
-{
-	size_t i;
-	json_t *link;
-	json_array_foreach(json_object_get(page, "servers_links"), i, link) {
-		const char *rel = json_string_value(json_object_get(link, "rel"));
-		if (rel && strcmp(rel, "next") == 0)
-			return true;
-	}
-	return false;
-}
-
 int conoha_servers_list(conoha_client *c, struct conoha_server_list *out,
                         conoha_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	char *marker = NULL;
-	int rc = 0;
-	for (;;) {
-		char *esc = marker ? url_escape(marker) : NULL;
-		char *path = esc ? xasprintf("servers/detail?limit=%d&marker=%s",
-		                             SERVERS_PAGE_SIZE, esc)
-		                 : xasprintf("servers/detail?limit=%d", SERVERS_PAGE_SIZE);
-		free(esc);
-		json_t *page = NULL;
-		rc = path ? api_json(c, "compute", "GET", path, NULL, NULL, 0, &page,
-		                     "cannot list servers", err)
-		          : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
-		free(path);
-		if (rc < 0)
-			break;
-		json_t *servers = json_object_get(page, "servers");
-		size_t before = out->count;
-		rc = json_is_array(servers) ? append_page(out, servers, err)
-		                            : set_error(err, CONOHA_ERR_PROTOCOL,
-		                                        "server list without \"servers\"");
-		/* Follow pages by marker: the next link may name a host we
-		 * cannot reach (an internal API address behind a proxy). */
-		bool more = rc == 0 && out->count > before &&
-		            (has_next_link(page) ||
-		             out->count - before >= SERVERS_PAGE_SIZE);
-		json_decref(page);
-		if (!more)
-			break;
-		const char *last = out->items[out->count - 1].id;
-		if (marker && strcmp(marker, last) == 0) {
-			rc = set_error(err, CONOHA_ERR_PROTOCOL,
-			               "the server list repeats itself at marker '%s'", marker);
-			break;
-		}
-		free(marker);
-		marker = strdup(last);
-	}
-	free(marker);
+	int rc = api_list_all(c, "compute", "servers/detail", "servers", SERVERS_PAGE_SIZE,
+	                      append_page, out, "cannot list servers", err);
 	if (rc < 0)
 		conoha_server_list_free(out);
 	return rc;

@@ -95,8 +95,9 @@ int conoha_image_get(conoha_client *c, const char *id, struct conoha_image *out,
 	return rc;
 }
 
-static int append_images(struct conoha_image_list *out, json_t *images, conoha_error *err)
+static int append_images(void *userdata, json_t *images, conoha_error *err)
 {
+	struct conoha_image_list *out = userdata;
 	size_t n = json_array_size(images);
 	if (n == 0)
 		return 0;
@@ -113,39 +114,8 @@ int conoha_image_list(conoha_client *c, struct conoha_image_list *out,
                       conoha_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	char *marker = NULL;
-	int rc = 0;
-	for (;;) {
-		char *esc = marker ? url_escape(marker) : NULL;
-		char *path = esc ? xasprintf("v2/images?limit=%d&marker=%s", IMAGES_PAGE_SIZE, esc)
-		                 : xasprintf("v2/images?limit=%d", IMAGES_PAGE_SIZE);
-		free(esc);
-		json_t *page = NULL;
-		rc = path ? api_json(c, "image", "GET", path, NULL, NULL, 0, &page,
-		                     "cannot list images", err)
-		          : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
-		free(path);
-		if (rc < 0)
-			break;
-		json_t *images = json_object_get(page, "images");
-		size_t before = out->count;
-		rc = json_is_array(images) ? append_images(out, images, err)
-		                           : set_error(err, CONOHA_ERR_PROTOCOL,
-		                                       "image list without \"images\"");
-		/* Glance says "next" while more pages remain. */
-		bool more = rc == 0 && out->count > before && json_object_get(page, "next");
-		json_decref(page);
-		if (!more)
-			break;
-		const char *last = out->items[out->count - 1].id;
-		if (!last || (marker && strcmp(marker, last) == 0)) {
-			rc = set_error(err, CONOHA_ERR_PROTOCOL, "the image list repeats itself");
-			break;
-		}
-		free(marker);
-		marker = strdup(last);
-	}
-	free(marker);
+	int rc = api_list_all(c, "image", "v2/images", "images", IMAGES_PAGE_SIZE,
+	                      append_images, out, "cannot list images", err);
 	if (rc < 0)
 		conoha_image_list_free(out);
 	return rc;

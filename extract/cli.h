@@ -2,6 +2,7 @@
 #ifndef EXTRACT_CLI_H
 #define EXTRACT_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include "guest.h"
 
@@ -25,6 +26,8 @@ struct xcli {
 
 /* The handle of a running appliance, for the SIGINT handler. */
 extern guestfs_h *volatile running_guest;
+/* Set by SIGINT and SIGTERM. */
+extern volatile sig_atomic_t extract_interrupted;
 
 /* Open IMAGE and mount its filesystems; an exit code. */
 int open_and_mount(struct xcli *cli, struct guest *gu);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
 #include "exit.h"
@@ -19,7 +20,8 @@
  * nothing of the tree is ever held whole in memory or on disk. */
 struct tar_job {
 	guestfs_h *g;
-	const char *dir;
+	const char *dir;         /* a directory to tar_out, or a file to download */
+	bool is_file;
 	bool owner;
 	int wfd;
 	char fdpath[32];
@@ -31,10 +33,13 @@ struct tar_job {
 static void *tar_thread(void *arg)
 {
 	struct tar_job *j = arg;
-	j->rc = guestfs_tar_out_opts(j->g, j->dir, j->fdpath,
-	                             GUESTFS_TAR_OUT_OPTS_NUMERICOWNER, 1,
-	                             GUESTFS_TAR_OUT_OPTS_XATTRS, 1,
-	                             GUESTFS_TAR_OUT_OPTS_ACLS, j->owner ? 1 : 0, -1);
+	if (j->is_file)
+		j->rc = guestfs_download(j->g, j->dir, j->fdpath);
+	else
+		j->rc = guestfs_tar_out_opts(j->g, j->dir, j->fdpath,
+		                             GUESTFS_TAR_OUT_OPTS_NUMERICOWNER, 1,
+		                             GUESTFS_TAR_OUT_OPTS_XATTRS, 1,
+		                             GUESTFS_TAR_OUT_OPTS_ACLS, j->owner ? 1 : 0, -1);
 	if (j->rc == -1)
 		snprintf(j->err, sizeof(j->err), "%s", guestfs_last_error(j->g));
 	close(j->wfd);
@@ -50,25 +55,112 @@ static int tar_job_end(void *data, char *why, size_t size)
 	return j->rc == -1 ? -1 : 0;
 }
 
-static struct reader *start_tar(struct tar_job *j, const char *prefix)
+static int start_producer(struct tar_job *j, int fds[2])
 {
-	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) < 0)
-		return NULL;
+		return -1;
 	j->wfd = fds[1];
 	snprintf(j->fdpath, sizeof(j->fdpath), "/dev/fd/%d", fds[1]);
-	/* The producer first: libarchive reads as soon as it is opened. */
 	if (pthread_create(&j->thread, NULL, tar_thread, j) != 0) {
 		close(fds[0]);
 		close(fds[1]);
-		return NULL;
+		return -1;
 	}
+	return 0;
+}
+
+static struct reader *start_tar(struct tar_job *j, const char *prefix)
+{
+	int fds[2];
+	/* The producer first: libarchive reads as soon as it is opened. */
+	if (start_producer(j, fds) < 0)
+		return NULL;
 	struct reader *r = reader_tar_open(fds[0], prefix, tar_job_end, j);
 	if (!r) {
 		close(fds[0]); /* the producer fails on a broken pipe */
 		pthread_join(j->thread, NULL);
 	}
 	return r;
+}
+
+/* ---- a single file: one entry, its bytes straight from the pipe ------------- */
+
+struct file_reader {
+	struct reader ops;
+	struct tar_job *job;
+	int fd;
+	struct entry e;
+	const char *name;
+	bool given;
+	int64_t pos;
+	char buf[65536];
+	char why[512];
+};
+
+static int file_next(struct reader *r, struct entry *e)
+{
+	struct file_reader *f = (struct file_reader *)r;
+	if (f->given)
+		return 0;
+	f->given = true;
+	*e = f->e;
+	return 1;
+}
+
+static int file_data(struct reader *r, const void **buf, size_t *len, int64_t *offset)
+{
+	struct file_reader *f = (struct file_reader *)r;
+	ssize_t n;
+	do
+		n = read(f->fd, f->buf, sizeof(f->buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		snprintf(f->why, sizeof(f->why), "%s", strerror(errno));
+		return -1;
+	}
+	if (n == 0)
+		return 0;
+	*buf = f->buf;
+	*len = (size_t)n;
+	*offset = f->pos;
+	f->pos += n;
+	return 1;
+}
+
+static const char *file_error(struct reader *r)
+{
+	return ((struct file_reader *)r)->why;
+}
+
+static int file_close(struct reader *r)
+{
+	struct file_reader *f = (struct file_reader *)r;
+	char sink[65536];
+	while (read(f->fd, sink, sizeof(sink)) > 0)
+		;
+	close(f->fd);
+	int rc = tar_job_end(f->job, f->why, sizeof(f->why));
+	free(f);
+	return rc;
+}
+
+static struct reader *start_file(struct tar_job *j, const struct guestfs_statns *st,
+                                 const char *name)
+{
+	struct file_reader *f = calloc(1, sizeof(*f));
+	int fds[2];
+	if (!f || start_producer(j, fds) < 0) {
+		free(f);
+		return NULL;
+	}
+	f->ops = (struct reader){ file_next, file_data, file_error, file_close };
+	f->job = j;
+	f->fd = fds[0];
+	f->e = (struct entry){ .path = name, .type = ENT_FILE, .perm = (mode_t)(st->st_mode & 07777),
+	                       .uid = (uint32_t)st->st_uid, .gid = (uint32_t)st->st_gid,
+	                       .size = st->st_size, .mtime_sec = st->st_mtime_sec,
+	                       .mtime_nsec = (long)st->st_mtime_nsec };
+	return &f->ops;
 }
 
 /* ---- what to copy ------------------------------------------------------------ */
@@ -96,40 +188,57 @@ static bool wanted(const struct xcli *cli, const struct entry *e)
 
 /* ---- one PATH ---------------------------------------------------------------- */
 
+static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *path,
+                                   const char *prefix, struct tar_job *job)
+{
+	*job = (struct tar_job){ .g = g, .dir = path, .owner = cli->preserve_owner };
+	struct guestfs_statns *st = guestfs_lstatns(g, path);
+	if (!st) {
+		fprintf(stderr, "lifeboat-extract: '%s': %s\n", path, guestfs_last_error(g));
+		return NULL;
+	}
+	struct reader *r = NULL;
+	if ((st->st_mode & S_IFMT) == S_IFDIR)
+		r = start_tar(job, prefix);
+	else if ((st->st_mode & S_IFMT) == S_IFREG) {
+		job->is_file = true;
+		r = start_file(job, st, prefix);
+	} else
+		fprintf(stderr, "lifeboat-extract: '%s' is neither a directory nor a file\n", path);
+	guestfs_free_statns(st);
+	return r;
+}
+
 static int copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct writer *w)
 {
-	if (guestfs_is_dir_opts(g, path, GUESTFS_IS_DIR_OPTS_FOLLOWSYMLINKS, 0, -1) != 1) {
-		fprintf(stderr, "lifeboat-extract: '%s' is not a directory in the image "
-		        "(use 'cat' for a file)\n", path);
-		return XT_NOT_FOUND;
-	}
 	char *copy = strdup(path);
 	const char *prefix = strcmp(path, "/") == 0 ? "" : basename(copy);
-	struct tar_job job = { .g = g, .dir = path, .owner = cli->preserve_owner };
-	struct reader *r = start_tar(&job, prefix);
+	struct tar_job job;
+	struct reader *r = start_reader(cli, g, path, prefix, &job);
 	int rc = XT_OK;
 	if (!r) {
-		fprintf(stderr, "lifeboat-extract: cannot start reading '%s'\n", path);
 		free(copy);
-		return XT_FAIL;
+		return XT_NOT_FOUND;
 	}
 	struct entry e;
 	int more;
-	while ((more = r->next(r, &e)) == 1) {
+	while ((more = r->next(r, &e)) == 1 && !extract_interrupted) {
 		if (wanted(cli, &e) && writer_put(w, r, &e) < 0) {
 			rc = XT_LOCAL_IO;
 			break;
 		}
 	}
-	if (more < 0) {
+	if (extract_interrupted) {
+		rc = XT_INTERRUPTED;
+	} else if (more < 0) {
 		fprintf(stderr, "lifeboat-extract: reading '%s' failed: %s\n", path, r->error(r));
 		rc = XT_PARTIAL;
 	}
-	char why[512] = "";
 	if (r->close(r) < 0 && rc == XT_OK) {
 		/* tar in the appliance goes on past unreadable files and
 		 * says so at the end: what it copied is still good. */
-		snprintf(why, sizeof(why), "%s", r->error(r));
+		fprintf(stderr, "lifeboat-extract: reading '%s' in the image: %s\n", path,
+		        r->error(r));
 		rc = XT_PARTIAL;
 	}
 	free(copy);
@@ -184,12 +293,13 @@ int cmd_copy(struct xcli *cli)
 	}
 	struct guest gu;
 	int rc = open_and_mount(cli, &gu);
+	bool partial = false;
 	for (int i = 1; rc == XT_OK && i < cli->nargs - 1; i++) {
 		int one = copy_tree(cli, gu.g, cli->args[i], w);
-		if (one != XT_OK && one != XT_PARTIAL)
+		if (one == XT_PARTIAL)
+			partial = true;
+		else
 			rc = one;
-		else if (one == XT_PARTIAL)
-			rc = XT_OK, cli->progress = -2; /* remember: partial */
 	}
 	size_t problems = writer_finish(w);
 	long long files, bytes;
@@ -201,7 +311,9 @@ int cmd_copy(struct xcli *cli)
 		writer_report(w, stderr);
 	}
 	int mrc = close_manifest(manifest, tmp, cli->manifest);
-	if (rc == XT_OK && (problems || cli->progress == -2))
+	if (rc == XT_INTERRUPTED)
+		fprintf(stderr, "lifeboat-extract: interrupted: '%s' holds a partial copy\n", dest);
+	if (rc == XT_OK && (problems || partial))
 		rc = XT_PARTIAL;
 	if (rc == XT_OK)
 		rc = mrc;

@@ -13,22 +13,8 @@
 #include <unistd.h>
 #include "exit.h"
 #include "image.h"
+#include "qcow2.h"
 
-#define QCOW2_HEADER_V2 72
-#define QCOW2_HEADER_V3 104
-
-static uint64_t be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static int refuse(char *why, size_t size, int rc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -50,45 +36,37 @@ static int truncated(char *why, size_t size, uint64_t file_size)
 
 /* Every table the header points at must lie inside the file: a truncated
  * download fails here, with a message, not in the appliance. */
-static int check_qcow2_layout(const unsigned char *h, uint64_t file_size, char *why,
+static int check_qcow2_layout(const struct qcow2_header *h, uint64_t file_size, char *why,
                               size_t size)
 {
-	uint32_t cluster_bits = be32(h + 20);
-	uint64_t l1_offset = be64(h + 40);
-	uint32_t l1_size = be32(h + 36);
-	uint64_t refcount_offset = be64(h + 48);
-	uint32_t refcount_clusters = be32(h + 56);
-	if (cluster_bits < 9 || cluster_bits > 21)
+	if (h->cluster_bits < 9 || h->cluster_bits > 21)
 		return refuse(why, size, XT_BAD_IMAGE, "corrupt qcow2 header: cluster_bits %u",
-		              cluster_bits);
-	uint64_t cluster = 1ULL << cluster_bits;
-	if (l1_offset % cluster || refcount_offset % cluster)
+		              h->cluster_bits);
+	uint64_t cluster = 1ULL << h->cluster_bits;
+	if (h->l1_offset % cluster || h->refcount_offset % cluster)
 		return refuse(why, size, XT_BAD_IMAGE, "corrupt qcow2 header: unaligned tables");
-	if (l1_offset + (uint64_t)l1_size * 8 > file_size ||
-	    refcount_offset + (uint64_t)refcount_clusters * cluster > file_size)
+	if (h->l1_offset + (uint64_t)h->l1_size * 8 > file_size ||
+	    h->refcount_offset + (uint64_t)h->refcount_clusters * cluster > file_size)
 		return truncated(why, size, file_size);
 	return XT_OK;
 }
 
 /* Walk the L1 and L2 tables (metadata only: a few KiB per GiB of disk)
  * and check that every cluster they name lies inside the file. */
-static int check_qcow2_clusters(int fd, const unsigned char *h, uint64_t file_size,
+static int check_qcow2_clusters(int fd, const struct qcow2_header *h, uint64_t file_size,
                                 char *why, size_t size)
 {
-	uint32_t cluster_bits = be32(h + 20);
-	uint64_t cluster = 1ULL << cluster_bits;
-	uint64_t l1_offset = be64(h + 40);
-	uint32_t l1_size = be32(h + 36);
+	uint64_t cluster = 1ULL << h->cluster_bits;
 	const uint64_t mask = 0x00fffffffffffe00ULL;
 	unsigned char *l2 = malloc(cluster);
 	unsigned char entry[8];
 	int rc = l2 ? XT_OK : XT_FAIL;
-	for (uint32_t i = 0; rc == XT_OK && i < l1_size; i++) {
-		if (pread(fd, entry, 8, (off_t)(l1_offset + 8ULL * i)) != 8) {
+	for (uint32_t i = 0; rc == XT_OK && i < h->l1_size; i++) {
+		if (pread(fd, entry, 8, (off_t)(h->l1_offset + 8ULL * i)) != 8) {
 			rc = truncated(why, size, file_size);
 			break;
 		}
-		uint64_t l2_offset = be64(entry) & mask;
+		uint64_t l2_offset = qcow2_be64(entry) & mask;
 		if (!l2_offset)
 			continue;
 		if (l2_offset + cluster > file_size ||
@@ -97,7 +75,7 @@ static int check_qcow2_clusters(int fd, const unsigned char *h, uint64_t file_si
 			break;
 		}
 		for (uint64_t k = 0; k < cluster / 8; k++) {
-			uint64_t e = be64(l2 + 8 * k);
+			uint64_t e = qcow2_be64(l2 + 8 * k);
 			if (e & (1ULL << 62))
 				continue; /* compressed: its offset has another shape */
 			uint64_t data = e & mask;
@@ -146,31 +124,24 @@ static int check_backing(const char *image, struct image_info *info, bool allow,
 static int probe_qcow2(const char *path, int fd, uint64_t file_size, bool allow_backing,
                        struct image_info *info, char *why, size_t size)
 {
-	unsigned char h[QCOW2_HEADER_V3];
-	ssize_t n = pread(fd, h, sizeof(h), 0);
-	if (n < QCOW2_HEADER_V2)
+	struct qcow2_header h;
+	if (qcow2_read_header(fd, &h) != 1)
 		return refuse(why, size, XT_BAD_IMAGE, "truncated qcow2 header");
-	info->qcow2_version = be32(h + 4);
-	if (info->qcow2_version != 2 && info->qcow2_version != 3)
-		return refuse(why, size, XT_BAD_IMAGE, "unsupported qcow2 version %u",
-		              info->qcow2_version);
-	if (info->qcow2_version == 3 && n < QCOW2_HEADER_V3)
-		return refuse(why, size, XT_BAD_IMAGE, "truncated qcow2 v3 header");
-	info->virtual_size = be64(h + 24);
-	uint64_t boff = be64(h + 8);
-	uint32_t blen = be32(h + 16);
-	if (boff != 0) {
-		if (blen == 0 || blen >= sizeof(info->backing) || boff + blen > file_size)
+	info->qcow2_version = h.version;
+	if (h.version != 2 && h.version != 3)
+		return refuse(why, size, XT_BAD_IMAGE, "unsupported qcow2 version %u", h.version);
+	info->virtual_size = h.virtual_size;
+	if (h.backing_offset != 0) {
+		if (h.backing_size == 0 || h.backing_size >= sizeof(info->backing) ||
+		    h.backing_offset + h.backing_size > file_size ||
+		    qcow2_read_backing(fd, &h, info->backing, sizeof(info->backing)) < 0)
 			return refuse(why, size, XT_BAD_IMAGE, "corrupt qcow2 backing file name");
-		if (pread(fd, info->backing, blen, (off_t)boff) != (ssize_t)blen)
-			return refuse(why, size, XT_BAD_IMAGE, "cannot read the backing file name");
-		info->backing[blen] = '\0';
 		int rc = check_backing(path, info, allow_backing, why, size);
 		if (rc)
 			return rc;
 	}
-	int rc = check_qcow2_layout(h, file_size, why, size);
-	return rc ? rc : check_qcow2_clusters(fd, h, file_size, why, size);
+	int rc = check_qcow2_layout(&h, file_size, why, size);
+	return rc ? rc : check_qcow2_clusters(fd, &h, file_size, why, size);
 }
 
 int image_probe(const char *path, const char *format, bool allow_backing,

@@ -143,22 +143,9 @@ int cmd_filesystems(struct xcli *cli)
 
 /* ---- ls ------------------------------------------------------------------------ */
 
-static char type_char(int64_t mode)
-{
-	switch (mode & S_IFMT) {
-	case S_IFDIR: return 'd';
-	case S_IFLNK: return 'l';
-	case S_IFCHR: return 'c';
-	case S_IFBLK: return 'b';
-	case S_IFIFO: return 'p';
-	case S_IFSOCK: return 's';
-	default: return 'f';
-	}
-}
-
 static json_t *stat_json(const char *path, const struct guestfs_statns *st)
 {
-	char t[2] = { type_char(st->st_mode), 0 };
+	char t[2] = { mode_type_letter((mode_t)st->st_mode), 0 };
 	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "path", path, "type", t,
 	                 "mode", (json_int_t)(st->st_mode & 07777), "uid", (json_int_t)st->st_uid,
 	                 "gid", (json_int_t)st->st_gid, "size", (json_int_t)st->st_size,
@@ -169,7 +156,7 @@ static void print_stat(const char *path, const struct guestfs_statns *st, bool l
 {
 	char *shown = manifest_escape(path);
 	if (long_list)
-		printf("%c %04o %5lld %5lld %12lld %lld %s\n", type_char(st->st_mode),
+		printf("%c %04o %5lld %5lld %12lld %lld %s\n", mode_type_letter((mode_t)st->st_mode),
 		       (unsigned)(st->st_mode & 07777), (long long)st->st_uid, (long long)st->st_gid,
 		       (long long)st->st_size, (long long)st->st_mtime_sec, shown);
 	else

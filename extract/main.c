@@ -80,11 +80,15 @@ static const struct command commands[] = {
 };
 
 guestfs_h *volatile running_guest;
+volatile sig_atomic_t extract_interrupted;
 
+/* The first signal cancels the transfer under way (guestfs_user_cancel
+ * is documented as safe here) and lets the copy end cleanly, appliance
+ * shut down; SA_RESETHAND makes a second one end the program at once. */
 static void on_signal(int sig)
 {
 	(void)sig;
-	/* documented as safe from a signal handler */
+	extract_interrupted = 1;
 	if (running_guest)
 		guestfs_user_cancel(running_guest);
 }
@@ -178,6 +182,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

@@ -30,19 +30,6 @@ static int parse_line(char *text, struct line *l)
 	return l->path ? 0 : -1;
 }
 
-static char type_of_mode(mode_t m)
-{
-	switch (m & S_IFMT) {
-	case S_IFDIR: return 'd';
-	case S_IFLNK: return 'l';
-	case S_IFCHR: return 'c';
-	case S_IFBLK: return 'b';
-	case S_IFIFO: return 'p';
-	case S_IFSOCK: return 's';
-	default: return 'f';
-	}
-}
-
 static int sha256_fd(int fd, char out[65])
 {
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -99,7 +86,7 @@ static const char *check_one(int root, const struct line *l, bool owner, char *w
 	char want_type = l->type == 'h' ? 'f' : l->type;
 	if (fstat(fd, &st) < 0)
 		bad = "cannot stat";
-	else if (type_of_mode(st.st_mode) != want_type)
+	else if (mode_type_letter(st.st_mode) != want_type)
 		bad = "type differs";
 	else if ((st.st_mode & 01777) != (l->mode & 01777) && l->type != 'l')
 		bad = "mode differs";

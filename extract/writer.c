@@ -233,6 +233,19 @@ char *manifest_unescape(const char *text)
 	return out;
 }
 
+char mode_type_letter(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return 'd';
+	case S_IFLNK: return 'l';
+	case S_IFCHR: return 'c';
+	case S_IFBLK: return 'b';
+	case S_IFIFO: return 'p';
+	case S_IFSOCK: return 's';
+	default: return 'f';
+	}
+}
+
 static char type_letter(enum entry_type t)
 {
 	static const char letters[] = "fdlhcbps";

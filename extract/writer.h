@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 #include "entry.h"
 
 struct writer_options {
@@ -31,6 +32,9 @@ size_t writer_finish(struct writer *w);
 void writer_report(struct writer *w, FILE *out);
 void writer_stats(const struct writer *w, long long *files, long long *bytes);
 void writer_close(struct writer *w);
+
+/* The manifest's type letter for a file mode: f d l c b p s. */
+char mode_type_letter(mode_t mode);
 
 /* Escape a path for the manifest: bytes outside '!'..'~' and the
  * backslash become \xHH. Caller frees. */

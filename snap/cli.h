@@ -67,6 +67,9 @@ int print_json(json_t *doc);
 /* Open the session or report why not; returns NULL with *rc set. */
 conoha_client *session_or_exit(struct cli *cli, int *rc);
 
+/* Now, as "2026-11-29T12:00:00Z". */
+void utc_now(char *buf, size_t size);
+
 /* Report err and return its exit code. */
 int fail_with(const conoha_error *err);
 

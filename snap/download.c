@@ -37,14 +37,6 @@ struct dl {
 	bool print_result;
 };
 
-static void utc_now(char *buf, size_t size)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- what to check against ------------------------------------------------ */
 
 /* The image's multihash when it has one; md5 only when it has none, or with

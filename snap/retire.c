@@ -26,14 +26,6 @@ struct retire {
 	struct conoha_image img;  /* the verified image, once known */
 };
 
-static void utc_now(char *buf, size_t size)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* ---- the receipt -------------------------------------------------------- */
 
 static int save_receipt(struct retire *r)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "exit.h"
@@ -139,4 +140,12 @@ conoha_client *session_or_exit(struct cli *cli, int *rc)
 	if (!c)
 		*rc = fail_with(&err);
 	return c;
+}
+
+void utc_now(char *buf, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

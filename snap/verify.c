@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "exit.h"
 #include "hashes.h"
+#include "qcow2.h"
 
 struct qcow2_info {
 	bool is_qcow2;
@@ -19,50 +20,29 @@ struct qcow2_info {
 	char backing[1024];   /* "" when none */
 };
 
-static uint64_t be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 /* Returns 0, or an exit code with the reason printed. */
 static int read_qcow2_header(int fd, const char *file, struct qcow2_info *q)
 {
-	unsigned char h[72];
+	struct qcow2_header h;
 	memset(q, 0, sizeof(*q));
-	ssize_t n = pread(fd, h, sizeof(h), 0);
-	if (n < 0) {
-		complain("cannot read '%s': %s", file, strerror(errno));
-		return EXIT_LOCAL_IO;
-	}
-	if (n < 4 || memcmp(h, "QFI\xfb", 4) != 0)
+	int kind = qcow2_read_header(fd, &h);
+	if (kind == 0)
 		return EXIT_OK; /* raw, or something else: not ours to judge */
 	q->is_qcow2 = true;
-	if (n < (ssize_t)sizeof(h)) {
+	if (kind < 0) {
 		complain("'%s': truncated qcow2 header", file);
 		return EXIT_CHECKSUM;
 	}
-	q->version = be32(h + 4);
-	q->virtual_size = be64(h + 24);
-	uint64_t boff = be64(h + 8);
-	uint32_t blen = be32(h + 16);
+	q->version = h.version;
+	q->virtual_size = h.virtual_size;
 	if (q->version != 2 && q->version != 3) {
 		complain("'%s': unknown qcow2 version %u", file, q->version);
 		return EXIT_CHECKSUM;
 	}
-	if (boff == 0)
+	if (h.backing_offset == 0)
 		return EXIT_OK;
-	if (blen >= sizeof(q->backing))
-		blen = sizeof(q->backing) - 1;
-	n = pread(fd, q->backing, blen, (off_t)boff);
-	q->backing[n > 0 ? n : 0] = '\0';
+	if (qcow2_read_backing(fd, &h, q->backing, sizeof(q->backing)) < 0)
+		q->backing[0] = '\0';
 	complain("'%s' has a backing file '%s': it is not a standalone image, and "
 	         "opening it would read that file on this host", file,
 	         q->backing[0] ? q->backing : "(unreadable)");
