@@ -150,6 +150,25 @@ static int mount_single(struct guest *gu, const char *dev)
 	return XT_OK;
 }
 
+static bool mountable(const char *type);
+
+/* A data disk with several filesystems: each on its own directory named
+ * for its device, /dev/sda1 at /sda1, /dev/vg/lv at /vg/lv. */
+static int mount_each(struct guest *gu, char **fs)
+{
+	for (size_t i = 0; fs[i] && fs[i + 1]; i += 2) {
+		if (!mountable(fs[i + 1]) || strncmp(fs[i], "/dev/", 5) != 0)
+			continue;
+		const char *where = fs[i] + 4; /* "/sda1" */
+		if (guestfs_mkmountpoint(gu->g, where) == -1 || mount_ro(gu->g, fs[i], where) == -1)
+			fprintf(stderr, "lifeboat-extract: warning: cannot mount %s: %s\n", fs[i],
+			        guestfs_last_error(gu->g));
+		else
+			fprintf(stderr, "lifeboat-extract: %s is at %s\n", fs[i], where);
+	}
+	return XT_OK;
+}
+
 static bool mountable(const char *type)
 {
 	return strcmp(type, "swap") != 0 && strcmp(type, "unknown") != 0 &&
@@ -179,13 +198,13 @@ int guest_mount(struct guest *gu, const struct guest_options *opt)
 			only = fs[i];
 			count++;
 		}
-	if (count == 1) {
+	if (count == 1)
 		rc = mount_single(gu, only);
-	} else {
-		fprintf(stderr, "lifeboat-extract: no operating system found and %zu "
-		        "filesystems: choose one with --filesystem (see 'filesystems')\n", count);
+	else if (count == 0) {
+		fprintf(stderr, "lifeboat-extract: no filesystem found in the image\n");
 		rc = XT_NOT_FOUND;
-	}
+	} else
+		rc = mount_each(gu, fs);
 	free_strings(fs);
 	return rc;
 }

@@ -38,6 +38,7 @@ struct writer {
 	size_t n_problems, cap_problems;
 	long long files, bytes;
 	double last_draw;
+	double started;
 	bool fatal;
 };
 
@@ -80,7 +81,10 @@ static void draw(struct writer *w, bool final)
 	if (!final && t - w->last_draw < 0.2)
 		return;
 	w->last_draw = t;
-	fprintf(stderr, "\r\033[K%lld files, %.1f MiB", w->files, (double)w->bytes / 1048576.0);
+	double secs = t - w->started;
+	fprintf(stderr, "\r\033[K%lld files, %.1f MiB, %.1f MiB/s", w->files,
+	        (double)w->bytes / 1048576.0,
+	        secs > 0 ? (double)w->bytes / 1048576.0 / secs : 0.0);
 	if (final)
 		fputc('\n', stderr);
 }
@@ -505,6 +509,7 @@ struct writer *writer_open(const char *dest, const struct writer_options *opt,
 	w->opt = *opt;
 	w->root = root;
 	w->cache_fd = -1;
+	w->started = now_s();
 	return w;
 }
 

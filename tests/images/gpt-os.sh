@@ -1,9 +1,10 @@
 #!/bin/sh
-# gpt-os.sh OUT.qcow2 - a GPT disk with a small Linux root on partition 1
+# gpt-os.sh OUT.qcow2 [--no-os] - a GPT disk with a small Linux root on partition 1
 # and a separate /var on partition 2 (mounted through /etc/fstab), whose
 # journal is left dirty, as after a crash. No appliance needed.
 set -eu
 out=$1
+no_os=${2:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 root=$tmp/root var=$tmp/var
@@ -20,6 +21,8 @@ echo chat-01 >"$root/etc/hostname"
 printf 'LABEL=root / ext4 defaults 0 1\nLABEL=var /var ext4 defaults 0 2\n' >"$root/etc/fstab"
 cp /bin/sh "$root/bin/sh"
 cp /bin/ls "$root/bin/ls"
+# a data disk: the same two filesystems, nothing to inspect
+[ "$no_os" = --no-os ] && rm -rf "$root/etc" "$root/bin" "$root/usr" "$root/sbin"
 i=0
 while [ $i -lt 20 ]; do
 	head -c $((1000 + i * 50)) /dev/urandom >"$var/lib/chat/icons/u$i.png"

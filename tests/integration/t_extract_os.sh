@@ -12,6 +12,9 @@ setup_file() {
 	FS_RC=$?
 	"$X" copy "$IMG" /var/lib/chat /etc/hostname "$WORK/os-dest" >"$WORK/os-copy.out" 2>"$WORK/os-copy.err"
 	COPY_RC=$?
+	"$TOP/tests/images/gpt-os.sh" "$WORK/data.qcow2" --no-os || return 1
+	"$X" ls "$WORK/data.qcow2" /sda2/lib/chat/icons -l >"$WORK/data.out" 2>"$WORK/data.err"
+	DATA_RC=$?
 }
 
 t_inspection_finds_the_os_and_both_filesystems() {
@@ -33,4 +36,12 @@ t_var_on_its_own_dirty_partition_is_copied() {
 
 t_image_unchanged() {
 	expect_eq "$(sha256sum <"$IMG")" "$SUM_BEFORE"
+}
+
+t_data_disk_with_two_filesystems_mounts_each() {
+	OUT=$(cat "$WORK/data.out") ERR=$(cat "$WORK/data.err") RC=$DATA_RC
+	expect_rc 0
+	expect_err '/dev/sda1 is at /sda1'
+	expect_err '/dev/sda2 is at /sda2'
+	expect_eq "$(grep -c '^f 0644 ' <<<"$OUT")" 20
 }
