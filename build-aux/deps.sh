@@ -25,6 +25,8 @@ want_cmd mandoc mandoc
 want_cmd col bsdextrautils
 want_cmd qemu-img qemu-utils
 want_cmd mke2fs e2fsprogs
+want_cmd sgdisk gdisk
+want_cmd getfattr attr
 [ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
 
 [ -z "$need_pkgs" ] && exit 0
