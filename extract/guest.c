@@ -51,8 +51,10 @@ static int launch(struct guest *gu, const char *image, const struct guest_option
 {
 	if (guestfs_launch(gu->g) == 0)
 		return XT_OK;
+	/* libguestfs' message runs to a page of advice: keep its first line */
 	char first[512];
-	snprintf(first, sizeof(first), "%s", guestfs_last_error(gu->g));
+	const char *msg = guestfs_last_error(gu->g);
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(msg ? msg : "", "\n"), msg ? msg : "");
 	if (tcg_forced()) {
 		fprintf(stderr, "lifeboat-extract: the appliance failed to start: %s\n", first);
 		return XT_APPLIANCE;
