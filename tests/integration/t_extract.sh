@@ -9,7 +9,6 @@ setup_file() {
 	mke2fs -q -F -t ext4 -d "$WORK/tree" -L hostile "$WORK/hostile.raw" 256M >/dev/null || return 1
 	qemu-img convert -O qcow2 "$WORK/hostile.raw" "$IMG" || return 1
 	SUM_BEFORE=$(sha256sum <"$IMG")
-	mkdir -p "$WORK/outside"
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	# the one launch: everything below reads its results
 	"$X" copy "$IMG" /var/lib/chat "$WORK/dest" --manifest "$WORK/manifest" --no-progress \
@@ -53,7 +52,8 @@ t_symlinks_recreated_never_followed() {
 	expect_eq "$(readlink "$D/links/up")" ../../../../../../etc
 	expect_eq "$(readlink "$D/links/loop-a")" loop-b
 	expect_eq "$(readlink "$D/links/rootdir")" /
-	[ -z "$(ls -A "$WORK/outside")" ] || fail "something written outside"
+	# (entries that try to write through a symlink come only from crafted
+	# tar streams: tests/unit/test_writer.c feeds the writer those)
 }
 
 t_sparse_stays_sparse() {
