@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <jansson.h>
 #include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -266,6 +267,27 @@ static int close_manifest(FILE *f, const char *tmp, const char *path)
 	return XT_LOCAL_IO;
 }
 
+static void problem_json(void *ud, const char *path, const char *why)
+{
+	json_array_append_new(ud, json_pack("{s:s, s:s}", "path", path, "why", why));
+}
+
+/* The summary a script reads: what was copied, and what was not. */
+static void print_summary_json(struct writer *w, const char *dest, const char *manifest,
+                               int rc)
+{
+	long long files, bytes;
+	writer_stats(w, &files, &bytes);
+	json_t *problems = json_array();
+	writer_problems(w, problem_json, problems);
+	json_t *doc = json_pack("{s:s, s:s?, s:I, s:I, s:o, s:i}", "dest", dest, "manifest",
+	                        manifest, "files", (json_int_t)files, "bytes", (json_int_t)bytes,
+	                        "not_copied", problems, "exit_status", rc);
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(doc);
+}
+
 int cmd_copy(struct xcli *cli)
 {
 	const char *dest = cli->args[cli->nargs - 1];
@@ -317,6 +339,8 @@ int cmd_copy(struct xcli *cli)
 		rc = XT_PARTIAL;
 	if (rc == XT_OK)
 		rc = mrc;
+	if (cli->json)
+		print_summary_json(w, dest, cli->manifest, rc);
 	writer_close(w);
 	guest_close(&gu);
 	return rc;

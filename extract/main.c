@@ -31,7 +31,7 @@ static const char usage_text[] =
 "  --format raw|qcow2         do not decide from the image's header\n"
 "  --filesystem DEV           mount DEV at / instead of inspecting the OS\n"
 "  --allow-backing            open a qcow2 whose backing file lies beside it\n"
-"  --json                     ls, filesystems: one JSON document on stdout\n"
+"  --json                     one JSON document on stdout (all but cat)\n"
 "  --progress | --no-progress copy: files and bytes on stderr\n"
 "  -v, --verbose              trace libguestfs calls\n"
 "  -h, --help | --version\n"

@@ -1,6 +1,7 @@
 /* manifest.c - "verify DEST MANIFEST": is the copy still what was copied? */
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,7 @@ int cmd_verify(struct xcli *cli)
 	char *text = NULL;
 	size_t cap = 0;
 	long long checked = 0, bad = 0, lineno = 0;
+	json_t *diffs = json_array();
 	while (getline(&text, &cap, f) > 0) {
 		lineno++;
 		struct line l = { 0 };
@@ -133,7 +135,11 @@ int cmd_verify(struct xcli *cli)
 		const char *problem = check_one(root, &l, cli->owner, why, sizeof(why));
 		if (problem) {
 			char *shown = manifest_escape(l.path);
-			printf("%s: %s\n", shown, problem);
+			if (cli->json)
+				json_array_append_new(diffs, json_pack("{s:s, s:s}", "path", shown,
+				                                       "why", problem));
+			else
+				printf("%s: %s\n", shown, problem);
 			free(shown);
 			bad++;
 		}
@@ -143,6 +149,15 @@ int cmd_verify(struct xcli *cli)
 	free(text);
 	fclose(f);
 	close(root);
-	printf("%lld entries checked, %lld differ\n", checked, bad);
+	if (cli->json) {
+		json_t *doc = json_pack("{s:I, s:I, s:o}", "checked", (json_int_t)checked,
+		                        "differ", (json_int_t)bad, "differences", diffs);
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		json_decref(diffs);
+		printf("%lld entries checked, %lld differ\n", checked, bad);
+	}
 	return bad ? XT_MISMATCH : XT_OK;
 }

@@ -539,6 +539,14 @@ void writer_report(struct writer *w, FILE *out)
 		        w->problems[i].why ? w->problems[i].why : "?");
 }
 
+void writer_problems(const struct writer *w, void (*fn)(void *ud, const char *path,
+                                                       const char *why), void *ud)
+{
+	for (size_t i = 0; i < w->n_problems; i++)
+		fn(ud, w->problems[i].path ? w->problems[i].path : "?",
+		   w->problems[i].why ? w->problems[i].why : "?");
+}
+
 void writer_stats(const struct writer *w, long long *files, long long *bytes)
 {
 	*files = w->files;

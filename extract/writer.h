@@ -30,6 +30,9 @@ int writer_put(struct writer *w, struct reader *r, const struct entry *e);
 size_t writer_finish(struct writer *w);
 /* Print the problems, one a line. */
 void writer_report(struct writer *w, FILE *out);
+/* Visit the problems: path (escaped) and reason. */
+void writer_problems(const struct writer *w, void (*fn)(void *ud, const char *path,
+                                                       const char *why), void *ud);
 void writer_stats(const struct writer *w, long long *files, long long *bytes);
 void writer_close(struct writer *w);
 

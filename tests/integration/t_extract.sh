@@ -11,7 +11,7 @@ setup_file() {
 	SUM_BEFORE=$(sha256sum <"$IMG")
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	# the one launch: everything below reads its results
-	"$X" copy "$IMG" /var/lib/chat "$WORK/dest" --manifest "$WORK/manifest" --no-progress \
+	"$X" copy "$IMG" /var/lib/chat "$WORK/dest" --manifest "$WORK/manifest" --no-progress --json \
 		>"$WORK/copy.out" 2>"$WORK/copy.err"
 	COPY_RC=$?
 	SUM_AFTER=$(sha256sum <"$IMG")
@@ -22,6 +22,8 @@ t_copy_reports_only_the_specials() {
 	OUT=$(cat "$WORK/copy.out") ERR=$(cat "$WORK/copy.err") RC=$COPY_RC
 	expect_rc 7
 	expect_err '2 entries not copied as they are'
+	expect_eq "$(json_get 'sorted(p["path"] for p in d["not_copied"])')" "['chat/dev/fifo', 'chat/dev/mem']"
+	expect_eq "$(json_get 'd["exit_status"]')" 7
 	expect_err 'chat/dev/mem: character device skipped \(see --specials\)'
 	expect_err 'chat/dev/fifo: FIFO skipped \(see --specials\)'
 	[ ! -e "$D/dev/mem" ] || fail "device node created on the host"
@@ -90,6 +92,11 @@ t_manifest_is_exact_and_verify_uses_it() {
 	cp -p "$WORK/icon.bak" "$icon"
 	expect_rc 8
 	expect_out '^chat/icons/user0.png: content differs \(sha256\)$'
+	printf 'X' | dd of="$icon" bs=1 seek=10 conv=notrunc 2>/dev/null
+	run "$X" verify "$WORK/dest" "$WORK/manifest" --json
+	cp -p "$WORK/icon.bak" "$icon"
+	expect_rc 8
+	expect_eq "$(json_get '[d["differ"], d["differences"][0]["path"]]')" "[1, 'chat/icons/user0.png']"
 }
 
 # ---- refused before any appliance starts ------------------------------------
