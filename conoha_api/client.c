@@ -550,6 +550,19 @@ int api_json(conoha_client *c, const char *service, const char *method,
 	return rc;
 }
 
+int api_json_at(conoha_client *c, const char *service, const char *method,
+                const char *prefix, const char *id, const char *suffix,
+                const json_t *body, json_t **out, const char *what, conoha_error *err)
+{
+	*out = NULL;
+	char *path = resource_path(prefix, id, suffix);
+	if (!path)
+		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	int rc = api_json(c, service, method, path, body, NULL, 0, out, what, err);
+	free(path);
+	return rc;
+}
+
 /* Nova links the next page in "<key>_links", Glance in "next". */
 static bool links_next_page(const json_t *page, const char *key)
 {

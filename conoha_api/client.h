@@ -35,6 +35,12 @@ int api_json(conoha_client *c, const char *service, const char *method,
              const struct http_header *headers, size_t n_headers,
              json_t **out, const char *what, conoha_error *err);
 
+/* api_json on the path prefix + id (percent-encoded) + suffix, as in
+ * ("servers/", id, "/action"). */
+int api_json_at(conoha_client *c, const char *service, const char *method,
+                const char *prefix, const char *id, const char *suffix,
+                const json_t *body, json_t **out, const char *what, conoha_error *err);
+
 /* Every item of a paginated listing: GET path?limit=page_size, then
  * &marker=<last item's id> while the answer links a next page or comes
  * back full. add() receives each page's array under key. */

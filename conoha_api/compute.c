@@ -104,16 +104,10 @@ int conoha_server_get(conoha_client *c, const char *id, struct conoha_server *ou
                       conoha_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	char *esc = url_escape(id);
-	char *path = esc ? xasprintf("servers/%s", esc) : NULL;
-	free(esc);
-	if (!path)
-		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 	char what[160];
 	snprintf(what, sizeof(what), "cannot show server '%s'", id);
 	json_t *doc = NULL;
-	int rc = api_json(c, "compute", "GET", path, NULL, NULL, 0, &doc, what, err);
-	free(path);
+	int rc = api_json_at(c, "compute", "GET", "servers/", id, "", NULL, &doc, what, err);
 	if (rc == 0) {
 		json_t *srv = json_object_get(doc, "server");
 		rc = srv ? server_from_json(srv, out, err)
@@ -186,9 +180,7 @@ static int server_action(conoha_client *c, const char *id, json_t *body,
                          const char *what, struct http_response *resp,
                          conoha_error *err)
 {
-	char *esc = url_escape(id);
-	char *path = esc ? xasprintf("servers/%s/action", esc) : NULL;
-	free(esc);
+	char *path = resource_path("servers/", id, "/action");
 	int rc = path ? api_request(c, "compute", "POST", path, body, NULL, 0, resp, err)
 	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 	free(path);
@@ -268,15 +260,9 @@ int conoha_server_create_image(conoha_client *c, const char *server_id,
 int conoha_flavor_disk_gb(conoha_client *c, const char *flavor_id, long long *gb,
                           conoha_error *err)
 {
-	char *esc = url_escape(flavor_id);
-	char *path = esc ? xasprintf("flavors/%s", esc) : NULL;
-	free(esc);
-	if (!path)
-		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 	json_t *doc = NULL;
-	int rc = api_json(c, "compute", "GET", path, NULL, NULL, 0, &doc,
-	                  "cannot show the server's flavor", err);
-	free(path);
+	int rc = api_json_at(c, "compute", "GET", "flavors/", flavor_id, "", NULL, &doc,
+	                     "cannot show the server's flavor", err);
 	json_t *disk = json_object_get(json_object_get(doc, "flavor"), "disk");
 	if (rc == 0 && !json_is_integer(disk))
 		rc = set_error(err, CONOHA_ERR_PROTOCOL, "flavor '%s' has no disk size", flavor_id);
@@ -290,14 +276,9 @@ int conoha_server_record(conoha_client *c, const char *id, json_t **out,
                          conoha_error *err)
 {
 	*out = NULL;
-	char *esc = url_escape(id);
-	char *path = esc ? xasprintf("servers/%s", esc) : NULL;
-	free(esc);
 	json_t *doc = NULL;
-	int rc = path ? api_json(c, "compute", "GET", path, NULL, NULL, 0, &doc,
-	                         "cannot show the server", err)
-	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
-	free(path);
+	int rc = api_json_at(c, "compute", "GET", "servers/", id, "", NULL, &doc,
+	                     "cannot show the server", err);
 	json_t *srv = json_object_get(doc, "server");
 	if (rc == 0 && !json_is_object(srv))
 		rc = set_error(err, CONOHA_ERR_PROTOCOL, "no \"server\" in the answer");
@@ -309,15 +290,10 @@ int conoha_server_record(conoha_client *c, const char *id, json_t **out,
 
 int conoha_server_delete(conoha_client *c, const char *id, conoha_error *err)
 {
-	char *esc = url_escape(id);
-	char *path = esc ? xasprintf("servers/%s", esc) : NULL;
-	free(esc);
 	char what[160];
 	snprintf(what, sizeof(what), "cannot delete server '%s'", id);
 	json_t *doc = NULL;
-	int rc = path ? api_json(c, "compute", "DELETE", path, NULL, NULL, 0, &doc, what, err)
-	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	int rc = api_json_at(c, "compute", "DELETE", "servers/", id, "", NULL, &doc, what, err);
 	json_decref(doc);
-	free(path);
 	return rc;
 }

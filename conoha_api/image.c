@@ -69,24 +69,17 @@ static void image_from_json(json_t *j, struct conoha_image *img)
 
 static char *image_path(const char *id, const char *suffix)
 {
-	char *esc = url_escape(id);
-	char *path = esc ? xasprintf("v2/images/%s%s", esc, suffix) : NULL;
-	free(esc);
-	return path;
+	return resource_path("v2/images/", id, suffix);
 }
 
 int conoha_image_get(conoha_client *c, const char *id, struct conoha_image *out,
                      conoha_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	char *path = image_path(id, "");
-	if (!path)
-		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 	char what[160];
 	snprintf(what, sizeof(what), "cannot show image '%s'", id);
 	json_t *doc = NULL;
-	int rc = api_json(c, "image", "GET", path, NULL, NULL, 0, &doc, what, err);
-	free(path);
+	int rc = api_json_at(c, "image", "GET", "v2/images/", id, "", NULL, &doc, what, err);
 	if (rc == 0 && !json_is_object(doc))
 		rc = set_error(err, CONOHA_ERR_PROTOCOL, "%s: not an image record", what);
 	if (rc == 0)
@@ -149,14 +142,11 @@ int conoha_image_set_properties(conoha_client *c, const char *id,
 
 int conoha_image_delete(conoha_client *c, const char *id, conoha_error *err)
 {
-	char *path = image_path(id, "");
 	char what[160];
 	snprintf(what, sizeof(what), "cannot delete image '%s'", id);
 	json_t *doc = NULL;
-	int rc = path ? api_json(c, "image", "DELETE", path, NULL, NULL, 0, &doc, what, err)
-	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	int rc = api_json_at(c, "image", "DELETE", "v2/images/", id, "", NULL, &doc, what, err);
 	json_decref(doc);
-	free(path);
 	return rc;
 }
 

@@ -170,6 +170,8 @@ char *url_join(const char *base, const char *path);
  * "{tenant_id}"/"{project_id}" replaced by project_id and trailing '/'
  * removed. Caller frees with free(). */
 char *url_expand(const char *url, const char *project_id);
+/* prefix + id (percent-encoded) + suffix. Caller frees with free(). */
+char *resource_path(const char *prefix, const char *id, const char *suffix);
 /* Percent-encode for a query string. Caller frees with free(). */
 char *url_escape(const char *s);
 /* strdup that tolerates NULL. */

@@ -166,3 +166,11 @@ char *url_escape(const char *s)
 	*o = '\0';
 	return out;
 }
+
+char *resource_path(const char *prefix, const char *id, const char *suffix)
+{
+	char *esc = url_escape(id);
+	char *path = esc ? xasprintf("%s%s%s", prefix, esc, suffix) : NULL;
+	free(esc);
+	return path;
+}

@@ -7,16 +7,10 @@
 
 static int get_volume(conoha_client *c, const char *id, json_t **out, conoha_error *err)
 {
-	char *esc = url_escape(id);
-	char *path = esc ? xasprintf("volumes/%s", esc) : NULL;
-	free(esc);
-	if (!path)
-		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 	char what[160];
 	snprintf(what, sizeof(what), "cannot show volume '%s'", id);
 	json_t *doc = NULL;
-	int rc = api_json(c, "block-storage", "GET", path, NULL, NULL, 0, &doc, what, err);
-	free(path);
+	int rc = api_json_at(c, "block-storage", "GET", "volumes/", id, "", NULL, &doc, what, err);
 	if (rc == 0 && !json_is_object(json_object_get(doc, "volume")))
 		rc = set_error(err, CONOHA_ERR_PROTOCOL, "%s: no \"volume\" in the answer", what);
 	if (rc == 0)
@@ -79,16 +73,11 @@ int conoha_volume_get(conoha_client *c, const char *id, struct conoha_volume *ou
 
 int conoha_volume_delete(conoha_client *c, const char *id, conoha_error *err)
 {
-	char *esc = url_escape(id);
-	char *path = esc ? xasprintf("volumes/%s", esc) : NULL;
-	free(esc);
 	char what[160];
 	snprintf(what, sizeof(what), "cannot delete volume '%s'", id);
 	json_t *doc = NULL;
-	int rc = path ? api_json(c, "block-storage", "DELETE", path, NULL, NULL, 0, &doc, what, err)
-	              : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	int rc = api_json_at(c, "block-storage", "DELETE", "volumes/", id, "", NULL, &doc, what, err);
 	json_decref(doc);
-	free(path);
 	return rc;
 }
 
@@ -96,15 +85,9 @@ int conoha_server_volumes(conoha_client *c, const char *server_id,
                           struct conoha_volume_list *out, conoha_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	char *esc = url_escape(server_id);
-	char *path = esc ? xasprintf("servers/%s/os-volume_attachments", esc) : NULL;
-	free(esc);
-	if (!path)
-		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 	json_t *doc = NULL;
-	int rc = api_json(c, "compute", "GET", path, NULL, NULL, 0, &doc,
-	                  "cannot list the server's volumes", err);
-	free(path);
+	int rc = api_json_at(c, "compute", "GET", "servers/", server_id, "/os-volume_attachments",
+	                     NULL, &doc, "cannot list the server's volumes", err);
 	json_t *atts = json_object_get(doc, "volumeAttachments");
 	size_t n = json_array_size(atts);
 	if (rc == 0 && n > 0 && !(out->items = calloc(n, sizeof(*out->items))))
@@ -162,20 +145,15 @@ int conoha_volume_upload_image(conoha_client *c, const char *volume_id,
                                const char *name, char **image_id, conoha_error *err)
 {
 	*image_id = NULL;
-	char *esc = url_escape(volume_id);
-	char *path = esc ? xasprintf("volumes/%s/action", esc) : NULL;
-	free(esc);
-	if (!path)
-		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 	json_t *body = json_pack("{s:{s:s, s:s, s:s}}", "os-volume_upload_image",
 	                         "image_name", name, "disk_format", "qcow2",
 	                         "container_format", "bare");
 	char what[160];
 	snprintf(what, sizeof(what), "cannot save volume '%s' as an image", volume_id);
 	json_t *doc = NULL;
-	int rc = api_json(c, "block-storage", "POST", path, body, NULL, 0, &doc, what, err);
+	int rc = api_json_at(c, "block-storage", "POST", "volumes/", volume_id, "/action", body,
+	                     &doc, what, err);
 	json_decref(body);
-	free(path);
 	if (rc < 0)
 		return -1;
 	const char *id = json_string_value(
