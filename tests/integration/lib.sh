@@ -101,3 +101,13 @@ expect_eq() { [ "$1" = "$2" ] || fail "got '$1', expected '$2'"; }
 json_get() {
 	/usr/bin/python3 -c "import json,sys; d=json.loads(sys.stdin.read()); print($1)" <<<"$OUT"
 }
+
+# flip_byte FILE OFFSET - change one byte for certain (random data may
+# already hold any constant a test would write)
+flip_byte() {
+	/usr/bin/python3 -c '
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2])); b = f.read(1); f.seek(int(sys.argv[2])); f.write(bytes([b[0] ^ 0xff]))
+' "$1" "$2"
+}

@@ -262,7 +262,7 @@ t_verify_good_file_by_sidecar_and_by_image() {
 
 t_verify_flipped_byte() {
 	snap download "$IMG_REAL" "$WORK/dl/v.qcow2" >/dev/null 2>&1
-	printf '\xff' | dd of="$WORK/dl/v.qcow2" bs=1 seek=500000 conv=notrunc 2>/dev/null
+	flip_byte "$WORK/dl/v.qcow2" 500000
 	run snap verify "$WORK/dl/v.qcow2"
 	expect_rc 11
 	expect_err 'sha512 mismatch: expected'

@@ -86,13 +86,13 @@ t_manifest_is_exact_and_verify_uses_it() {
 	expect_out "^$entries entries checked, 0 differ$"
 	local icon=$D/icons/user0.png
 	cp -p "$icon" "$WORK/icon.bak"
-	printf 'X' | dd of="$icon" bs=1 seek=10 conv=notrunc 2>/dev/null
+	flip_byte "$icon" 10
 	touch -d @"$(stat -c %Y "$WORK/icon.bak")" "$icon"
 	run "$X" verify "$WORK/dest" "$WORK/manifest"
 	cp -p "$WORK/icon.bak" "$icon"
 	expect_rc 8
 	expect_out '^chat/icons/user0.png: content differs \(sha256\)$'
-	printf 'X' | dd of="$icon" bs=1 seek=10 conv=notrunc 2>/dev/null
+	flip_byte "$icon" 10
 	run "$X" verify "$WORK/dest" "$WORK/manifest" --json
 	cp -p "$WORK/icon.bak" "$icon"
 	expect_rc 8

@@ -54,7 +54,7 @@ t_guard() {
 	expect_rc 14
 	expect_eq "$(json_get 'd["ok"]')" False
 	expect_err 'older than --max-age 0m01s: take a new one'
-	printf 'x' | dd of="$WORK/keep/g1.qcow2" bs=1 seek=1000 conv=notrunc 2>/dev/null
+	flip_byte "$WORK/keep/g1.qcow2" 1000
 	run snap guard g1 --max-age 2h --file "$WORK/keep/g1.qcow2"
 	expect_rc 11
 	expect_err "is not image $id: its sha512 differs"
