@@ -32,7 +32,6 @@ struct conoha_client {
 	char *user_id, *user_name, *project_id, *project_name;
 	struct catalog catalog;
 	char *endpoints[EP__COUNT];
-	unsigned auth_count;
 	char *microversion_header;
 	char last_request_id[128];
 	conoha_log_fn log;
@@ -147,11 +146,6 @@ int conoha_is_conoha(const conoha_client *c)
 const char *conoha_last_request_id(const conoha_client *c)
 {
 	return c->last_request_id;
-}
-
-unsigned conoha_auth_count(const conoha_client *c)
-{
-	return c->auth_count;
 }
 
 const char *conoha_token(conoha_client *c)
@@ -368,9 +362,7 @@ int conoha_authenticate(conoha_client *c, conoha_error *err)
 	}
 	rc = c->version == 2 ? parse_v2_token(c, root, err) : parse_v3_token(c, root, &resp, err);
 	json_decref(root);
-	if (rc == 0)
-		c->auth_count++;
-	else
+	if (rc < 0)
 		forget_token(c);
 out:
 	http_response_free(&resp);

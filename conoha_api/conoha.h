@@ -170,8 +170,6 @@ int conoha_is_conoha(const conoha_client *c);
 /* x-openstack-request-id of the last answer, "" when none. Borrowed. */
 const char *conoha_last_request_id(const conoha_client *c);
 
-/* Number of authentications so far (tests and --debug). */
-unsigned conoha_auth_count(const conoha_client *c);
 
 /* ---- compute --------------------------------------------------------- */
 

@@ -15,7 +15,6 @@ struct http {
 	char errbuf[CURL_ERROR_SIZE];
 	struct http_options opt;
 	char *cacert;
-	void (*sleep_ms)(long ms);
 	unsigned seed;
 };
 
@@ -49,7 +48,6 @@ struct http *http_new(const struct http_options *opt, conoha_error *err)
 	h->opt = *opt;
 	h->cacert = xstrdup(opt->cacert);
 	h->opt.cacert = h->cacert;
-	h->sleep_ms = real_sleep_ms;
 	h->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	h->curl = curl_easy_init();
 	if (!h->curl) {
@@ -84,11 +82,6 @@ void http_set_cancel(struct http *h, volatile sig_atomic_t *flag)
 void http_set_stall_timeout(struct http *h, long seconds)
 {
 	h->opt.low_speed_time_s = seconds;
-}
-
-void http_set_sleep(struct http *h, void (*sleep_ms)(long ms))
-{
-	h->sleep_ms = sleep_ms;
 }
 
 void http_response_free(struct http_response *resp)
@@ -476,6 +469,6 @@ int http_perform(struct http *h, const struct http_request *req,
 		logf_(h, "retrying in %ld ms (try %u of %u)", delay, attempt + 1,
 		      h->opt.retry.max_attempts);
 		http_response_free(resp);
-		h->sleep_ms(delay);
+		real_sleep_ms(delay);
 	}
 }

@@ -129,8 +129,6 @@ void http_response_free(struct http_response *resp);
 void http_set_cancel(struct http *h, volatile sig_atomic_t *flag);
 void http_set_stall_timeout(struct http *h, long seconds);
 
-/* For tests: replace the sleep used between retries. */
-void http_set_sleep(struct http *h, void (*sleep_ms)(long ms));
 
 /* ---- catalog (catalog.c) -------------------------------------------- */
 

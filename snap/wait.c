@@ -107,7 +107,7 @@ static int timed_out(struct poll_state *p, const char *image_id, const char *sta
 }
 
 /* One poll. Returns 1 when active, 0 to go on, or an exit code. */
-static int poll_image_once(struct cli *cli, conoha_client *c, struct poll_state *p,
+static int poll_image_once(conoha_client *c, struct poll_state *p,
                            const char *image_id, const char *server_id, bool *seen,
                            char *last, size_t last_size, struct conoha_image *out)
 {
@@ -157,7 +157,6 @@ static int poll_image_once(struct cli *cli, conoha_client *c, struct poll_state 
 			return EXIT_REFUSED;
 		}
 	}
-	(void)cli;
 	return 0;
 }
 
@@ -172,7 +171,7 @@ int wait_for_image(struct cli *cli, conoha_client *c, const char *image_id,
 	for (;;) {
 		if (snap_interrupted)
 			return interrupted_wait(&p, image_id);
-		int r = poll_image_once(cli, c, &p, image_id, server_id, &seen, last,
+		int r = poll_image_once(c, &p, image_id, server_id, &seen, last,
 		                        sizeof(last), out);
 		if (r == 1)
 			return EXIT_OK;
