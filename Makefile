@@ -43,8 +43,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps check check-release check-asan unit integration lint-man \
-        demo bench install clean
+.PHONY: all deps check check-release check-asan unit integration \
+        lint-man demo bench install clean
 
 all: $(SNAP) $(EXTRACT)
 
@@ -72,7 +72,7 @@ $(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
 # the writer's tests link the extractor's reader and writer, not the cloud
-WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c)
+WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)
 $(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
@@ -93,14 +93,17 @@ check: deps
 check-release:
 	$(MAKE) BUILD=build/release SAN=0 unit integration lint-man
 
+# The OS-disk images (five appliance launches) run once, in the release
+# build: the sanitizer build meets the hostile tree, where the risk is.
 check-asan:
-	$(MAKE) BUILD=build/asan SAN=1 unit integration
+	$(MAKE) BUILD=build/asan SAN=1 unit integration \
+		IT_FILES="$(filter-out %/t_extract_os.sh,$(wildcard tests/integration/t_*.sh))"
 
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
 integration: $(SNAP) $(EXTRACT)
-	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh $(IT_FILES)
 
 lint-man: $(SNAP) $(EXTRACT)
 	@tests/lint-man.sh $(SNAP) $(EXTRACT)

@@ -19,6 +19,8 @@ want_pc libarchive libarchive-dev
 # the appliance needs a kernel to boot, and guestfish builds test images
 [ -n "$(ls /boot/vmlinuz-* 2>/dev/null)" ] || need_pkgs="$need_pkgs linux-image-amd64"
 want_cmd guestfish libguestfs-tools
+# XFS inside the appliance (the test images have one on LVM)
+dpkg -s libguestfs-xfs >/dev/null 2>&1 || need_pkgs="$need_pkgs libguestfs-xfs"
 want_cmd curl curl
 want_cmd openssl openssl
 want_cmd mandoc mandoc

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "exit.h"
 #include "reader_tar.h"
+#include "sparse.h"
 #include "writer.h"
 
 /* tar_out runs on its own thread, writing into a pipe the reader drains:
@@ -24,6 +25,7 @@ struct tar_job {
 	const char *dir;         /* a directory to tar_out, or a file to download */
 	bool is_file;
 	bool owner;
+	char *const *excludes;   /* left out of the tar, may be NULL */
 	int wfd;
 	char fdpath[32];
 	int rc;
@@ -40,7 +42,9 @@ static void *tar_thread(void *arg)
 		j->rc = guestfs_tar_out_opts(j->g, j->dir, j->fdpath,
 		                             GUESTFS_TAR_OUT_OPTS_NUMERICOWNER, 1,
 		                             GUESTFS_TAR_OUT_OPTS_XATTRS, 1,
-		                             GUESTFS_TAR_OUT_OPTS_ACLS, j->owner ? 1 : 0, -1);
+		                             GUESTFS_TAR_OUT_OPTS_ACLS, j->owner ? 1 : 0,
+		                             j->excludes ? GUESTFS_TAR_OUT_OPTS_EXCLUDES : -1,
+		                             j->excludes, -1);
 	if (j->rc == -1)
 		snprintf(j->err, sizeof(j->err), "%s", guestfs_last_error(j->g));
 	close(j->wfd);
@@ -133,14 +137,14 @@ static const char *file_error(struct reader *r)
 	return ((struct file_reader *)r)->why;
 }
 
-static int file_close(struct reader *r)
+static int file_close(struct reader *r, char *why, size_t size)
 {
 	struct file_reader *f = (struct file_reader *)r;
 	char sink[65536];
 	while (read(f->fd, sink, sizeof(sink)) > 0)
 		;
 	close(f->fd);
-	int rc = tar_job_end(f->job, f->why, sizeof(f->why));
+	int rc = tar_job_end(f->job, why, size);
 	free(f);
 	return rc;
 }
@@ -162,6 +166,20 @@ static struct reader *start_file(struct tar_job *j, const struct guestfs_statns 
 	                       .size = st->st_size, .mtime_sec = st->st_mtime_sec,
 	                       .mtime_nsec = (long)st->st_mtime_nsec };
 	return &f->ops;
+}
+
+/* A directory: one tar without the files that are mostly holes, then
+ * those files extent by extent. */
+static struct reader *start_tree(struct tar_job *j, const char *prefix)
+{
+	struct sparse_set *s = sparse_scan(j->g, j->dir);
+	j->excludes = s ? sparse_excludes(s) : NULL;
+	struct reader *r = start_tar(j, prefix);
+	if (!r || !s) {
+		sparse_free(s);
+		return r;
+	}
+	return sparse_chain(r, s, j->g, prefix);
 }
 
 /* ---- what to copy ------------------------------------------------------------ */
@@ -200,7 +218,7 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	}
 	struct reader *r = NULL;
 	if ((st->st_mode & S_IFMT) == S_IFDIR)
-		r = start_tar(job, prefix);
+		r = start_tree(job, prefix);
 	else if ((st->st_mode & S_IFMT) == S_IFREG) {
 		job->is_file = true;
 		r = start_file(job, st, prefix);
@@ -235,11 +253,11 @@ static int copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct wr
 		fprintf(stderr, "lifeboat-extract: reading '%s' failed: %s\n", path, r->error(r));
 		rc = XT_PARTIAL;
 	}
-	if (r->close(r) < 0 && rc == XT_OK) {
+	char why[512] = "";
+	if (r->close(r, why, sizeof(why)) < 0 && rc == XT_OK) {
 		/* tar in the appliance goes on past unreadable files and
 		 * says so at the end: what it copied is still good. */
-		fprintf(stderr, "lifeboat-extract: reading '%s' in the image: %s\n", path,
-		        r->error(r));
+		fprintf(stderr, "lifeboat-extract: reading '%s' in the image: %s\n", path, why);
 		rc = XT_PARTIAL;
 	}
 	free(copy);
@@ -317,7 +335,7 @@ int cmd_copy(struct xcli *cli)
 	int rc = open_and_mount(cli, &gu);
 	bool partial = false;
 	for (int i = 1; rc == XT_OK && i < cli->nargs - 1; i++) {
-		int one = copy_tree(cli, gu.g, cli->args[i], w);
+		int one = copy_tree(cli, gu.g, guest_path(&gu, cli->args[i]), w);
 		if (one == XT_PARTIAL)
 			partial = true;
 		else

@@ -41,8 +41,9 @@ struct reader {
 	 * *offset (holes are skipped offsets), 0 at its end, -1 on failure. */
 	int (*data)(struct reader *r, const void **buf, size_t *len, int64_t *offset);
 	const char *(*error)(struct reader *r);
-	/* Release; returns -1 when the source reported a failure at the end. */
-	int (*close)(struct reader *r);
+	/* Release; -1 when the source reported a failure at the end, and
+	 * then why holds it (the reader is gone: error() cannot be asked). */
+	int (*close)(struct reader *r, char *why, size_t size);
 };
 
 #endif

@@ -154,21 +154,47 @@ static int mount_single(struct guest *gu, const char *dev)
 
 static bool mountable(const char *type);
 
+/* mkmountpoint makes one level: /vg0/lv0 needs /vg0 first. */
+static int make_mountpoint(guestfs_h *g, const char *where)
+{
+	char *path = strdup(where);
+	int rc = path ? 0 : -1;
+	for (char *slash = path; rc == 0 && slash; ) {
+		slash = strchr(slash + 1, '/');
+		if (slash)
+			*slash = '\0';
+		if (guestfs_is_dir(g, path) != 1)
+			rc = guestfs_mkmountpoint(g, path);
+		if (slash)
+			*slash = '/';
+	}
+	free(path);
+	return rc;
+}
+
 /* A data disk with several filesystems: each on its own directory named
- * for its device, /dev/sda1 at /sda1, /dev/vg/lv at /vg/lv. */
+ * for its device, /dev/sda1 at /sda1, /dev/vg/lv at /vg/lv (the
+ * appliance's own /dev is taken); the user names them /dev/sda1/... */
 static int mount_each(struct guest *gu, char **fs)
 {
+	gu->dev_paths = true;
 	for (size_t i = 0; fs[i] && fs[i + 1]; i += 2) {
 		if (!mountable(fs[i + 1]) || strncmp(fs[i], "/dev/", 5) != 0)
 			continue;
 		const char *where = fs[i] + 4; /* "/sda1" */
-		if (guestfs_mkmountpoint(gu->g, where) == -1 || mount_ro(gu->g, fs[i], where) == -1)
+		if (make_mountpoint(gu->g, where) == -1 || mount_ro(gu->g, fs[i], where) == -1)
 			fprintf(stderr, "lifeboat-extract: warning: cannot mount %s: %s\n", fs[i],
 			        guestfs_last_error(gu->g));
 		else
-			fprintf(stderr, "lifeboat-extract: %s is at %s\n", fs[i], where);
+			fprintf(stderr, "lifeboat-extract: %s mounted: its files are %s/...\n", fs[i],
+			        fs[i]);
 	}
 	return XT_OK;
+}
+
+const char *guest_path(const struct guest *gu, const char *path)
+{
+	return gu->dev_paths && strncmp(path, "/dev/", 5) == 0 ? path + 4 : path;
 }
 
 static bool mountable(const char *type)

@@ -12,6 +12,7 @@ struct guest {
 	guestfs_h *g;
 	struct image_info info;
 	char *os_root;        /* inspected root filesystem, NULL when none */
+	bool dev_paths;       /* several filesystems: paths start /dev/sda1/ */
 };
 
 struct guest_options {
@@ -27,5 +28,9 @@ int guest_open(struct guest *gu, const char *image, const struct guest_options *
  * /, all read-only. Returns an exit code. */
 int guest_mount(struct guest *gu, const struct guest_options *opt);
 void guest_close(struct guest *gu);
+/* A path as the user names it to the path in the appliance: on a data
+ * disk with several filesystems, /dev/sda1/x is mounted at /sda1/x.
+ * Points into PATH. */
+const char *guest_path(const struct guest *gu, const char *path);
 
 #endif

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "exit.h"
+#include "walk.h"
 #include "writer.h"
 
 static void free_strings(char **list)
@@ -164,34 +165,57 @@ static void print_stat(const char *path, const struct guestfs_statns *st, bool l
 	free(shown);
 }
 
+struct ls_out {
+	const struct xcli *cli;
+	json_t *arr;
+};
+
+static int print_one(void *ud, const char *name, const struct guestfs_statns *st)
+{
+	struct ls_out *o = ud;
+	if (!st)
+		fprintf(stderr, "lifeboat-extract: cannot stat '%s'\n", name);
+	else if (o->cli->json)
+		json_array_append_new(o->arr, stat_json(name, st));
+	else
+		print_stat(name, st, o->cli->long_list);
+	return 0;
+}
+
 static char **list_names(guestfs_h *g, const char *path, bool recursive)
 {
-	return recursive ? guestfs_find(g, path) : guestfs_ls(g, path);
+	if (!recursive)
+		return guestfs_ls(g, path);
+	/* find says "/a/b": shown relative, as ls is */
+	char **names = guestfs_find(g, path);
+	for (size_t i = 0; names && names[i]; i++)
+		if (names[i][0] == '/')
+			memmove(names[i], names[i] + 1, strlen(names[i]));
+	return names;
 }
 
 int cmd_ls(struct xcli *cli)
 {
-	const char *path = cli->nargs > 1 ? cli->args[1] : "/";
+	const char *shown = cli->nargs > 1 ? cli->args[1] : "/";
 	struct guest gu;
 	int rc = open_and_mount(cli, &gu);
+	const char *path = guest_path(&gu, shown);
 	char **names = NULL;
 	if (rc == XT_OK && !(names = list_names(gu.g, path, cli->recursive))) {
-		fprintf(stderr, "lifeboat-extract: cannot list '%s': %s\n", path,
+		fprintf(stderr, "lifeboat-extract: cannot list '%s': %s\n", shown,
 		        guestfs_last_error(gu.g));
 		rc = XT_NOT_FOUND;
 	}
-	struct guestfs_statns_list *stats = names ? guestfs_lstatnslist(gu.g, path, names) : NULL;
 	json_t *arr = json_array();
-	for (size_t i = 0; stats && i < stats->len; i++) {
-		if (cli->json)
-			json_array_append_new(arr, stat_json(names[i], &stats->val[i]));
-		else
-			print_stat(names[i], &stats->val[i], cli->long_list);
-	}
+	struct ls_out out = { cli, arr };
+	size_t n = 0;
+	while (names && names[n])
+		n++;
+	if (names)
+		walk_stat(gu.g, path, names, n, print_one, &out);
 	if (rc == XT_OK && cli->json)
 		rc = print_doc(json_incref(arr));
 	json_decref(arr);
-	guestfs_free_statns_list(stats);
 	free_strings(names);
 	guest_close(&gu);
 	return rc;
@@ -204,7 +228,8 @@ int cmd_cat(struct xcli *cli)
 	struct guest gu;
 	int rc = open_and_mount(cli, &gu);
 	fflush(stdout);
-	if (rc == XT_OK && guestfs_download(gu.g, cli->args[1], "/dev/stdout") == -1) {
+	if (rc == XT_OK &&
+	    guestfs_download(gu.g, guest_path(&gu, cli->args[1]), "/dev/stdout") == -1) {
 		fprintf(stderr, "lifeboat-extract: cannot read '%s': %s\n", cli->args[1],
 		        guestfs_last_error(gu.g));
 		rc = XT_NOT_FOUND;

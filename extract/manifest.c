@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli.h"
+#include "digest.h"
 #include "exit.h"
 #include "writer.h"
 
@@ -29,23 +30,6 @@ static int parse_line(char *text, struct line *l)
 		return -1;
 	l->path = manifest_unescape(esc);
 	return l->path ? 0 : -1;
-}
-
-static int sha256_fd(int fd, char out[65])
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		EVP_DigestUpdate(ctx, buf, (size_t)n);
-	unsigned char md[32];
-	unsigned len = 0;
-	EVP_DigestFinal_ex(ctx, md, &len);
-	EVP_MD_CTX_free(ctx);
-	for (unsigned i = 0; i < len; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-	return n < 0 ? -1 : 0;
 }
 
 /* Open path below root without following any symlink on the way. */
@@ -97,7 +81,7 @@ static const char *check_one(int root, const struct line *l, bool owner, char *w
 		bad = "size differs";
 	else if (l->type != 'l' && l->type != 'd' && st.st_mtim.tv_sec != l->mtime_sec)
 		bad = "mtime differs";
-	else if (l->type == 'f' && (sha256_fd(fd, sha) < 0 || strcmp(sha, l->sha) != 0))
+	else if (l->type == 'f' && (digest_file(fd, sha) < 0 || strcmp(sha, l->sha) != 0))
 		bad = "content differs (sha256)";
 	close(fd);
 	if (bad)

@@ -129,7 +129,7 @@ static const char *tar_error(struct reader *r)
 	return ((struct tar_reader *)r)->why;
 }
 
-static int tar_close(struct reader *r)
+static int tar_close(struct reader *r, char *why, size_t size)
 {
 	struct tar_reader *t = (struct tar_reader *)r;
 	/* Drain, so a producer blocked on a full pipe can finish. */
@@ -140,7 +140,7 @@ static int tar_close(struct reader *r)
 	close(t->fd);
 	int rc = 0;
 	if (t->on_close)
-		rc = t->on_close(t->close_data, t->why, sizeof(t->why));
+		rc = t->on_close(t->close_data, why, size);
 	free(t->prefix);
 	free(t->path);
 	free(t->link);

@@ -12,6 +12,7 @@
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
+#include "digest.h"
 #include "writer.h"
 
 #define ZERO_BLOCK 4096
@@ -268,15 +269,6 @@ static void manifest_line(struct writer *w, const struct entry *e, const char *s
 	free(path);
 }
 
-static void hex_digest(EVP_MD_CTX *ctx, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned len = 0;
-	EVP_DigestFinal_ex(ctx, md, &len);
-	for (unsigned i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* ---- regular files ---------------------------------------------------------- */
 
 static bool all_zero(const unsigned char *p, size_t n)
@@ -303,16 +295,6 @@ static int write_sparse(int fd, const unsigned char *buf, size_t len, int64_t of
 	return 0;
 }
 
-static void hash_zeros(EVP_MD_CTX *ctx, int64_t count)
-{
-	static const unsigned char zeros[65536];
-	while (count > 0) {
-		size_t n = count < (int64_t)sizeof(zeros) ? (size_t)count : sizeof(zeros);
-		EVP_DigestUpdate(ctx, zeros, n);
-		count -= (int64_t)n;
-	}
-}
-
 static int copy_data(struct writer *w, struct reader *r, const struct entry *e, int fd,
                      EVP_MD_CTX *ctx)
 {
@@ -330,7 +312,7 @@ static int copy_data(struct writer *w, struct reader *r, const struct entry *e, 
 			return -1;
 		}
 		if (off > pos)
-			hash_zeros(ctx, off - pos);
+			digest_zeros(ctx, off - pos);
 		EVP_DigestUpdate(ctx, buf, len);
 		if (write_sparse(fd, buf, len, off) < 0) {
 			problem(w, e->path, "cannot write: %s", strerror(errno));
@@ -343,7 +325,7 @@ static int copy_data(struct writer *w, struct reader *r, const struct entry *e, 
 		draw(w, false);
 	}
 	if (e->size > pos)
-		hash_zeros(ctx, e->size - pos);
+		digest_zeros(ctx, e->size - pos);
 	if (ftruncate(fd, e->size) < 0) {
 		problem(w, e->path, "cannot set its size: %s", strerror(errno));
 		return -1;
@@ -364,7 +346,7 @@ static int put_file(struct writer *w, struct reader *r, const struct entry *e, i
 	if (copy_data(w, r, e, fd, ctx) == 0) {
 		set_meta_fd(w, fd, e);
 		char hex[65] = "";
-		hex_digest(ctx, hex);
+		digest_hex(ctx, hex);
 		manifest_line(w, e, hex);
 		w->files++;
 	}
@@ -423,7 +405,7 @@ static void put_symlink(struct writer *w, const struct entry *e, int dirfd, cons
 	char hex[65] = "";
 	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
 	EVP_DigestUpdate(ctx, e->link ? e->link : "", e->link ? strlen(e->link) : 0);
-	hex_digest(ctx, hex);
+	digest_hex(ctx, hex);
 	EVP_MD_CTX_free(ctx);
 	manifest_line(w, e, hex);
 }

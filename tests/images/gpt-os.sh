@@ -1,7 +1,8 @@
 #!/bin/sh
-# gpt-os.sh OUT.qcow2 [--no-os] - a GPT disk with a small Linux root on partition 1
+# gpt-os.sh OUT.qcow2|OUT.raw [--no-os] - a GPT disk with a small Linux root on partition 1
 # and a separate /var on partition 2 (mounted through /etc/fstab), whose
-# journal is left dirty, as after a crash. No appliance needed.
+# journal is left dirty, as after a crash. No appliance needed. OUT.var
+# keeps a copy of /var's tree to compare against.
 set -eu
 out=$1
 no_os=${2:-}
@@ -46,4 +47,9 @@ s=$(start 2)
 dd if="$tmp/disk.raw" of="$tmp/var.fs" bs=512 skip="$s" count=$(( $(end 2) - s + 1 )) 2>/dev/null
 debugfs -w -R "feature needs_recovery" "$tmp/var.fs" >/dev/null 2>&1
 dd if="$tmp/var.fs" of="$tmp/disk.raw" bs=512 seek="$s" conv=notrunc 2>/dev/null
-qemu-img convert -O qcow2 "$tmp/disk.raw" "$out"
+rm -rf "$out.var"
+cp -a "$var" "$out.var"
+case $out in
+*.raw) mv "$tmp/disk.raw" "$out" ;;
+*) qemu-img convert -O qcow2 "$tmp/disk.raw" "$out" ;;
+esac

@@ -30,11 +30,17 @@ put(chat + b"/line\nbreak", b"newline in the name")
 put(chat + b"/latin1-\xe9t\xe9", b"not utf-8")
 put(b"usr/bin/suid", b"#!/bin/sh\n", 0o4755)
 
-# a sparse file: 64 MiB of which 4 KiB is data, at 32 MiB
-with open(os.path.join(root, "var/lib/chat/sparse.db"), "wb") as f:
+# a sparse file: 10 GiB of which 8 KiB is data, at 32 MiB and at the end
+sparse = os.path.join(root, "var/lib/chat/sparse.db")
+with open(sparse, "wb") as f:
     f.seek(32 << 20)
     f.write(b"D" * 4096)
-    f.truncate(64 << 20)
+    f.seek((10 << 30) - 4096)
+    f.write(b"E" * 4096)
+os.setxattr(sparse, "user.kind", b"sparse")
+# nothing but a hole, with a quote in its name
+with open(os.path.join(root, "var/lib/chat/it's all holes"), "wb") as f:
+    f.truncate(4 << 20)
 
 links = os.path.join(root, "var/lib/chat/links")
 os.makedirs(links)

@@ -123,7 +123,7 @@ static void unpack(const char *dest, FILE *manifest, size_t *problems)
 		assert_int_equal(writer_put(w, r, &e), 0);
 	*problems = writer_finish(w);
 	writer_close(w);
-	assert_int_equal(r->close(r), 0);
+	assert_int_equal(r->close(r, why, sizeof(why)), 0);
 }
 
 static bool exists(const char *path)
