@@ -220,8 +220,9 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	if ((st->st_mode & S_IFMT) == S_IFDIR)
 		r = start_tree(job, prefix);
 	else if ((st->st_mode & S_IFMT) == S_IFREG) {
+		struct sparse_set *s = sparse_file(path, st);
 		job->is_file = true;
-		r = start_file(job, st, prefix);
+		r = s ? sparse_chain(NULL, s, g, "") : start_file(job, st, prefix);
 	} else
 		fprintf(stderr, "lifeboat-extract: '%s' is neither a directory nor a file\n", path);
 	guestfs_free_statns(st);

@@ -156,6 +156,23 @@ none:
 	return NULL;
 }
 
+struct sparse_set *sparse_file(const char *path, const struct guestfs_statns *st)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (!*base || !worth_skipping(st, base))
+		return NULL;
+	struct sparse_set *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->dir = slash && slash > path ? strndup(path, (size_t)(slash - path)) : strdup("/");
+	if (!s->dir || keep(s, st, base) < 0) {
+		sparse_free(s);
+		return NULL;
+	}
+	return s;
+}
+
 /* ---- extents ------------------------------------------------------------------- */
 
 struct extent {
@@ -354,7 +371,7 @@ static int give_sparse(struct chain *c, struct entry *e)
 static int chain_next(struct reader *r, struct entry *e)
 {
 	struct chain *c = (struct chain *)r;
-	if (!c->inner_done) {
+	if (!c->inner_done && c->inner) {
 		int rc = c->inner->next(c->inner, e);
 		if (rc != 0)
 			return rc;
@@ -401,19 +418,21 @@ static int sparse_data(struct chain *c, const void **buf, size_t *len, int64_t *
 static int chain_data(struct reader *r, const void **buf, size_t *len, int64_t *offset)
 {
 	struct chain *c = (struct chain *)r;
-	return c->cur ? sparse_data(c, buf, len, offset) : c->inner->data(c->inner, buf, len, offset);
+	if (c->cur)
+		return sparse_data(c, buf, len, offset);
+	return c->inner ? c->inner->data(c->inner, buf, len, offset) : 0;
 }
 
 static const char *chain_error(struct reader *r)
 {
 	struct chain *c = (struct chain *)r;
-	return c->why[0] ? c->why : c->inner->error(c->inner);
+	return c->why[0] || !c->inner ? c->why : c->inner->error(c->inner);
 }
 
 static int chain_close(struct reader *r, char *why, size_t size)
 {
 	struct chain *c = (struct chain *)r;
-	int rc = c->inner->close(c->inner, why, size);
+	int rc = c->inner ? c->inner->close(c->inner, why, size) : 0;
 	clear_current(c);
 	sparse_free(c->s);
 	free(c->prefix);
@@ -428,7 +447,8 @@ struct reader *sparse_chain(struct reader *inner, struct sparse_set *s, guestfs_
 	if (!c || !(c->prefix = strdup(prefix))) {
 		free(c);
 		char why[512];
-		inner->close(inner, why, sizeof(why));
+		if (inner)
+			inner->close(inner, why, sizeof(why));
 		sparse_free(s);
 		return NULL;
 	}

@@ -13,13 +13,17 @@ struct sparse_set;
  * scan could not be done (the tree is then streamed whole, as before). */
 struct sparse_set *sparse_scan(guestfs_h *g, const char *dir);
 
+/* The same for one file, PATH, already stated: NULL when its holes are
+ * not worth skipping. */
+struct sparse_set *sparse_file(const char *path, const struct guestfs_statns *st);
+
 /* tar exclude patterns naming those files; owned by the set. */
 char *const *sparse_excludes(const struct sparse_set *s);
 
-/* A reader giving every entry of INNER, then the set's files, each with
- * only its data extents read from the image. Takes ownership of INNER
- * and S; paths get PREFIX like INNER's. NULL on allocation failure, and
- * then INNER and S are released. */
+/* A reader giving every entry of INNER (may be NULL: none), then the
+ * set's files, each with only its data extents read from the image.
+ * Takes ownership of INNER and S; paths get PREFIX like INNER's. NULL on
+ * allocation failure, and then INNER and S are released. */
 struct reader *sparse_chain(struct reader *inner, struct sparse_set *s, guestfs_h *g,
                             const char *prefix);
 

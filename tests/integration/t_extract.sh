@@ -11,7 +11,7 @@ setup_file() {
 	SUM_BEFORE=$(sha256sum <"$IMG")
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	# the one launch: everything below reads its results
-	"$X" copy "$IMG" /var/lib/chat "$WORK/dest" --manifest "$WORK/manifest" --no-progress --json \
+	"$X" copy "$IMG" /var/lib/chat "/var/lib/chat/it's all holes" "$WORK/dest" --manifest "$WORK/manifest" --no-progress --json \
 		>"$WORK/copy.out" 2>"$WORK/copy.err"
 	COPY_RC=$?
 	SUM_AFTER=$(sha256sum <"$IMG")
@@ -66,6 +66,8 @@ t_sparse_stays_sparse() {
 	expect_eq "$(dd if="$D/sparse.db" bs=4096 skip=8192 count=1 status=none | tr -d D | wc -c)" 0
 	expect_eq "$(getfattr --only-values -n user.kind "$D/sparse.db" 2>/dev/null)" sparse
 	expect_eq "$(stat -c %s:%b "$D/it's all holes")" $((4 << 20)):0
+	# named on its own, not inside a tree
+	expect_eq "$(stat -c %s:%b "$WORK/dest/it's all holes")" $((4 << 20)):0
 }
 
 t_holes_never_travel() {
@@ -87,8 +89,9 @@ t_depth_is_no_limit() {
 t_manifest_is_exact_and_verify_uses_it() {
 	local entries
 	entries=$(wc -l <"$WORK/manifest")
-	# every entry of the tree but the two specials, plus the root dir
-	expect_eq "$entries" "$(( $(cd "$WORK/tree/var/lib/chat" && find . -print0 | tr -cd '\0' | wc -c) - 2 ))"
+	# every entry of the tree but the two specials, plus the root dir,
+	# plus the file of holes named on its own
+	expect_eq "$entries" "$(( $(cd "$WORK/tree/var/lib/chat" && find . -print0 | tr -cd '\0' | wc -c) - 1 ))"
 	local sum
 	sum=$(sha256sum <"$WORK/tree/var/lib/chat/icons/user0.png" | cut -d' ' -f1)
 	grep -q "^f 0644 0 0 2000 [0-9.]* $sum chat/icons/user0.png\$" "$WORK/manifest" || fail "user0 line"
@@ -96,6 +99,7 @@ t_manifest_is_exact_and_verify_uses_it() {
 	run "$X" verify "$WORK/dest" "$WORK/manifest"
 	expect_rc 0
 	expect_out "^$entries entries checked, 0 differ$"
+	grep -qF " it's\\x20all\\x20holes" "$WORK/manifest" || fail "the file named on its own is not in the manifest"
 	local icon=$D/icons/user0.png
 	cp -p "$icon" "$WORK/icon.bak"
 	flip_byte "$icon" 10

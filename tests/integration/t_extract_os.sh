@@ -1,7 +1,7 @@
 # t_extract_os.sh - an OS disk: GPT, root on one partition and /var on
 # another (found through /etc/fstab by inspection), /var's journal dirty
 # as after a crash; data disks with no OS: raw with two ext4 filesystems,
-# and a compressed qcow2 with XFS on LVM. Five appliance launches in all
+# and a compressed qcow2 (MBR) with ext4, XFS on LVM and btrfs. Five appliance launches in all
 # (one of them builds the LVM image).
 
 setup_file() {
@@ -19,7 +19,7 @@ setup_file() {
 	DATA_RC=$?
 	"$TOP/tests/images/lvm-xfs.sh" "$WORK/lvm.qcow2" >"$WORK/lvm-build.err" 2>&1 || return 1
 	LVM_SUM_BEFORE=$(sha256sum <"$WORK/lvm.qcow2")
-	"$X" copy "$WORK/lvm.qcow2" /dev/vg0/lv0/chat /dev/sda1/todo.txt "$WORK/lvm-dest" \
+	"$X" copy "$WORK/lvm.qcow2" /dev/vg0/lv0/chat /dev/sda1/todo.txt /dev/sda3/emoji "$WORK/lvm-dest" \
 		--manifest "$WORK/lvm.manifest" >"$WORK/lvm.out" 2>"$WORK/lvm.err"
 	LVM_RC=$?
 }
@@ -55,11 +55,13 @@ t_raw_data_disk_with_two_filesystems_mounts_each() {
 	expect_out '^d 0755 +0 +0 .* chat/icons$'
 }
 
-t_xfs_on_lvm_in_a_compressed_qcow2_is_copied() {
+t_xfs_on_lvm_and_btrfs_in_a_compressed_mbr_qcow2_are_copied() {
 	OUT=$(cat "$WORK/lvm.out") ERR=$(cat "$WORK/lvm.err") RC=$LVM_RC
 	expect_rc 0
 	expect_err '/dev/vg0/lv0 mounted: its files are /dev/vg0/lv0/\.\.\.'
+	expect_err '/dev/sda3 mounted: its files are /dev/sda3/\.\.\.'
 	diff -r "$WORK/lvm.qcow2.tree/chat" "$WORK/lvm-dest/chat" || fail "XFS tree differs"
+	diff -r "$WORK/lvm.qcow2.tree/emoji" "$WORK/lvm-dest/emoji" || fail "btrfs tree differs"
 	expect_eq "$(cat "$WORK/lvm-dest/todo.txt")" "ops notes"
 	run "$X" verify "$WORK/lvm-dest" "$WORK/lvm.manifest"
 	expect_rc 0
