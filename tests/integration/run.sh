@@ -18,6 +18,7 @@ files=("$@")
 passed=0 failed=0 failures=()
 for file in "${files[@]}"; do
 	echo "# $(basename "$file")"
+	started=$SECONDS
 	results=$WORK/results
 	: >"$results"
 	(
@@ -38,6 +39,7 @@ for file in "${files[@]}"; do
 			fi
 		done
 	)
+	echo "# $(basename "$file"): $((SECONDS - started)) s"
 	passed=$((passed + $(grep -c '^P' "$results")))
 	while read -r _ name; do failures+=("$(basename "$file"): $name"); failed=$((failed + 1)); done \
 		< <(grep '^F' "$results")
