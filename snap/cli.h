@@ -26,6 +26,7 @@ struct cli {
 	bool all_hashes;
 	int progress;         /* enum progress_mode */
 	long long stall_timeout_s; /* --stall-timeout; 0 for the library's */
+	long tries;           /* --tries: broken transfers before a download gives up */
 	const char *download; /* create --download FILE */
 	const char *file;     /* guard --file FILE */
 	long long max_age_s;  /* guard --max-age; -1 when not given */

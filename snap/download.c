@@ -17,9 +17,6 @@
 #include "hashpipe.h"
 #include "progress.h"
 
-/* Tries at one download, each resuming where the last one broke. */
-#define RESUME_TRIES 6
-
 struct dl {
 	struct cli *cli;
 	conoha_client *c;
@@ -189,8 +186,14 @@ static int after_failure(struct dl *d, const conoha_error *err, int tries_left)
 		complain("this cloud refuses image downloads (HTTP %ld)", err->http_status);
 		return EXIT_NO_DOWNLOAD;
 	}
-	if (err->kind != CONOHA_ERR_CONNECT || tries_left == 0)
+	if (err->kind != CONOHA_ERR_CONNECT)
 		return fail_with(err);
+	if (tries_left == 0) {
+		int rc = fail_with(err);
+		complain("gave up after %ld broken transfers (--tries); '%s' keeps %lld bytes and "
+		         "the same command resumes it", d->cli->tries, d->part, d->offset);
+		return rc;
+	}
 	fprintf(stderr, "\ntransfer broke at byte %lld (%s); resuming\n", d->offset, err->message);
 	return 0;
 }
@@ -215,7 +218,8 @@ static int fetch(struct dl *d)
 				return fail_errno("cannot truncate", d->part);
 			continue;
 		}
-		int rc = after_failure(d, &err, RESUME_TRIES - tries);
+		/* each try resumes where the last one broke */
+		int rc = after_failure(d, &err, (int)d->cli->tries - tries);
 		if (rc)
 			return rc;
 		if (sleep_interruptible(500L << (tries < 5 ? tries : 5)) < 0)

@@ -28,7 +28,7 @@ static const char usage_text[] =
 "  prune SERVER --keep N [--older-than 30d] [--dry-run]\n"
 "                        delete SERVER's oldest lifeboat images beyond N\n"
 "  download IMAGE [FILE] stream to FILE, verified, resumable (--force,\n"
-"     --all-hashes, --progress none|bar|json, --stall-timeout 60s);\n"
+"     --all-hashes, --progress none|bar|json, --stall-timeout 60s, --tries 6);\n"
 "     also: create --download FILE\n"
 "  verify FILE [IMAGE]   check FILE's hashes, qcow2 header, qemu-img check\n"
 "  guard SERVER --max-age 2h [--file FILE]   exit 0 only if a fresh image\n"
@@ -60,7 +60,7 @@ enum {
 	OPT_NO_WAIT, OPT_WAIT, OPT_ALL, OPT_DRY_RUN, OPT_NAME, OPT_REASON,
 	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN, OPT_FORCE, OPT_ALL_HASHES,
 	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD, OPT_FILE, OPT_MAX_AGE, OPT_YES,
-	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME,
+	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME, OPT_TRIES,
 };
 
 /* One table drives parsing: an option either sets a flag or feeds a
@@ -91,6 +91,7 @@ static const struct option_spec specs[] = {
 	FLAG("all-hashes", OPT_ALL_HASHES),
 	VALUE("progress", OPT_PROGRESS),
 	VALUE("stall-timeout", OPT_STALL_TIMEOUT),
+	VALUE("tries", OPT_TRIES),
 	VALUE("download", OPT_DOWNLOAD),
 	VALUE("file", OPT_FILE),
 	VALUE("max-age", OPT_MAX_AGE),
@@ -213,14 +214,14 @@ static int parse_duration_option(const char *arg, const char *opt, long long *ou
 	return 0;
 }
 
-static int parse_keep(struct cli *cli, const char *arg)
+static int parse_count(const char *option, const char *arg, long min, long max, long *out)
 {
 	char *end;
 	errno = 0;
 	long n = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || n < 0 || n > 100000)
-		return usage_error("--keep: '%s' is not a count", arg);
-	cli->keep = n;
+	if (errno || *end || end == arg || n < min || n > max)
+		return usage_error("%s: '%s' is not a count from %ld to %ld", option, arg, min, max);
+	*out = n;
 	return 0;
 }
 
@@ -265,7 +266,8 @@ static int apply_option(struct cli *cli, const struct option_spec *spec, int cod
 	case OPT_TIMEOUT: return parse_duration_option(arg, "--timeout", &cli->timeout_s);
 	case OPT_OLDER_THAN:
 		return parse_duration_option(arg, "--older-than", &cli->older_than_s);
-	case OPT_KEEP: return parse_keep(cli, arg);
+	case OPT_KEEP: return parse_count("--keep", arg, 0, 100000, &cli->keep);
+	case OPT_TRIES: return parse_count("--tries", arg, 1, 100, &cli->tries);
 	case OPT_FORCE: cli->force = true; return 0;
 	case OPT_ALL_HASHES: cli->all_hashes = true; return 0;
 	case OPT_DOWNLOAD: cli->download = arg; return 0;
@@ -352,7 +354,7 @@ int main(int argc, char **argv)
 	catch_signals();
 	struct cli cli = {
 		.cfg = conoha_config_new(), .timeout_s = 2 * 3600, .keep = -1,
-		.older_than_s = -1, .max_age_s = -1,
+		.older_than_s = -1, .max_age_s = -1, .tries = 6,
 	};
 	int rc = cli.cfg ? parse_args(&cli, argc, argv) : EXIT_FAIL;
 	if (rc == 0) {

@@ -80,8 +80,11 @@ t_dropped_connection_resumes_at_several_offsets() {
 
 t_many_drops_give_up_with_a_part() {
 	faults '[{"path": "/file$", "action": "drop_after", "bytes": 100000, "times": 50}]'
-	run snap download "$IMG_BIG" "$WORK/dl/x"
+	ctl reset-requests >/dev/null
+	run snap download "$IMG_BIG" "$WORK/dl/x" --tries 3
 	expect_rc 5
+	expect_eq "$(count_requests GET '/file$')" 3
+	expect_err "gave up after 3 broken transfers \(--tries\); '.*x.part' keeps 100000 bytes"
 	expect_no_final "$WORK/dl/x"
 	[ -s "$WORK/dl/x.part" ] || fail "no part kept"
 	no_faults

@@ -218,12 +218,13 @@ region_name = {r}
         for what in ("fernet_setup", "credential_setup"):
             self.run("keystone " + what, kman + [what, "--keystone-user", "root",
                                                  "--keystone-group", "root"])
+        # the password through the environment, not argv
         self.run("keystone bootstrap", kman + [
-            "bootstrap", "--bootstrap-password", ADMIN_PASSWORD,
+            "bootstrap",
             "--bootstrap-admin-url", self.url["keystone"] + "/v3",
             "--bootstrap-internal-url", self.url["keystone"] + "/v3",
             "--bootstrap-public-url", self.url["keystone"] + "/v3",
-            "--bootstrap-region-id", REGION])
+            "--bootstrap-region-id", REGION], {"OS_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD})
 
     def init_others(self):
         self.manage("glance.cmd.manage", self.path("glance-api.conf"), "db_sync")
