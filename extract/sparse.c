@@ -53,12 +53,9 @@ char *const *sparse_excludes(const struct sparse_set *s)
 
 /* ---- the scan ------------------------------------------------------------------ */
 
-static bool worth_skipping(const struct guestfs_statns *st, const char *rel)
+static bool worth_skipping(const struct guestfs_statns *st)
 {
-	if ((st->st_mode & S_IFMT) != S_IFREG || st->st_nlink != 1)
-		return false; /* a hard link must stay one: tar keeps those */
-	/* A tar exclude pattern cannot name these exactly. */
-	if (strpbrk(rel, "*?[\\\n"))
+	if ((st->st_mode & S_IFMT) != S_IFREG)
 		return false;
 	int64_t holes = st->st_size - st->st_blocks * 512;
 	return holes >= MIN_HOLES && holes * 2 >= st->st_size;
@@ -85,22 +82,26 @@ static int keep(struct sparse_set *s, const struct guestfs_statns *st, const cha
 
 static int consider(void *ud, const char *rel, const struct guestfs_statns *st)
 {
-	return st && worth_skipping(st, rel) ? keep(ud, st, rel) : 0;
+	/* Left out of the tar by an exclude pattern, which cannot name these
+	 * exactly; and a hard link must stay one, which only tar keeps. */
+	if (!st || strpbrk(rel, "*?[\\\n") || st->st_nlink != 1)
+		return 0;
+	return worth_skipping(st) ? keep(ud, st, rel) : 0;
 }
 
 /* find0's output: NUL-separated "/rel" names. */
-static int stat_all(guestfs_h *g, struct sparse_set *s, char *names, size_t size)
+static int stat_all(guestfs_h *g, struct sparse_set *s, const char *names, size_t size)
 {
 	size_t n = 0;
 	for (size_t at = 0; at < size; at += strlen(names + at) + 1)
 		n++;
-	char **list = malloc((n + 1) * sizeof(char *));
+	const char **list = malloc((n + 1) * sizeof(char *));
 	if (!list)
 		return -1;
 	n = 0;
 	for (size_t at = 0; at < size; at += strlen(names + at) + 1)
 		list[n++] = names + at + (names[at] == '/');
-	int rc = walk_stat(g, s->dir, list, n, consider, s);
+	int rc = walk_stat(g, s->dir, (char *const *)list, n, consider, s);
 	free(list);
 	return rc;
 }
@@ -131,8 +132,7 @@ static int scan_into(guestfs_h *g, struct sparse_set *s)
 		if (st.st_size == 0) {
 			rc = 0;
 		} else {
-			char *names = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
-			                   MAP_PRIVATE, fd, 0);
+			char *names = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 			if (names != MAP_FAILED) {
 				rc = stat_all(g, s, names, (size_t)st.st_size);
 				munmap(names, (size_t)st.st_size);
@@ -160,7 +160,7 @@ struct sparse_set *sparse_file(const char *path, const struct guestfs_statns *st
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash ? slash + 1 : path;
-	if (!*base || !worth_skipping(st, base))
+	if (!*base || !worth_skipping(st))
 		return NULL;
 	struct sparse_set *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -266,9 +266,7 @@ static size_t extents_of(guestfs_h *g, const char *file, int64_t size, struct ex
 	ssize_t n = -1;
 	if (q && asprintf(&cmd, "filefrag -e \"$root\"%s", q) >= 0) {
 		char *argv[] = { cmd, NULL };
-		guestfs_push_error_handler(g, NULL, NULL);
 		out = guestfs_debug(g, "sh", argv);
-		guestfs_pop_error_handler(g);
 	}
 	if (out)
 		n = parse_extents(out, size, ext);
@@ -350,16 +348,12 @@ static int give_sparse(struct chain *c, struct entry *e)
 {
 	clear_current(c);
 	c->cur = &c->s->files[c->next++];
-	const char *dir = strcmp(c->s->dir, "/") == 0 ? "" : c->s->dir;
-	if (asprintf(&c->full, "%s/%s", dir, c->cur->rel) < 0) {
-		c->full = NULL;
+	if (!(c->full = guest_join(c->s->dir, c->cur->rel, strlen(c->cur->rel))))
 		return fail(c, "out of memory");
-	}
 	if (asprintf(&c->path, "%s%s%s", c->prefix, *c->prefix ? "/" : "", c->cur->rel) < 0) {
 		c->path = NULL;
 		return fail(c, "out of memory");
 	}
-	memset(e, 0, sizeof(*e));
 	*e = (struct entry){ .path = c->path, .type = ENT_FILE,
 	                     .perm = (mode_t)(c->cur->mode & 07777),
 	                     .uid = (uint32_t)c->cur->uid, .gid = (uint32_t)c->cur->gid,

@@ -26,18 +26,21 @@ static bool same_parent(const char *a, const char *b, size_t len)
 	return parent_len(a) == len && strncmp(a, b, len) == 0;
 }
 
+char *guest_join(const char *dir, const char *rel, size_t len)
+{
+	const char *top = strcmp(dir, "/") == 0 ? "" : dir;
+	char *out = NULL;
+	if (len == 0)
+		return strdup(*top ? top : "/");
+	return asprintf(&out, "%s/%.*s", top, (int)len, rel) < 0 ? NULL : out;
+}
+
 static int stat_run(guestfs_h *g, const char *dir, char *const *names, size_t n,
                     walk_fn fn, void *ud)
 {
-	size_t plen = parent_len(names[0]);
-	const char *top = strcmp(dir, "/") == 0 ? "" : dir;
-	char *parent = NULL;
-	if (asprintf(&parent, "%s/%.*s", top, (int)plen, names[0]) < 0)
+	char *parent = guest_join(dir, names[0], parent_len(names[0]));
+	if (!parent)
 		return -1;
-	if (plen == 0 && !*top)
-		parent[1] = '\0'; /* "/" */
-	else if (plen == 0)
-		parent[strlen(parent) - 1] = '\0';
 	const char *batch[STAT_BATCH + 1];
 	for (size_t i = 0; i < n; i++)
 		batch[i] = base_of(names[i]);
@@ -57,7 +60,6 @@ static int stat_run(guestfs_h *g, const char *dir, char *const *names, size_t n,
 int walk_stat(guestfs_h *g, const char *dir, char *const *names, size_t n, walk_fn fn,
               void *ud)
 {
-	guestfs_push_error_handler(g, NULL, NULL);
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0;) {
 		size_t plen = parent_len(names[i]), j = i + 1;
@@ -66,6 +68,5 @@ int walk_stat(guestfs_h *g, const char *dir, char *const *names, size_t n, walk_
 		rc = stat_run(g, dir, names + i, j - i, fn, ud);
 		i = j;
 	}
-	guestfs_pop_error_handler(g);
 	return rc;
 }

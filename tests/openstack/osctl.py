@@ -19,17 +19,11 @@ import time
 import urllib.error
 import urllib.request
 
+from stack import password_token
+
 
 def auth(user, password, project):
-    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-        "name": user, "domain": {"name": "Default"}, "password": password}}},
-        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
-    req = urllib.request.Request(os.environ["OS_AUTH_URL"] + "/auth/tokens",
-                                 data=json.dumps(body).encode(), method="POST",
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        doc = json.load(r)
-        return r.headers["X-Subject-Token"], doc["token"]
+    return password_token(os.environ["OS_AUTH_URL"], user, password, project)
 
 
 class Cloud:

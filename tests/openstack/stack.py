@@ -30,6 +30,26 @@ DEMO_PASSWORD = "demo-secret"
 REGION = "RegionOne"
 
 
+def password_token(auth_url, user, password, project):
+    """(token, token document) for USER in PROJECT, both in domain Default."""
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": user, "domain": {"name": "Default"}, "password": password}}},
+        "scope": {"project": {"name": project, "domain": {"name": "Default"}}}}}
+    req = urllib.request.Request(auth_url + "/auth/tokens", data=json.dumps(body).encode(),
+                                 method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.headers["X-Subject-Token"], json.load(r)["token"]
+    except urllib.error.HTTPError as e:
+        sys.exit("keystone: no token for %s: %d %s" % (user, e.code, e.read()[:300]))
+
+
+def get_json(url, token):
+    req = urllib.request.Request(url, headers={"X-Auth-Token": token})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
 class Stack:
     def __init__(self, state):
         self.state = os.path.abspath(state)
@@ -81,32 +101,20 @@ class Stack:
 
     # ---- configuration ---------------------------------------------------------
 
+    def auth_section(self, section, user, **extra):
+        # how a service authenticates to Keystone, as its config says it
+        opts = dict(auth_url=self.url["keystone"] + "/v3", auth_type="password",
+                    project_domain_name="Default", user_domain_name="Default",
+                    project_name="service", username=user, password=SERVICE_PASSWORD, **extra)
+        return "\n[%s]\n" % section + "".join("%s = %s\n" % kv for kv in opts.items())
+
     def authtoken(self, user):
-        return """
-[keystone_authtoken]
-www_authenticate_uri = {k}/v3
-auth_url = {k}/v3
-auth_type = password
-project_domain_name = Default
-user_domain_name = Default
-project_name = service
-username = {user}
-password = {pw}
-service_token_roles_required = true
-""".format(k=self.url["keystone"], user=user, pw=SERVICE_PASSWORD)
+        return self.auth_section("keystone_authtoken", user,
+                                 www_authenticate_uri=self.url["keystone"] + "/v3",
+                                 service_token_roles_required="true")
 
     def service_auth(self, section, user="nova"):
-        return """
-[{s}]
-auth_url = {k}/v3
-auth_type = password
-project_domain_name = Default
-user_domain_name = Default
-project_name = service
-username = {user}
-password = {pw}
-region_name = {r}
-""".format(s=section, k=self.url["keystone"], user=user, pw=SERVICE_PASSWORD, r=REGION)
+        return self.auth_section(section, user, region_name=REGION)
 
     def write(self, name, text):
         with open(self.path(name), "w") as f:
@@ -261,11 +269,7 @@ region_name = {r}
             sys.exit("stack: keystone %s %s: %d %s" % (method, path, e.code, e.read()[:300]))
 
     def admin_token(self):
-        tok, _ = self.api("POST", "/auth/tokens", {"auth": {
-            "identity": {"methods": ["password"], "password": {"user": {
-                "name": "admin", "domain": {"id": "default"}, "password": ADMIN_PASSWORD}}},
-            "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}})
-        return tok
+        return password_token(self.url["keystone"] + "/v3", "admin", ADMIN_PASSWORD, "admin")[0]
 
     def register(self):
         t = self.admin_token()
@@ -403,12 +407,6 @@ region_name = {r}
         self.wait_compute(t0)
         print("stack: up in %.0f s; source %s" % (time.time() - t0, self.path("env")))
 
-    def compute_services(self, token):
-        req = urllib.request.Request(self.url["nova"] + "/v2.1/os-services")
-        req.add_header("X-Auth-Token", token)
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.load(r)["services"]
-
     def wait_compute(self, since, timeout=180):
         # The first boot fails unless conductor, scheduler and compute have
         # reported in since launch, and the compute host is in a cell.
@@ -417,7 +415,7 @@ region_name = {r}
         need = {"nova-conductor", "nova-scheduler", "nova-compute"}
         while time.time() < end:
             up = set()
-            for s in self.compute_services(token):
+            for s in get_json(self.url["nova"] + "/v2.1/os-services", token)["services"]:
                 seen = s.get("updated_at")
                 if seen and s["state"] == "up" and time.mktime(
                         time.strptime(seen[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone >= since - 1:
@@ -428,16 +426,10 @@ region_name = {r}
         sys.exit("stack: nova services not up within %d s" % timeout)
 
     def hypervisor_mapped(self, token):
-        req = urllib.request.Request(self.url["nova"] + "/v2.1/os-hypervisors")
-        req.add_header("X-Auth-Token", token)
-        with urllib.request.urlopen(req, timeout=30) as r:
-            if not json.load(r)["hypervisors"]:
-                return False
         # the scheduler maps new hosts every 2 s; placement must know it too
-        req = urllib.request.Request(self.url["placement"] + "/resource_providers")
-        req.add_header("X-Auth-Token", token)
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return bool(json.load(r)["resource_providers"])
+        return bool(get_json(self.url["nova"] + "/v2.1/os-hypervisors", token)["hypervisors"]
+                    and get_json(self.url["placement"] + "/resource_providers",
+                                 token)["resource_providers"])
 
     def write_client_files(self):
         k = self.url["keystone"] + "/v3"
@@ -446,11 +438,6 @@ region_name = {r}
                     "export OS_PROJECT_NAME=demo\nexport OS_USER_DOMAIN_NAME=Default\n"
                     "export OS_PROJECT_DOMAIN_NAME=Default\nexport OS_REGION_NAME=%s\n"
                     "export OS_IDENTITY_API_VERSION=3\n" % (k, REGION))
-        with open(self.path("admin-env"), "w") as f:
-            f.write("export OS_AUTH_URL=%s\nexport OS_USERNAME=admin\n"
-                    "export OS_PROJECT_NAME=admin\nexport OS_USER_DOMAIN_NAME=Default\n"
-                    "export OS_PROJECT_DOMAIN_NAME=Default\nexport OS_REGION_NAME=%s\n"
-                    % (k, REGION))
         with open(self.path("clouds.yaml"), "w") as f:
             f.write("clouds:\n  local:\n    auth:\n      auth_url: %s\n"
                     "      username: demo\n      project_name: demo\n"
