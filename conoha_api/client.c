@@ -50,10 +50,21 @@ static char *versioned_auth_url(const char *url, int version)
 	return xasprintf("%.*s%s", (int)n, url, suffix);
 }
 
-static bool setting_true(const char *v)
+static bool is_plain_http(const char *url)
 {
-	return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
-	             strcasecmp(v, "yes") == 0);
+	return url && strncasecmp(url, "http://", 7) == 0;
+}
+
+/* Plain HTTP carries secrets in clear: say so on every run, as for
+ * --insecure, unless allow_http says this is a lab. */
+static void warn_plain_http(const conoha_client *c, const char *what, const char *url,
+                            const char *secrets)
+{
+	if (!is_plain_http(url) || config_true(c->cfg, KEY_ALLOW_HTTP))
+		return;
+	config_warn(c->cfg, "the %s endpoint %s is plain HTTP: %s travel in clear "
+	            "(--allow-http or allow_http: true silences this for a lab)", what, url,
+	            secrets);
 }
 
 conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err)
@@ -70,7 +81,7 @@ conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err)
 	c->auth_url = versioned_auth_url(config_value(cfg, KEY_AUTH_URL), c->version);
 	struct http_options opt = {
 		.cacert = config_value(cfg, KEY_CACERT),
-		.insecure = setting_true(config_value(cfg, KEY_INSECURE)),
+		.insecure = config_true(cfg, KEY_INSECURE),
 		.connect_timeout_s = 20,
 		.low_speed_time_s = 60,
 		.retry = default_retry_policy,
@@ -82,6 +93,7 @@ conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err)
 		conoha_client_free(c);
 		return NULL;
 	}
+	warn_plain_http(c, "identity", c->auth_url, "your password and token");
 	return c;
 }
 
@@ -151,6 +163,11 @@ const char *conoha_last_request_id(const conoha_client *c)
 const char *conoha_token(conoha_client *c)
 {
 	return c->token;
+}
+
+const char *conoha_project_id(const conoha_client *c)
+{
+	return client_project_id(c);
 }
 
 const char *client_project_id(const conoha_client *c)
@@ -429,6 +446,10 @@ const char *conoha_endpoint(conoha_client *c, const char *service_type, conoha_e
 	c->endpoints[kind] = url_expand(url, client_project_id(c));
 	if (!c->endpoints[kind])
 		set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	else if (kind != EP_IDENTITY)
+		warn_plain_http(c, endpoint_kinds[kind].type, c->endpoints[kind],
+		                kind == EP_IMAGE ? "your token and the images"
+		                                 : "your token");
 	return c->endpoints[kind];
 }
 

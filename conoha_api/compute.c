@@ -297,3 +297,55 @@ int conoha_server_delete(conoha_client *c, const char *id, conoha_error *err)
 	json_decref(doc);
 	return rc;
 }
+
+/* Actions after which the guest may have run and written to its disk. */
+static bool action_runs_guest(const char *action)
+{
+	static const char *const running[] = { "start", "reboot", "resume", "unpause",
+	                                        "unshelve", "rebuild", "rescue", "unrescue",
+	                                        "evacuate", "restore" };
+	for (size_t i = 0; action && i < ARRAY_SIZE(running); i++)
+		if (strcmp(action, running[i]) == 0)
+			return true;
+	return false;
+}
+
+int conoha_server_started_since(conoha_client *c, const char *id, time_t since,
+                                int *started, conoha_error *err)
+{
+	*started = -1;
+	json_t *doc = NULL;
+	char what[160];
+	snprintf(what, sizeof(what), "cannot list the actions of server '%s'", id);
+	int rc = api_json_at(c, "compute", "GET", "servers/", id, "/os-instance-actions", NULL,
+	                     &doc, what, err);
+	if (rc < 0) {
+		/* A cloud that hides actions (403, 404) leaves us the power state. */
+		if (err->http_status == 403 || err->http_status == 404) {
+			conoha_error_clear(err);
+			rc = 0;
+		}
+		json_decref(doc);
+		return rc;
+	}
+	json_t *actions = json_object_get(doc, "instanceActions");
+	if (!json_is_array(actions)) {
+		json_decref(doc);
+		return 0;
+	}
+	*started = 0;
+	size_t i;
+	json_t *a;
+	json_array_foreach(actions, i, a) {
+		const char *name = json_string_value(json_object_get(a, "action"));
+		const char *at = json_string_value(json_object_get(a, "start_time"));
+		time_t t;
+		if (!action_runs_guest(name))
+			continue;
+		/* an unreadable time is taken as "after": the safe reading */
+		if (!at || conoha_parse_iso8601(at, &t) < 0 || t > since)
+			*started = 1;
+	}
+	json_decref(doc);
+	return 0;
+}

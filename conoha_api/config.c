@@ -40,6 +40,7 @@ const struct config_key config_keys[KEY__COUNT] = {
 	[KEY_VOLUME_ENDPOINT] = { "block_storage_endpoint_override",
 	                          { "volume_endpoint_override", NULL }, false },
 	[KEY_PROFILE] = { "profile", { NULL, NULL }, false },
+	[KEY_ALLOW_HTTP] = { "allow_http", { NULL, NULL }, false },
 };
 
 /* Read before the modern names, which override them. */
@@ -62,9 +63,8 @@ struct conoha_config {
 	void *warn_data;
 };
 
-static void warnf(const conoha_config *cfg, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void warnf(const conoha_config *cfg, const char *fmt, ...)
+#define warnf config_warn
+void config_warn(const conoha_config *cfg, const char *fmt, ...)
 {
 	if (!cfg->warn)
 		return;
@@ -74,6 +74,13 @@ static void warnf(const conoha_config *cfg, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cfg->warn(cfg->warn_data, msg);
+}
+
+bool config_true(const conoha_config *cfg, int key)
+{
+	const char *v = config_value(cfg, key);
+	return v && (strcasecmp(v, "true") == 0 || strcmp(v, "1") == 0 ||
+	             strcasecmp(v, "yes") == 0);
 }
 
 conoha_config *conoha_config_new(void)

@@ -32,6 +32,7 @@ enum config_key_id {
 	KEY_IMAGE_ENDPOINT,
 	KEY_VOLUME_ENDPOINT,
 	KEY_PROFILE,
+	KEY_ALLOW_HTTP,
 	KEY__COUNT
 };
 
@@ -56,6 +57,11 @@ int config_key_lookup(const char *name);
 /* A setting's value, NULL when unset or empty. Borrowed from cfg. */
 const char *config_value(const conoha_config *cfg, int key);
 enum auth_method config_auth_method(const conoha_config *cfg);
+/* Pass a warning to the program's warning function, if it set one. */
+void config_warn(const conoha_config *cfg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Is a boolean setting on ("true", "1", "yes")? */
+bool config_true(const conoha_config *cfg, int key);
 /* 2 or 3. */
 int config_identity_version(const conoha_config *cfg);
 

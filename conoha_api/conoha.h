@@ -162,6 +162,9 @@ const char *conoha_token(conoha_client *c);
 const char *conoha_endpoint(conoha_client *c, const char *service_type,
                             conoha_error *err);
 
+/* The project id of the token (after authentication), or NULL. Borrowed. */
+const char *conoha_project_id(const conoha_client *c);
+
 /* Does the cloud behave as ConoHa (profile "conoha" in clouds.yaml or
  * OS_PROFILE, or an identity endpoint under conoha.io)? ConoHa requires a
  * stopped server to save an image and has an image quota. */
@@ -264,6 +267,12 @@ int conoha_volume_get(conoha_client *c, const char *id, struct conoha_volume *ou
 void conoha_volume_clear(struct conoha_volume *v);
 int conoha_volume_delete(conoha_client *c, const char *id, conoha_error *err);
 
+/* Has the server been started (or rebooted, resumed, unshelved, rebuilt:
+ * anything that runs its guest) after since, by Nova's instance actions?
+ * *started is 1 or 0; -1 when the cloud does not show its actions. */
+int conoha_server_started_since(conoha_client *c, const char *id, time_t since,
+                                int *started, conoha_error *err);
+
 /* The server's whole record as the cloud gives it. Caller frees with
  * json_decref(). */
 int conoha_server_record(conoha_client *c, const char *id, json_t **out,
@@ -291,6 +300,9 @@ struct conoha_image {
 	char *server_name;     /* lifeboat.server_name */
 	char *lb_created_at;   /* lifeboat.created_at */
 	char *reason;          /* lifeboat.reason */
+	char *consistency;     /* lifeboat.consistency: "stopped", "crash-consistent" */
+	char *disk_format;     /* qcow2, raw, ...; NULL when not given */
+	char *owner;           /* the owning project's id, NULL when not given */
 	json_t *raw;           /* the whole record; freed with the image */
 };
 
@@ -356,7 +368,7 @@ int conoha_parse_duration(const char *s, long long *seconds);
 long conoha_parse_retry_after(const char *value, time_t now);
 
 /* ISO 8601 as Keystone writes it ("2026-11-29T12:00:00.000000Z",
- * "+09:00" offsets too). Returns -1 on garbage. */
+ * "+09:00", "+0900" and "+09" offsets too). Returns -1 on garbage. */
 int conoha_parse_iso8601(const char *s, time_t *out);
 
 #ifdef __cplusplus

@@ -1,7 +1,6 @@
 /* http.c - one libcurl easy handle per client: keep-alive, bounded
  * retries with jittered backoff, Retry-After, redacted debug logging */
 #include <curl/curl.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +17,20 @@ struct http {
 	unsigned seed;
 };
 
-static void real_sleep_ms(long ms)
+/* Sleep before a retry, in slices of at most 100 ms, so that a signal
+ * (the cancel flag) ends even a two-minute Retry-After within a tenth of a
+ * second. Returns -1 when cancelled. */
+static int retry_sleep_ms(struct http *h, long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
+	while (ms > 0) {
+		if (h->opt.cancel && *h->opt.cancel)
+			return -1;
+		long slice = ms < 100 ? ms : 100;
+		struct timespec ts = { 0, slice * 1000000L };
+		nanosleep(&ts, NULL); /* EINTR: the flag is looked at next */
+		ms -= slice;
+	}
+	return h->opt.cancel && *h->opt.cancel ? -1 : 0;
 }
 
 static void logf_(struct http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -469,6 +477,8 @@ int http_perform(struct http *h, const struct http_request *req,
 		logf_(h, "retrying in %ld ms (try %u of %u)", delay, attempt + 1,
 		      h->opt.retry.max_attempts);
 		http_response_free(resp);
-		real_sleep_ms(delay);
+		if (retry_sleep_ms(h, delay) < 0)
+			return set_error(err, CONOHA_ERR_INTERRUPTED, "%s %s: interrupted while "
+			                 "waiting to retry", req->method, req->url);
 	}
 }

@@ -16,7 +16,7 @@ void conoha_image_clear(struct conoha_image *img)
 	free(img->id), free(img->name), free(img->status), free(img->checksum);
 	free(img->hash_algo), free(img->hash_value), free(img->created_at);
 	free(img->server_id), free(img->server_name), free(img->lb_created_at);
-	free(img->reason);
+	free(img->reason), free(img->consistency), free(img->disk_format), free(img->owner);
 	json_decref(img->raw);
 	memset(img, 0, sizeof(*img));
 }
@@ -64,6 +64,9 @@ static void image_from_json(json_t *j, struct conoha_image *img)
 	img->server_name = str_or_null(j, "lifeboat.server_name");
 	img->lb_created_at = str_or_null(j, "lifeboat.created_at");
 	img->reason = str_or_null(j, "lifeboat.reason");
+	img->consistency = str_or_null(j, "lifeboat.consistency");
+	img->disk_format = str_or_null(j, "disk_format");
+	img->owner = str_or_null(j, "owner");
 	img->raw = json_incref(j);
 }
 
@@ -189,12 +192,16 @@ static int quota_from_json(const json_t *doc, long long *quota)
 	return -1;
 }
 
-static long long sum_image_sizes(const struct conoha_image_list *list)
+/* Only the project's own images count against its quota: the public
+ * images every project sees belong to someone else. */
+static long long sum_image_sizes(const struct conoha_image_list *list, const char *project)
 {
 	long long total = 0;
-	for (size_t i = 0; i < list->count; i++)
-		if (list->items[i].size > 0)
-			total += list->items[i].size;
+	for (size_t i = 0; i < list->count; i++) {
+		const struct conoha_image *img = &list->items[i];
+		if (img->size > 0 && project && img->owner && strcmp(img->owner, project) == 0)
+			total += img->size;
+	}
 	return total;
 }
 
@@ -214,7 +221,7 @@ int conoha_image_quota(conoha_client *c, long long *quota, long long *used,
 	struct conoha_image_list list;
 	if (conoha_image_list(c, &list, err) < 0)
 		return -1;
-	*used = sum_image_sizes(&list);
+	*used = sum_image_sizes(&list, client_project_id(c));
 	conoha_image_list_free(&list);
 	return 0;
 }

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,12 +96,26 @@ int conoha_parse_iso8601(const char *s, time_t *out)
 	if (*p == 'Z' || *p == 'z') {
 		p++;
 	} else if (*p == '+' || *p == '-') {
+		/* +HH:MM, +HHMM or +HH, two digits each: "+5:30" is garbage,
+		 * and nothing is read past the end of the string. */
 		int sign = *p == '-' ? -1 : 1;
-		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59)
+		p++;
+		if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+			return -1;
+		int hh = (p[0] - '0') * 10 + (p[1] - '0'), mm = 0;
+		p += 2;
+		bool colon = *p == ':';
+		if (colon)
+			p++;
+		if (colon || *p) {
+			if (!isdigit((unsigned char)p[0]) || !isdigit((unsigned char)p[1]))
+				return -1;
+			mm = (p[0] - '0') * 10 + (p[1] - '0');
+			p += 2;
+		}
+		if (hh > 23 || mm > 59)
 			return -1;
 		offset = sign * (hh * 3600L + mm * 60L);
-		p += 6;
 	}
 	if (*p)
 		return -1;

@@ -5,8 +5,7 @@
 #include <stdbool.h>
 #include <jansson.h>
 #include "conoha.h"
-
-#include <signal.h>
+#include "poll.h"
 
 #define MAX_PROPERTIES 32
 
@@ -19,6 +18,7 @@ struct cli {
 	bool debug;
 	bool show_token;
 	bool stop, force_stop, start_after;
+	bool live;            /* retire --live: a crash-consistent image will do */
 	bool no_wait;
 	bool all;
 	bool dry_run;
@@ -43,12 +43,6 @@ struct cli {
 	size_t n_props;
 	conoha_config *cfg;   /* the command-line layer is already in it */
 };
-
-/* Set by SIGINT and SIGTERM; long waits check it. */
-extern volatile sig_atomic_t snap_interrupted;
-
-/* Sleep up to ms, in slices, returning early (-1) once interrupted. */
-int sleep_interruptible(long ms);
 
 /* Report an error in git's style: "lifeboat-snap: <message>", plus the
  * request id when the cloud gave one. */
@@ -76,12 +70,17 @@ int fail_with(const conoha_error *err);
 
 /* ---- waiting (wait.c) ---- */
 
-/* Poll IMAGE until active; fill *out (caller clears). server_id, when not
- * NULL, is checked for ERROR too. Exit code; messages already printed. */
-int wait_for_image(struct cli *cli, conoha_client *c, const char *image_id,
+/* Poll IMAGE until active, until the deadline; fill *out (caller clears
+ * with conoha_image_clear; cleared on failure). server_id, when not NULL,
+ * is checked for ERROR too. Exit code; messages already printed. */
+int wait_for_image(conoha_client *c, const struct deadline *d, const char *image_id,
                    const char *server_id, struct conoha_image *out);
-/* Poll SERVER until its status is want (task_state cleared). */
-int wait_for_server(struct cli *cli, conoha_client *c, const char *server_id,
+/* Poll SERVER until its status is want (task_state cleared), or, with
+ * want NULL, until it is gone. */
+int wait_for_server(conoha_client *c, const struct deadline *d, const char *server_id,
+                    const char *want);
+/* Poll VOLUME until its status is want. */
+int wait_for_volume(conoha_client *c, const struct deadline *d, const char *volume_id,
                     const char *want);
 
 /* ---- images shown to people and scripts (image_out.c) ---- */

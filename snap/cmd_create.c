@@ -21,6 +21,7 @@ struct plan {
 	bool was_running;
 	bool stopped_by_us;
 	bool in_error;
+	bool save_started;       /* the cloud was asked to save */
 	char name[256];
 	char created_at[32];
 };
@@ -51,25 +52,28 @@ static int find_boot_disk(conoha_client *c, struct plan *p, conoha_error *err)
 	return conoha_flavor_disk_gb(c, p->srv.flavor_id, &p->disk_gb, err);
 }
 
-static int make_plan(struct cli *cli, conoha_client *c, const char *server, struct plan *p,
-                     conoha_error *err)
+static int make_plan(const struct snapshot_opts *o, conoha_client *c, const char *server,
+                     struct plan *p, conoha_error *err)
 {
 	if (conoha_server_find(c, server, &p->srv, err) < 0 ||
 	    find_boot_disk(c, p, err) < 0)
 		return -1;
 	p->was_running = status_is(&p->srv, "ACTIVE");
 	p->in_error = status_is(&p->srv, "ERROR");
-	/* ConoHa refuses to save a running server; Cinder refuses to upload
-	 * a volume in use. Either way the disk must be quiet. */
-	p->must_stop = !status_is(&p->srv, "SHUTOFF") && (conoha_is_conoha(c) || p->volume_backed);
+	/* --stop stops any server, on any cloud. Without it, ConoHa refuses
+	 * to save a running server and Cinder to upload a volume in use:
+	 * either way the disk must be quiet. */
+	p->must_stop = !status_is(&p->srv, "SHUTOFF") &&
+	               ((o->stop && !status_is(&p->srv, "ERROR")) || conoha_is_conoha(c) ||
+	                p->volume_backed);
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(p->created_at, sizeof(p->created_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	char stamp[32];
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
-	snprintf(p->name, sizeof(p->name), "%s", cli->name ? cli->name : "");
-	if (!cli->name)
+	snprintf(p->name, sizeof(p->name), "%s", o->name ? o->name : "");
+	if (!o->name)
 		snprintf(p->name, sizeof(p->name), "lifeboat-%s-%s",
 		         p->srv.name ? p->srv.name : p->srv.id, stamp);
 	return 0;
@@ -102,11 +106,11 @@ static int check_conoha_limits(conoha_client *c, const struct plan *p)
 	return EXIT_OK;
 }
 
-static int stop_server(struct cli *cli, conoha_client *c, struct plan *p)
+static int stop_server(const struct snapshot_opts *o, conoha_client *c, struct plan *p)
 {
 	if (!p->must_stop)
 		return EXIT_OK;
-	if (!cli->stop) {
+	if (!o->stop) {
 		complain("server '%s' is %s and must be stopped before its disk can be saved "
 		         "(%s): run again with --stop (and --start-after to start it again)",
 		         p->srv.name, p->srv.status,
@@ -123,27 +127,40 @@ static int stop_server(struct cli *cli, conoha_client *c, struct plan *p)
 	conoha_error err;
 	conoha_error_clear(&err);
 	fprintf(stderr, "stopping server %s (%s)%s\n", p->srv.name, p->srv.id,
-	        cli->force_stop ? ", forced" : "");
+	        o->force_stop ? ", forced" : "");
 	if (status_is(&p->srv, "ACTIVE")) {
-		if (conoha_server_stop(c, p->srv.id, cli->force_stop, &err) < 0)
+		if (conoha_server_stop(c, p->srv.id, o->force_stop, &err) < 0)
 			return fail_with(&err);
 		p->stopped_by_us = true;
 	}
-	return wait_for_server(cli, c, p->srv.id, "SHUTOFF");
+	return wait_for_server(c, o->deadline, p->srv.id, "SHUTOFF");
 }
 
-static int start_save(struct cli *cli, conoha_client *c, const struct plan *p,
+/* A disk saved while its server ran holds what a power cut would leave. */
+static const char *consistency_of(const struct plan *p)
+{
+	return p->volume_backed || status_is(&p->srv, "SHUTOFF") || p->must_stop
+	       ? CONSISTENCY_STOPPED : CONSISTENCY_CRASH;
+}
+
+static int start_save(const struct snapshot_opts *o, conoha_client *c, struct plan *p,
                       char **image_id)
 {
-	struct conoha_kv meta[4 + MAX_PROPERTIES];
+	struct conoha_kv meta[5 + MAX_PROPERTIES];
 	size_t n = 0;
 	meta[n++] = (struct conoha_kv){ "lifeboat.server_id", p->srv.id };
 	meta[n++] = (struct conoha_kv){ "lifeboat.server_name", p->srv.name ? p->srv.name : "" };
 	meta[n++] = (struct conoha_kv){ "lifeboat.created_at", p->created_at };
-	if (cli->reason)
-		meta[n++] = (struct conoha_kv){ "lifeboat.reason", cli->reason };
-	for (size_t i = 0; i < cli->n_props; i++)
-		meta[n++] = cli->props[i];
+	meta[n++] = (struct conoha_kv){ "lifeboat.consistency", consistency_of(p) };
+	if (o->reason)
+		meta[n++] = (struct conoha_kv){ "lifeboat.reason", o->reason };
+	for (size_t i = 0; i < o->n_props && n < sizeof(meta) / sizeof(meta[0]); i++)
+		meta[n++] = o->props[i];
+	if (!strcmp(consistency_of(p), CONSISTENCY_CRASH))
+		fprintf(stderr, "server %s is running: the image is crash-consistent (what a "
+		        "power cut would leave); --stop saves a stopped, consistent one\n",
+		        p->srv.name);
+	p->save_started = true;
 
 	conoha_error err;
 	conoha_error_clear(&err);
@@ -166,16 +183,16 @@ static int start_save(struct cli *cli, conoha_client *c, const struct plan *p,
 	return EXIT_OK;
 }
 
-static int start_again(struct cli *cli, conoha_client *c, const struct plan *p)
+static int start_again(const struct snapshot_opts *o, conoha_client *c, const struct plan *p)
 {
-	if (!cli->start_after || !p->stopped_by_us)
+	if (!o->start_after || !p->stopped_by_us)
 		return EXIT_OK;
 	conoha_error err;
 	conoha_error_clear(&err);
 	fprintf(stderr, "starting server %s again\n", p->srv.name);
 	if (conoha_server_start(c, p->srv.id, &err) < 0)
 		return fail_with(&err);
-	return wait_for_server(cli, c, p->srv.id, "ACTIVE");
+	return wait_for_server(c, o->deadline, p->srv.id, "ACTIVE");
 }
 
 static int print_result(struct cli *cli, const char *image_id, const struct conoha_image *img)
@@ -190,47 +207,61 @@ static int print_result(struct cli *cli, const char *image_id, const struct cono
 
 void snapshot_clear(struct snapshot *s)
 {
+	free(s->server_id);
 	free(s->image_id);
 	conoha_image_clear(&s->img);
 	memset(s, 0, sizeof(*s));
 }
 
-static int run_snapshot(struct cli *cli, conoha_client *c, const char *server,
+static int run_snapshot(conoha_client *c, const char *server, const struct snapshot_opts *o,
                         struct plan *p, struct snapshot *out)
 {
 	conoha_error err;
 	conoha_error_clear(&err);
-	if (make_plan(cli, c, server, p, &err) < 0)
+	if (make_plan(o, c, server, p, &err) < 0)
 		return fail_with(&err);
+	out->server_id = strdup(p->srv.id);
+	out->consistency = consistency_of(p);
 	int rc = check_conoha_limits(c, p);
 	if (rc == EXIT_OK)
-		rc = stop_server(cli, c, p);
+		rc = stop_server(o, c, p);
 	if (rc == EXIT_OK)
-		rc = start_save(cli, c, p, &out->image_id);
-	if (rc == EXIT_OK && !cli->no_wait)
-		rc = wait_for_image(cli, c, out->image_id,
+		rc = start_save(o, c, p, &out->image_id);
+	if (rc == EXIT_OK && !o->no_wait)
+		rc = wait_for_image(c, o->deadline, out->image_id,
 		                    p->volume_backed || p->in_error ? NULL : p->srv.id, &out->img);
-	/* A failed save must not keep the service down; but while the cloud
-	 * may still be copying the disk (timeout, Ctrl-C) it stays stopped. */
-	if (rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT) {
-		int started = start_again(cli, c, p);
+	bool may_be_saving = p->save_started && (rc == EXIT_INTERRUPTED || rc == EXIT_TIMEOUT);
+	if (rc == EXIT_INTERRUPTED && p->stopped_by_us && !p->save_started) {
+		/* Ctrl-C while it stopped: nothing was saved, and the user asked
+		 * us to stop; say how to get the server back. */
+		complain("interrupted before the save began: server '%s' was stopped and no "
+		         "image was taken; start it again with 'openstack server start %s'",
+		         p->srv.name, p->srv.id);
+	} else if (!may_be_saving) {
+		/* A failed save must not keep the service down. */
+		struct deadline grace;
+		if (deadline_left(o->deadline) <= 0 && o->start_after && p->stopped_by_us) {
+			deadline_start(&grace, 60); /* the command's time is up: a bounded start */
+			o = &(struct snapshot_opts){ .start_after = true, .deadline = &grace };
+		}
+		int started = start_again(o, c, p);
 		if (rc == EXIT_OK)
 			rc = started;
 	} else if (p->stopped_by_us) {
 		complain("server '%s' stays stopped while its image may still be saving",
 		         p->srv.name);
 	}
-	if (rc != EXIT_OK && out->image_id && rc != EXIT_INTERRUPTED && rc != EXIT_TIMEOUT)
+	if (rc != EXIT_OK && out->image_id && !may_be_saving)
 		complain("image %s was not completed", out->image_id);
 	return rc;
 }
 
-int snapshot_server(struct cli *cli, conoha_client *c, const char *server,
+int snapshot_server(conoha_client *c, const char *server, const struct snapshot_opts *o,
                     struct snapshot *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct plan p = { 0 };
-	int rc = run_snapshot(cli, c, server, &p, out);
+	int rc = run_snapshot(c, server, o, &p, out);
 	plan_free(&p);
 	return rc;
 }
@@ -250,10 +281,21 @@ int cmd_create(struct cli *cli)
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
+	struct deadline d;
+	deadline_start(&d, cli->timeout_s);
+	struct snapshot_opts o = {
+		.stop = cli->stop, .force_stop = cli->force_stop, .start_after = cli->start_after,
+		.no_wait = cli->no_wait, .name = cli->name, .reason = cli->reason,
+		.props = cli->props, .n_props = cli->n_props, .deadline = &d,
+	};
 	struct snapshot snap;
-	rc = snapshot_server(cli, c, cli->args[0], &snap);
+	rc = snapshot_server(c, cli->args[0], &o, &snap);
+	struct download_opts dl = {
+		.force = cli->force, .all_hashes = cli->all_hashes, .tries = cli->tries,
+		.progress = cli->progress, .stall_timeout_s = cli->stall_timeout_s,
+	};
 	if (rc == EXIT_OK && cli->download)
-		rc = download_image(cli, c, &snap.img, cli->download, false);
+		rc = download_image(c, &snap.img, cli->download, &dl, NULL, NULL);
 	if (rc == EXIT_OK)
 		rc = print_result(cli, snap.image_id, &snap.img);
 	snapshot_clear(&snap);

@@ -13,7 +13,9 @@ int cmd_wait(struct cli *cli)
 	if (!c)
 		return rc;
 	struct conoha_image img = { 0 };
-	rc = wait_for_image(cli, c, cli->args[0], NULL, &img);
+	struct deadline d;
+	deadline_start(&d, cli->timeout_s);
+	rc = wait_for_image(c, &d, cli->args[0], NULL, &img);
 	if (rc == EXIT_OK) {
 		if (cli->json)
 			rc = print_json(json_incref(img.raw)) < 0 ? EXIT_FAIL : EXIT_OK;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,7 +19,7 @@
 #include "progress.h"
 
 struct dl {
-	struct cli *cli;
+	const struct download_opts *o;
 	conoha_client *c;
 	const struct conoha_image *img;
 	const char *file;
@@ -31,7 +32,6 @@ struct dl {
 	struct progress progress;
 	int write_errno;         /* why the sink gave up, 0 when it did not */
 	char started_at[32];
-	bool print_result;
 };
 
 /* ---- what to check against ------------------------------------------------ */
@@ -41,7 +41,7 @@ struct dl {
 static int choose_hashes(struct dl *d)
 {
 	const char *why;
-	if (hashes_expect_image(&d->hashes, d->img, d->cli->all_hashes, &why) < 0) {
+	if (hashes_expect_image(&d->hashes, d->img, d->o->all_hashes, &why) < 0) {
 		complain("image %s %s: a download could not be verified, so none is made",
 		         d->img->id, why);
 		return EXIT_CHECKSUM;
@@ -191,7 +191,7 @@ static int after_failure(struct dl *d, const conoha_error *err, int tries_left)
 	if (tries_left == 0) {
 		int rc = fail_with(err);
 		complain("gave up after %ld broken transfers (--tries); '%s' keeps %lld bytes and "
-		         "the same command resumes it", d->cli->tries, d->part, d->offset);
+		         "the same command resumes it", d->o->tries, d->part, d->offset);
 		return rc;
 	}
 	fprintf(stderr, "\ntransfer broke at byte %lld (%s); resuming\n", d->offset, err->message);
@@ -207,9 +207,17 @@ static int fetch(struct dl *d)
 		d->write_errno = 0;
 		if (d->img->size >= 0 && d->offset == d->img->size)
 			return EXIT_OK; /* the part is whole already */
-		if (conoha_image_download(d->c, d->img->id, d->offset, &sink, &err) == 0)
-			return EXIT_OK;
-		if (err.http_status == 416) {
+		if (conoha_image_download(d->c, d->img->id, d->offset, &sink, &err) == 0) {
+			if (d->img->size < 0 || d->offset >= d->img->size)
+				return EXIT_OK;
+			/* A clean end before the last byte is a break like any
+			 * other: what arrived is kept, and the next try resumes. */
+			conoha_error_clear(&err);
+			err.kind = CONOHA_ERR_CONNECT;
+			snprintf(err.message, sizeof(err.message), "the transfer of image %s ended "
+			         "early, at byte %lld of %lld", d->img->id, d->offset, d->img->size);
+		}
+		else if (err.http_status == 416) {
 			/* Nothing past our end: what we have is all there is, or
 			 * it is wrong; either way the hash says. */
 			if (d->img->size < 0 || d->offset >= d->img->size)
@@ -219,7 +227,7 @@ static int fetch(struct dl *d)
 			continue;
 		}
 		/* each try resumes where the last one broke */
-		int rc = after_failure(d, &err, (int)d->cli->tries - tries);
+		int rc = after_failure(d, &err, (int)d->o->tries - tries);
 		if (rc)
 			return rc;
 		if (sleep_interruptible(500L << (tries < 5 ? tries : 5)) < 0)
@@ -255,7 +263,22 @@ static int put_in_place(struct dl *d)
 	d->fd = -1;
 	if (rc < 0)
 		return fail_errno("cannot close", d->part);
-	if (rename(d->part, d->file) < 0)
+	/* Never replace a file that appeared while we downloaded, unless
+	 * asked to: the check at the start is not enough. */
+	int moved = d->o->force ? rename(d->part, d->file)
+	                        : renameat2(AT_FDCWD, d->part, AT_FDCWD, d->file, RENAME_NOREPLACE);
+	if (moved < 0 && !d->o->force && errno == EINVAL) {
+		/* a filesystem without RENAME_NOREPLACE: link refuses to replace too */
+		moved = link(d->part, d->file);
+		if (moved == 0)
+			unlink(d->part);
+	}
+	if (moved < 0 && errno == EEXIST) {
+		complain("'%s' appeared while it was downloaded: it is not replaced without "
+		         "--force; the verified download is kept as '%s'", d->file, d->part);
+		return EXIT_LOCAL_IO;
+	}
+	if (moved < 0)
 		return fail_errno("cannot rename to", d->file);
 	if (fsync_parent(d->file) < 0)
 		return fail_errno("cannot fsync the directory of", d->file);
@@ -271,8 +294,9 @@ static json_t *record_json(struct dl *d, const char *finished_at)
 	const struct digest *sha = hashes_get(&d->hashes, "sha512");
 	conoha_error ignored;
 	const char *ep = conoha_endpoint(d->c, "image", &ignored);
-	json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:s, s:I, s:s, s:s, s:s?, s:o, s:s, s:s}",
+	json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:I, s:s, s:s, s:s?, s:o, s:s, s:s}",
 	                      "image_id", d->img->id, "image_name", d->img->name,
+	                      "disk_format", d->img->disk_format,
 	                      "server_id", d->img->server_id, "server_name", d->img->server_name,
 	                      "file", d->file, "size", (json_int_t)d->offset,
 	                      "algorithm", "sha512", "hash", sha->hex,
@@ -299,18 +323,50 @@ static int write_sidecars(struct dl *d, json_t *record)
 	char line[EVP_MAX_MD_SIZE * 2 + 4096];
 	int n = snprintf(line, sizeof(line), "%s  %s\n", sha->hex, basename(copy));
 	free(copy);
-	snprintf(path, sizeof(path), "%s.sha512", d->file);
-	if (n < 0 || n >= (int)sizeof(line) || write_file_atomic(path, line, (size_t)n) < 0)
+	if (snprintf(path, sizeof(path), "%s.sha512", d->file) >= (int)sizeof(path) ||
+	    n < 0 || n >= (int)sizeof(line)) {
+		complain("'%s': name too long", d->file);
+		return EXIT_LOCAL_IO;
+	}
+	if (write_file_atomic(path, line, (size_t)n) < 0)
 		return fail_errno("cannot write", path);
 	char *text = json_dumps(record, JSON_INDENT(2));
-	snprintf(path, sizeof(path), "%s.json", d->file);
+	if (snprintf(path, sizeof(path), "%s.json", d->file) >= (int)sizeof(path)) {
+		free(text);
+		complain("'%s': name too long", d->file);
+		return EXIT_LOCAL_IO;
+	}
 	int rc = text && write_file_atomic(path, text, strlen(text)) == 0 ? EXIT_OK
 	                                                                 : fail_errno("cannot write", path);
 	free(text);
 	return rc;
 }
 
-static int finish(struct dl *d)
+static void make_proof(struct dl *d, struct download_proof *proof)
+{
+	struct stat st;
+	memset(proof, 0, sizeof(*proof));
+	if (lstat(d->file, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	proof->dev = st.st_dev;
+	proof->ino = st.st_ino;
+	proof->size = st.st_size;
+	proof->mtime = st.st_mtim;
+	snprintf(proof->sha512, sizeof(proof->sha512), "%s", hashes_get(&d->hashes, "sha512")->hex);
+	const struct digest *checked = d->hashes.d[0].expected ? &d->hashes.d[0] : NULL;
+	if (checked)
+		snprintf(proof->image_hash, sizeof(proof->image_hash), "%s", checked->hex);
+	proof->valid = checked != NULL;
+}
+
+bool proof_matches(const struct download_proof *p, const struct stat *st)
+{
+	return p->valid && S_ISREG(st->st_mode) && p->dev == st->st_dev && p->ino == st->st_ino &&
+	       p->size == st->st_size && p->mtime.tv_sec == st->st_mtim.tv_sec &&
+	       p->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+static int finish(struct dl *d, struct download_proof *proof, json_t **out)
 {
 	char finished[32];
 	utc_now(finished, sizeof(finished));
@@ -322,34 +378,102 @@ static int finish(struct dl *d)
 		const struct digest *checked = d->hashes.d[0].expected ? &d->hashes.d[0] : NULL;
 		fprintf(stderr, "'%s': %lld bytes, %s verified\n", d->file, d->offset,
 		        checked ? checked->name : "sha512");
-		if (d->print_result && d->cli->json)
-			rc = print_json(json_incref(record)) < 0 ? EXIT_FAIL : EXIT_OK;
-		else if (d->print_result)
-			printf("%s\n", d->file);
+		if (proof)
+			make_proof(d, proof);
+		if (out)
+			*out = json_incref(record);
 	}
 	json_decref(record);
 	return rc;
 }
 
-int download_image(struct cli *cli, conoha_client *c, const struct conoha_image *img,
-                   const char *file, bool print_result)
+/* ---- one download at a time per FILE ------------------------------------- */
+
+int lock_target(const char *file, int *fd)
 {
+	char path[4096];
+	*fd = -1;
+	if (snprintf(path, sizeof(path), "%s.lock", file) >= (int)sizeof(path)) {
+		complain("'%s': name too long", file);
+		return EXIT_USAGE;
+	}
+	for (int tries = 0; tries < 10; tries++) {
+		int l = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (l < 0)
+			return fail_errno("cannot open", path);
+		if (flock(l, LOCK_EX | LOCK_NB) < 0) {
+			int saved = errno;
+			char pid[32] = "";
+			ssize_t n = pread(l, pid, sizeof(pid) - 1, 0);
+			close(l);
+			if (saved != EWOULDBLOCK) {
+				errno = saved;
+				return fail_errno("cannot lock", path);
+			}
+			pid[n > 0 ? n : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			complain("'%s' is being written by another lifeboat-snap, already running "
+			         "as pid %s (lock '%s')", file, *pid ? pid : "?", path);
+			return EXIT_LOCAL_IO;
+		}
+		/* The holder before us may have removed the file it locked:
+		 * only a lock on the file still at that name counts. */
+		struct stat a, b;
+		if (fstat(l, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			char pid[32];
+			int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+			if (ftruncate(l, 0) < 0 || pwrite(l, pid, (size_t)n, 0) != n) {
+				close(l);
+				return fail_errno("cannot write", path);
+			}
+			*fd = l;
+			return EXIT_OK;
+		}
+		close(l);
+	}
+	complain("cannot take the lock '%s.lock': it keeps changing", file);
+	return EXIT_LOCAL_IO;
+}
+
+void unlock_target(const char *file, int fd)
+{
+	if (fd < 0)
+		return;
+	char path[4096];
+	if (snprintf(path, sizeof(path), "%s.lock", file) < (int)sizeof(path))
+		unlink(path);
+	close(fd);
+}
+
+int download_image(conoha_client *c, const struct conoha_image *img, const char *file,
+                   const struct download_opts *o, struct download_proof *proof,
+                   json_t **record)
+{
+	if (proof)
+		memset(proof, 0, sizeof(*proof));
+	if (record)
+		*record = NULL;
 	if (!img->status || strcmp(img->status, "active") != 0) {
 		complain("image %s is '%s', not active: wait for it first (lifeboat-snap wait %s)",
 		         img->id, img->status ? img->status : "unknown", img->id);
 		return EXIT_REFUSED;
 	}
-	if (!cli->force && access(file, F_OK) == 0) {
+	int lock = -1;
+	int rc = o->locked ? EXIT_OK : lock_target(file, &lock);
+	if (rc)
+		return rc;
+	if (!o->force && access(file, F_OK) == 0) {
 		complain("'%s' exists: it is never overwritten without --force", file);
+		unlock_target(file, lock);
 		return EXIT_LOCAL_IO;
 	}
-	struct dl d = { .cli = cli, .c = c, .img = img, .file = file, .fd = -1,
-	                .print_result = print_result };
+	struct dl d = { .o = o, .c = c, .img = img, .file = file, .fd = -1 };
 	utc_now(d.started_at, sizeof(d.started_at));
 	conoha_client_set_cancel(c, &snap_interrupted);
-	if (cli->stall_timeout_s > 0)
-		conoha_client_set_stall_timeout(c, (long)cli->stall_timeout_s);
-	int rc = choose_hashes(&d);
+	if (o->stall_timeout_s > 0)
+		conoha_client_set_stall_timeout(c, (long)o->stall_timeout_s);
+	rc = choose_hashes(&d);
 	if (rc == EXIT_OK)
 		rc = open_part(&d);
 	if (rc == EXIT_OK)
@@ -360,7 +484,7 @@ int download_image(struct cli *cli, conoha_client *c, const struct conoha_image 
 			rc = fail_errno("cannot start hashing for", d.part);
 	}
 	if (rc == EXIT_OK) {
-		progress_start(&d.progress, cli->progress, img->size, d.offset);
+		progress_start(&d.progress, o->progress, img->size, d.offset);
 		rc = fetch(&d);
 	}
 	hashpipe_stop(d.pipe);
@@ -370,11 +494,23 @@ int download_image(struct cli *cli, conoha_client *c, const struct conoha_image 
 		rc = verdict(&d);
 	}
 	if (rc == EXIT_OK)
-		rc = finish(&d);
+		rc = finish(&d, proof, record);
 	if (d.fd >= 0)
 		close(d.fd);
 	hashes_free(&d.hashes);
+	unlock_target(file, lock);
 	return rc;
+}
+
+/* ID.qcow2, ID.raw, ...: named for Glance's disk_format when it is a
+ * plain word, else ID.img. */
+static int default_name(const struct conoha_image *img, char *buf, size_t size)
+{
+	const char *fmt = img->disk_format;
+	bool word = fmt && *fmt && strlen(fmt) <= 16 &&
+	            strspn(fmt, "abcdefghijklmnopqrstuvwxyz0123456789") == strlen(fmt);
+	int n = snprintf(buf, size, "%s.%s", img->id, word ? fmt : "img");
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 int cmd_download(struct cli *cli)
@@ -386,17 +522,27 @@ int cmd_download(struct cli *cli)
 	conoha_error err;
 	conoha_error_clear(&err);
 	struct conoha_image img = { 0 };
-	char deflt[128];
+	char deflt[256];
+	struct download_opts o = {
+		.force = cli->force, .all_hashes = cli->all_hashes, .tries = cli->tries,
+		.progress = cli->progress, .stall_timeout_s = cli->stall_timeout_s,
+	};
+	json_t *record = NULL;
+	const char *file = cli->nargs > 1 ? cli->args[1] : NULL;
 	if (conoha_image_get(c, cli->args[0], &img, &err) < 0) {
 		rc = fail_with(&err);
+	} else if (!file && default_name(&img, deflt, sizeof(deflt)) < 0) {
+		complain("image id '%s' is too long for a file name", img.id);
+		rc = EXIT_USAGE;
 	} else {
-		const char *file = cli->nargs > 1 ? cli->args[1] : NULL;
-		if (!file) {
-			snprintf(deflt, sizeof(deflt), "%s.qcow2", img.id);
-			file = deflt;
-		}
-		rc = download_image(cli, c, &img, file, true);
+		file = file ? file : deflt;
+		rc = download_image(c, &img, file, &o, NULL, &record);
 	}
+	if (rc == EXIT_OK && cli->json)
+		rc = print_json(json_incref(record)) < 0 ? EXIT_FAIL : EXIT_OK;
+	else if (rc == EXIT_OK)
+		printf("%s\n", file);
+	json_decref(record);
 	conoha_image_clear(&img);
 	conoha_client_free(c);
 	return rc;

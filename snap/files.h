@@ -6,8 +6,8 @@
 
 /* fsync the directory holding path, so a rename in it is durable. */
 int fsync_parent(const char *path);
-/* Write data to path.tmp, fsync, rename to path, fsync the directory.
- * Returns 0, or -1 with errno set. */
+/* Write data to path.tmp (mode 0600), fsync, rename to path, fsync the
+ * directory. Returns 0, or -1 with errno set. */
 int write_file_atomic(const char *path, const char *data, size_t len);
 /* Write all of buf, retrying short writes. 0, or -1 with errno set. */
 int write_all(int fd, const void *buf, size_t len);

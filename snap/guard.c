@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,30 +65,60 @@ static int check_file(struct cli *cli, const struct conoha_image *img, struct ve
 	return rc;
 }
 
-static int judge(struct cli *cli, const char *server, const struct conoha_image_list *list,
-                 const struct conoha_image **chosen, long long *age, struct verdict *v)
+/* Glance's created_at, newest first: Glance's own clock, which no
+ * project member can edit (lifeboat.created_at is only a property). */
+static int by_glance_time(const void *a, const void *b)
 {
+	const struct conoha_image *x = a, *y = b;
+	int t = strcmp(y->created_at ? y->created_at : "", x->created_at ? x->created_at : "");
+	return t ? t : strcmp(y->id ? y->id : "", x->id ? x->id : "");
+}
+
+/* Keep only the images whose lifeboat.server_id is the server's id. */
+static void keep_images_of(struct conoha_image_list *list, const char *server_id)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < list->count; i++) {
+		struct conoha_image *img = &list->items[i];
+		if (img->server_id && strcmp(img->server_id, server_id) == 0)
+			list->items[kept++] = *img;
+		else
+			conoha_image_clear(img);
+	}
+	list->count = kept;
+	if (kept > 1)
+		qsort(list->items, kept, sizeof(list->items[0]), by_glance_time);
+}
+
+static int judge(struct cli *cli, const struct conoha_server *srv,
+                 const struct conoha_image_list *list, const struct conoha_image **chosen,
+                 long long *age, struct verdict *v)
+{
+	const char *name = srv->name ? srv->name : srv->id;
 	if (list->count == 0)
-		return refuse(v, EXIT_UNSAFE, "no lifeboat image of '%s' exists: run "
-		              "'lifeboat-snap create %s' first", server, server);
+		return refuse(v, EXIT_UNSAFE, "no lifeboat image of '%s' (%s) exists: run "
+		              "'lifeboat-snap create %s' first", name, srv->id, srv->id);
 	const struct conoha_image *img = find_newest_active(list);
 	if (!img)
-		return refuse(v, EXIT_UNSAFE, "no image of '%s' is complete: the newest, %s, "
-		              "is '%s'", server, list->items[0].id, list->items[0].status);
+		return refuse(v, EXIT_UNSAFE, "no image of '%s' (%s) is complete: the newest, "
+		              "%s, is '%s'", name, srv->id, list->items[0].id,
+		              list->items[0].status ? list->items[0].status : "?");
 	*chosen = img;
 	time_t t;
-	if (conoha_parse_iso8601(image_time(img), &t) < 0)
-		return refuse(v, EXIT_UNSAFE, "image %s has no readable creation time", img->id);
+	if (conoha_parse_iso8601(img->created_at, &t) < 0)
+		return refuse(v, EXIT_UNSAFE, "image %s has no readable creation time in Glance",
+		              img->id);
 	*age = (long long)(time(NULL) - t);
 	char a[32], m[32];
 	format_age(*age, a, sizeof(a));
 	format_age(cli->max_age_s, m, sizeof(m));
 	if (*age > cli->max_age_s)
-		return refuse(v, EXIT_UNSAFE, "the newest complete image of '%s' (%s) is %s old, "
-		              "older than --max-age %s: take a new one", server, img->id, a, m);
+		return refuse(v, EXIT_UNSAFE, "the newest complete image of '%s' (%s), '%s' (%s), "
+		              "is %s old, older than --max-age %s: take a new one", name, srv->id,
+		              img->name ? img->name : "", img->id, a, m);
 	if (!img->hash_value && !img->checksum)
 		return refuse(v, EXIT_UNSAFE, "image %s of '%s' carries no checksum: it cannot be "
-		              "verified", img->id, server);
+		              "verified", img->id, name);
 	if (cli->file)
 		return check_file(cli, img, v);
 	return EXIT_OK;
@@ -103,30 +134,41 @@ int cmd_guard(struct cli *cli)
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
-	const char *server = cli->args[0];
+	conoha_error err;
+	conoha_error_clear(&err);
+	struct conoha_server srv = { 0 };
 	struct conoha_image_list list = { 0 };
 	struct verdict v = { .rc = EXIT_OK };
 	const struct conoha_image *img = NULL;
 	long long age = -1;
-	cli->all = false;
-	rc = load_images(cli, c, server, &list);
-	if (rc == EXIT_OK)
-		rc = judge(cli, server, &list, &img, &age, &v);
+	/* a name is only a way to find the id; the images are matched by id */
+	if (conoha_server_find(c, cli->args[0], &srv, &err) < 0 ||
+	    conoha_image_list(c, &list, &err) < 0) {
+		rc = refuse(&v, exit_code_for(&err), "%s", err.message);
+	} else {
+		keep_images_of(&list, srv.id);
+		rc = judge(cli, &srv, &list, &img, &age, &v);
+	}
 	if (cli->json) {
-		print_json(json_pack("{s:b, s:s?, s:I, s:s?, s:b, s:s?}", "ok", rc == EXIT_OK,
-		                     "image_id", img ? img->id : NULL, "age_seconds",
-		                     (json_int_t)age, "file", cli->file,
-		                     "file_verified", rc == EXIT_OK && cli->file,
+		print_json(json_pack("{s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:s?, s:b, s:s?}",
+		                     "ok", rc == EXIT_OK, "server_id", srv.id, "server_name",
+		                     srv.name, "image_id", img ? img->id : NULL, "image_name",
+		                     img ? img->name : NULL, "consistency",
+		                     img ? img->consistency : NULL, "age_seconds", (json_int_t)age,
+		                     "file", cli->file, "file_verified", rc == EXIT_OK && cli->file,
 		                     "reason", v.reason[0] ? v.reason : NULL));
 	} else if (rc == EXIT_OK) {
 		char a[32];
 		format_age(age, a, sizeof(a));
-		printf("safe: image %s of '%s' is complete, %s old, with %s%s%s\n", img->id,
-		       server, a, img->hash_algo ? img->hash_algo : "md5",
+		printf("safe: image '%s' (%s) of '%s' (%s) is complete, %s old, %s, with %s%s%s\n",
+		       img->name ? img->name : "", img->id, srv.name ? srv.name : srv.id, srv.id, a,
+		       img->consistency ? img->consistency : "consistency unknown",
+		       img->hash_algo ? img->hash_algo : "md5",
 		       cli->file ? ", and matches " : "", cli->file ? cli->file : "");
 	}
 	if (v.reason[0])
 		complain("NOT SAFE: %s", v.reason);
+	conoha_server_clear(&srv);
 	conoha_image_list_free(&list);
 	conoha_client_free(c);
 	return rc;

@@ -21,8 +21,8 @@ static const char usage_text[] =
 "  auth                  check credentials; show project, region, endpoints\n"
 "  servers               list servers: id, name, status, flavor, boot source\n"
 "  create SERVER         save SERVER's disk as an image; wait until active\n"
-"     --stop [--force-stop] [--start-after]   stop it first (ConoHa needs it)\n"
-"     --name NAME  --reason TEXT  --property K=V  --no-wait  --timeout 2h\n"
+"     --stop [--force-stop] [--start-after]   stop it first, on any cloud\n"
+"     --name NAME  --reason TEXT  --property K=V  --no-wait|--wait  --timeout 2h\n"
 "  wait IMAGE | show IMAGE   wait until active (--timeout) | show its record\n"
 "  list [SERVER]         lifeboat's images, newest first (--all: every image)\n"
 "  prune SERVER --keep N [--older-than 30d] [--dry-run]\n"
@@ -33,8 +33,8 @@ static const char usage_text[] =
 "  verify FILE [IMAGE]   check FILE's hashes, qcow2 header, qemu-img check\n"
 "  guard SERVER --max-age 2h [--file FILE]   exit 0 only if a fresh image\n"
 "                        (and FILE, verified) is safe: 'guard && delete'\n"
-"  retire SERVER --download FILE [--stop] [--yes] [--dry-run] [--volumes-ok]\n"
-"     [--delete-boot-volume]   snapshot, download, verify; only then delete\n"
+"  retire SERVER --download FILE --stop|--live [--yes] [--dry-run]\n"
+"     [--volumes-ok] [--delete-boot-volume]   verified copy first, then delete\n"
 "\n"
 "options:\n"
 "  --json                one JSON document on stdout\n"
@@ -47,7 +47,7 @@ static const char usage_text[] =
 "  --os-interface public|internal|admin  --os-identity-api-version 3|2.0\n"
 "  --os-username NAME  --os-user-id ID  --os-user-domain-name NAME\n"
 "  --os-project-name NAME  --os-project-id ID  --os-project-domain-name NAME\n"
-"  --os-cacert FILE  --insecure (TLS unverified: dangerous)\n"
+"  --os-cacert FILE  --insecure (TLS unverified: dangerous)  --allow-http\n"
 "  --os-compute-url URL  --os-image-url URL  --os-volume-url URL\n"
 "  --os-compute-api-version 2.X  --os-profile conoha\n"
 "\n"
@@ -60,7 +60,7 @@ enum {
 	OPT_NO_WAIT, OPT_WAIT, OPT_ALL, OPT_DRY_RUN, OPT_NAME, OPT_REASON,
 	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN, OPT_FORCE, OPT_ALL_HASHES,
 	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD, OPT_FILE, OPT_MAX_AGE, OPT_YES,
-	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME, OPT_TRIES,
+	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME, OPT_TRIES, OPT_LIVE,
 };
 
 /* One table drives parsing: an option either sets a flag or feeds a
@@ -96,6 +96,7 @@ static const struct option_spec specs[] = {
 	VALUE("file", OPT_FILE),
 	VALUE("max-age", OPT_MAX_AGE),
 	FLAG("yes", OPT_YES),
+	FLAG("live", OPT_LIVE),
 	FLAG("volumes-ok", OPT_VOLUMES_OK),
 	FLAG("delete-boot-volume", OPT_DELETE_BOOT_VOLUME),
 	VALUE("name", OPT_NAME),
@@ -107,6 +108,7 @@ static const struct option_spec specs[] = {
 	VALUE("os-cloud", OPT_CLOUD),
 	VALUE("os-password", OPT_PASSWORD),
 	{ { "insecure", no_argument, NULL, OPT_SETTING }, "insecure" },
+	{ { "allow-http", no_argument, NULL, OPT_SETTING }, "allow_http" },
 	SETTING("os-auth-url", "auth_url"),
 	SETTING("os-region-name", "region_name"),
 	SETTING("os-interface", "interface"),
@@ -147,8 +149,6 @@ static const struct command commands[] = {
 	{ "retire", cmd_retire, 1, 1 },
 };
 
-volatile sig_atomic_t snap_interrupted;
-
 static void on_signal(int sig)
 {
 	(void)sig;
@@ -164,17 +164,6 @@ static void catch_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-}
-
-int sleep_interruptible(long ms)
-{
-	while (ms > 0 && !snap_interrupted) {
-		long slice = ms < 100 ? ms : 100;
-		struct timespec ts = { 0, slice * 1000000L };
-		nanosleep(&ts, NULL);
-		ms -= slice;
-	}
-	return snap_interrupted ? -1 : 0;
 }
 
 void complain(const char *fmt, ...)
@@ -274,6 +263,7 @@ static int apply_option(struct cli *cli, const struct option_spec *spec, int cod
 	case OPT_FILE: cli->file = arg; return 0;
 	case OPT_MAX_AGE: return parse_duration_option(arg, "--max-age", &cli->max_age_s);
 	case OPT_YES: cli->yes = true; return 0;
+	case OPT_LIVE: cli->live = true; return 0;
 	case OPT_VOLUMES_OK: cli->volumes_ok = true; return 0;
 	case OPT_DELETE_BOOT_VOLUME: cli->delete_boot_volume = true; return 0;
 	case OPT_STALL_TIMEOUT:

@@ -6,13 +6,6 @@
 #include "cli.h"
 #include "progress.h"
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 int progress_mode_parse(const char *s, enum progress_mode *out)
 {
 	static const struct { const char *name; enum progress_mode mode; } modes[] = {

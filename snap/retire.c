@@ -1,32 +1,72 @@
 /* retire.c - "lifeboat-snap retire SERVER --download FILE": record,
- * snapshot, download and verify, and only then delete. Every step is
- * written to FILE.retire.json as it ends, so a rerun goes on from the
- * step that failed and the receipt is the postmortem's evidence. */
+ * snapshot, download and verify, and only then delete.
+ *
+ * The receipt FILE.retire.json is a journal of what was done, never a
+ * proof: every run gathers the facts again (the server by its id, its
+ * image in Glance, FILE on disk, hashed) and asks retire_decide() what
+ * may happen next. The delete happens only when, in this run and moments
+ * before, FILE is a regular file whose bytes hash to the server's own
+ * active image, as Glance and FILE's sidecars both say. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "cli.h"
 #include "download.h"
 #include "exit.h"
 #include "files.h"
+#include "hashes.h"
+#include "retire_decide.h"
 #include "snapshot.h"
+
+/* Each pass gathers facts and takes one step; a retire needs five or so.
+ * More means the cloud keeps changing under us: stop and say so. */
+#define MAX_PASSES 12
 
 struct retire {
 	struct cli *cli;
 	conoha_client *c;
 	const char *file;
 	char receipt_path[4096 + 16];
-	json_t *receipt;          /* the record, saved after every step */
-	const char *server_id;    /* borrowed from receipt */
+	json_t *receipt;              /* the journal, saved after every step */
+	struct deadline deadline;     /* the command's one deadline */
+	const char *server_id;        /* borrowed from receipt */
 	const char *server_name;
-	const char *boot_volume;  /* NULL for an image-backed server */
-	struct conoha_image img;  /* the verified image, once known */
+	const char *boot_volume;      /* NULL for an image-backed server */
+	char *arg_id, *arg_name;      /* what SERVER names now */
+	struct download_proof proof;  /* FILE as hashed in this run */
+	bool confirmed;
 };
 
-/* ---- the receipt -------------------------------------------------------- */
+/* What one pass found; freed after the pass. */
+struct pass {
+	struct retire_facts f;
+	struct conoha_server srv;
+	struct conoha_image img;
+	char file_hash[EVP_MAX_MD_SIZE * 2 + 1];
+	char file_sha512[EVP_MAX_MD_SIZE * 2 + 1];
+	char sidecar_sha512[129];
+	json_t *sidecar;              /* FILE.json */
+};
+
+static void pass_clear(struct pass *p)
+{
+	conoha_server_clear(&p->srv);
+	conoha_image_clear(&p->img);
+	json_decref(p->sidecar);
+	memset(p, 0, sizeof(*p));
+}
+
+static const char *jstr(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
+/* ---- the receipt: a journal ---------------------------------------------- */
 
 static int save_receipt(struct retire *r)
 {
@@ -45,32 +85,46 @@ static int save_receipt(struct retire *r)
 static json_t *step_of(struct retire *r, const char *name)
 {
 	json_t *steps = json_object_get(r->receipt, "steps");
+	if (!json_is_object(steps)) {
+		steps = json_object();
+		json_object_set_new(r->receipt, "steps", steps);
+	}
 	json_t *step = json_object_get(steps, name);
-	if (!step) {
+	if (!json_is_object(step)) {
 		step = json_object();
 		json_object_set_new(steps, name, step);
 	}
 	return step;
 }
 
+static bool step_begun(struct retire *r, const char *name)
+{
+	return json_object_get(json_object_get(json_object_get(r->receipt, "steps"), name),
+	                       "started_at") != NULL;
+}
+
 static bool step_done(struct retire *r, const char *name)
 {
-	const char *o = json_string_value(json_object_get(step_of(r, name), "outcome"));
+	json_t *step = json_object_get(json_object_get(r->receipt, "steps"), name);
+	const char *o = jstr(step, "outcome");
 	return o && strcmp(o, "done") == 0;
 }
 
-static void step_begin(struct retire *r, const char *name)
+/* Journal the start of a step, durably, before it acts. */
+static int step_begin(struct retire *r, const char *name)
 {
 	char now[32];
 	utc_now(now, sizeof(now));
 	json_t *step = step_of(r, name);
 	json_object_set_new(step, "started_at", json_string(now));
 	json_object_del(step, "finished_at");
+	json_object_del(step, "exit_status");
 	json_object_set_new(step, "outcome", json_string("running"));
 	fprintf(stderr, "retire: %s\n", name);
+	return save_receipt(r);
 }
 
-/* Record how a step ended; on failure say where to go on from. */
+/* Journal how a step ended; on failure say where to go on from. */
 static int step_end(struct retire *r, const char *name, int rc)
 {
 	char now[32];
@@ -82,17 +136,28 @@ static int step_end(struct retire *r, const char *name, int rc)
 		json_object_set_new(step, "exit_status", json_integer(rc));
 	int saved = save_receipt(r);
 	if (rc != EXIT_OK && strcmp(name, "delete") != 0 && strcmp(name, "boot volume") != 0)
-		complain("retire stopped at step '%s'; server '%s' is not deleted. Run the same "
-		         "command again to go on from there (receipt: %s)", name, r->server_name,
+		complain("retire stopped at step '%s'; server '%s' (%s) is not deleted. Run the "
+		         "same command again to go on from there (receipt: %s)", name,
+		         r->server_name ? r->server_name : "?", r->server_id ? r->server_id : "?",
 		         r->receipt_path);
 	return rc != EXIT_OK ? rc : saved;
 }
 
 static int load_receipt(struct retire *r)
 {
-	snprintf(r->receipt_path, sizeof(r->receipt_path), "%s.retire.json", r->file);
+	if (snprintf(r->receipt_path, sizeof(r->receipt_path), "%s.retire.json", r->file) >=
+	    (int)sizeof(r->receipt_path)) {
+		complain("'%s': name too long", r->file);
+		return EXIT_USAGE;
+	}
 	json_error_t jerr;
 	r->receipt = json_load_file(r->receipt_path, 0, &jerr);
+	if (r->receipt && !json_is_object(r->receipt)) {
+		json_decref(r->receipt);
+		r->receipt = NULL;
+		complain("the receipt '%s' is not a JSON object", r->receipt_path);
+		return EXIT_LOCAL_IO;
+	}
 	if (r->receipt) {
 		fprintf(stderr, "retire: going on from '%s'\n", r->receipt_path);
 		return EXIT_OK;
@@ -106,7 +171,21 @@ static int load_receipt(struct retire *r)
 	return r->receipt ? EXIT_OK : EXIT_FAIL;
 }
 
-/* ---- step 1: what is about to be destroyed -------------------------------- */
+/* ---- what SERVER names now, and what is about to be destroyed ------------- */
+
+static int resolve_arg(struct retire *r)
+{
+	conoha_error err;
+	conoha_error_clear(&err);
+	struct conoha_server srv;
+	if (conoha_server_find(r->c, r->cli->args[0], &srv, &err) < 0)
+		return err.kind == CONOHA_ERR_NOT_FOUND ? EXIT_OK : fail_with(&err);
+	r->arg_id = srv.id;
+	r->arg_name = srv.name;
+	srv.id = srv.name = NULL;
+	conoha_server_clear(&srv);
+	return EXIT_OK;
+}
 
 static json_t *volumes_json(const struct conoha_volume_list *vols)
 {
@@ -120,47 +199,66 @@ static json_t *volumes_json(const struct conoha_volume_list *vols)
 	return arr;
 }
 
-static int record_server(struct retire *r, const char *server)
+/* What a rerun and an auditor need of the server; not its whole record. */
+static json_t *server_summary(const json_t *rec, const struct conoha_server *srv)
 {
+	json_t *out = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?}",
+	                        "id", srv->id, "name", srv->raw_name, "display_name", srv->name,
+	                        "status", srv->status, "flavor", srv->flavor,
+	                        "flavor_id", srv->flavor_id, "boot_source",
+	                        srv->image_id ? "image" : "volume", "image_id", srv->image_id);
+	static const char *const keep[] = { "addresses", "key_name", "created", "tenant_id",
+	                                    "user_id" };
+	for (size_t i = 0; out && i < sizeof(keep) / sizeof(keep[0]); i++) {
+		json_t *v = json_object_get(rec, keep[i]);
+		if (v && !json_is_null(v))
+			json_object_set(out, keep[i], v);
+	}
+	return out;
+}
+
+static int record_server(struct retire *r)
+{
+	if (!r->arg_id) {
+		complain("no server named '%s'", r->cli->args[0]);
+		return EXIT_NOT_FOUND;
+	}
 	conoha_error err;
 	conoha_error_clear(&err);
 	struct conoha_server srv;
 	json_t *rec = NULL;
 	struct conoha_volume_list vols = { 0 };
-	if (conoha_server_find(r->c, server, &srv, &err) < 0)
-		return fail_with(&err);
+	char *boot = NULL;
 	int rc = EXIT_OK;
+	if (conoha_server_get(r->c, r->arg_id, &srv, &err) < 0)
+		return fail_with(&err);
 	if (conoha_server_record(r->c, srv.id, &rec, &err) < 0 ||
-	    conoha_server_volumes(r->c, srv.id, &vols, &err) < 0)
+	    conoha_server_volumes(r->c, srv.id, &vols, &err) < 0 ||
+	    (!srv.image_id && conoha_server_boot_volume(r->c, srv.id, &boot, NULL, &err) < 0))
 		rc = fail_with(&err);
 	if (rc == EXIT_OK) {
-		json_object_set_new(r->receipt, "server", rec);
-		json_object_set_new(r->receipt, "server_display_name", json_string(srv.name));
+		json_object_set_new(r->receipt, "server", server_summary(rec, &srv));
 		json_object_set_new(r->receipt, "volumes", volumes_json(&vols));
-		json_object_set_new(r->receipt, "boot_source",
-		                    json_string(srv.image_id ? "image" : "volume"));
-	} else {
-		json_decref(rec);
+		json_object_set_new(r->receipt, "boot_volume", boot ? json_string(boot) : json_null());
 	}
+	json_decref(rec);
+	free(boot);
 	conoha_volume_list_free(&vols);
 	conoha_server_clear(&srv);
 	return rc;
 }
 
+/* Borrow the identity from the receipt; a missing field stays NULL. */
 static void read_identity(struct retire *r)
 {
 	json_t *srv = json_object_get(r->receipt, "server");
-	r->server_id = json_string_value(json_object_get(srv, "id"));
-	r->server_name = json_string_value(json_object_get(r->receipt, "server_display_name"));
-	r->boot_volume = NULL;
-	bool volume_backed = strcmp(json_string_value(json_object_get(r->receipt, "boot_source")),
-	                            "volume") == 0;
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(r->receipt, "volumes"), i, v) {
-		if (volume_backed && json_is_true(json_object_get(v, "bootable")) && !r->boot_volume)
-			r->boot_volume = json_string_value(json_object_get(v, "id"));
-	}
+	r->server_id = jstr(srv, "id");
+	r->server_name = jstr(srv, "display_name");
+	if (!r->server_name)
+		r->server_name = jstr(srv, "name");
+	/* the one choice of boot volume, made once by the same function
+	 * that saves it (conoha_server_boot_volume) */
+	r->boot_volume = jstr(r->receipt, "boot_volume");
 }
 
 /* Data volumes are not in the image: never lose them silently. */
@@ -171,8 +269,8 @@ static int check_data_volumes(struct retire *r)
 	char list[512] = "";
 	size_t used = 0;
 	json_array_foreach(json_object_get(r->receipt, "volumes"), i, v) {
-		const char *id = json_string_value(json_object_get(v, "id"));
-		if (r->boot_volume && strcmp(id, r->boot_volume) == 0)
+		const char *id = jstr(v, "id");
+		if (!id || (r->boot_volume && strcmp(id, r->boot_volume) == 0))
 			continue;
 		n++;
 		int k = snprintf(list + used, sizeof(list) - used, "%s%s (%lld GB)",
@@ -184,193 +282,394 @@ static int check_data_volumes(struct retire *r)
 	if (n == 0 || r->cli->volumes_ok)
 		return EXIT_OK;
 	complain("server '%s' has %zu data volume(s) attached that the image will not "
-	         "contain: %s. Save them separately, then pass --volumes-ok", r->server_name,
-	         n, list);
+	         "contain: %s. Save them separately, then pass --volumes-ok",
+	         r->server_name ? r->server_name : "?", n, list);
 	return EXIT_UNSAFE;
 }
 
-/* ---- steps 2 and 3: a verified local copy --------------------------------- */
+/* ---- the facts of one pass ------------------------------------------------ */
 
-/* An image from an earlier run: active is reused, in progress is waited
- * for, failed or gone means a new snapshot. */
-static int reuse_image(struct retire *r, bool *reused)
+static int gather_server(struct retire *r, struct pass *p)
 {
-	*reused = false;
-	const char *id = json_string_value(json_object_get(r->receipt, "image_id"));
-	if (!id)
-		return EXIT_OK;
 	conoha_error err;
 	conoha_error_clear(&err);
-	struct conoha_image img;
-	if (conoha_image_get(r->c, id, &img, &err) < 0)
-		return err.kind == CONOHA_ERR_NOT_FOUND ? EXIT_OK : fail_with(&err);
-	bool failed = conoha_image_status_is_terminal(img.status);
-	conoha_image_clear(&img);
-	if (failed)
+	if (conoha_server_get(r->c, r->server_id, &p->srv, &err) < 0) {
+		if (err.kind != CONOHA_ERR_NOT_FOUND)
+			return fail_with(&err);
 		return EXIT_OK;
-	int rc = wait_for_image(r->cli, r->c, id, NULL, &r->img);
-	*reused = rc == EXIT_OK;
-	return rc;
-}
-
-static int snapshot_step(struct retire *r)
-{
-	bool reused = false;
-	int rc = reuse_image(r, &reused);
-	if (rc != EXIT_OK || reused)
-		return rc;
-	struct snapshot s;
-	rc = snapshot_server(r->cli, r->c, r->server_id, &s);
-	if (s.image_id)
-		json_object_set_new(r->receipt, "image_id", json_string(s.image_id));
-	if (rc == EXIT_OK) {
-		r->img = s.img;
-		memset(&s.img, 0, sizeof(s.img));
 	}
-	snapshot_clear(&s);
-	return rc;
-}
-
-static int ensure_image_loaded(struct retire *r)
-{
-	if (r->img.id)
-		return EXIT_OK;
-	conoha_error err;
-	conoha_error_clear(&err);
-	const char *id = json_string_value(json_object_get(r->receipt, "image_id"));
-	if (!id || conoha_image_get(r->c, id, &r->img, &err) < 0)
-		return id ? fail_with(&err) : EXIT_FAIL;
+	p->f.server_exists = true;
+	p->f.server_name = p->srv.name;
+	p->f.server_status = p->srv.status;
 	return EXIT_OK;
 }
 
-static int download_step(struct retire *r)
+static int gather_image(struct retire *r, struct pass *p)
 {
-	int rc = ensure_image_loaded(r);
-	if (rc == EXIT_OK)
-		rc = download_image(r->cli, r->c, &r->img, r->file, false);
-	if (rc == EXIT_OK) {
-		json_object_set_new(r->receipt, "image",
-		                    json_pack("{s:s, s:s?, s:s?, s:s?, s:I}", "id", r->img.id,
-		                              "os_hash_algo", r->img.hash_algo, "os_hash_value",
-		                              r->img.hash_value, "checksum", r->img.checksum,
-		                              "size", (json_int_t)r->img.size));
-		char *abs = realpath(r->file, NULL);
-		json_object_set_new(r->receipt, "local_path", json_string(abs ? abs : r->file));
-		free(abs);
+	const char *id = jstr(r->receipt, "image_id");
+	p->f.image_id = id;
+	if (!id) {
+		p->f.image = IMAGE_NONE;
+		return EXIT_OK;
 	}
+	conoha_error err;
+	conoha_error_clear(&err);
+	if (conoha_image_get(r->c, id, &p->img, &err) < 0) {
+		if (err.kind != CONOHA_ERR_NOT_FOUND)
+			return fail_with(&err);
+		p->f.image = IMAGE_GONE;
+		return EXIT_OK;
+	}
+	const char *st = p->img.status;
+	p->f.image = !st || conoha_image_status_is_terminal(st) ? IMAGE_FAILED
+	           : strcmp(st, "active") == 0                 ? IMAGE_ACTIVE
+	                                                        : IMAGE_PENDING;
+	p->f.image_server_id = p->img.server_id;
+	p->f.image_consistency = p->img.consistency;
+	p->f.image_hash = p->img.hash_value && p->img.hash_algo ? p->img.hash_value
+	                                                        : p->img.checksum;
+	p->f.started_since_image = -1;
+	time_t taken;
+	if (p->f.image == IMAGE_ACTIVE && p->f.server_exists) {
+		/* Glance's own clock, not a property anyone may edit */
+		if (conoha_parse_iso8601(p->img.created_at, &taken) < 0) {
+			p->f.started_since_image = 1; /* unknown age: not provably fresh */
+			return EXIT_OK;
+		}
+		if (conoha_server_started_since(r->c, r->server_id, taken,
+		                                &p->f.started_since_image, &err) < 0)
+			return fail_with(&err);
+	}
+	return EXIT_OK;
+}
+
+static void read_sidecars(struct retire *r, struct pass *p)
+{
+	char path[4096 + 16];
+	if (snprintf(path, sizeof(path), "%s.sha512", r->file) < (int)sizeof(path)) {
+		FILE *f = fopen(path, "re");
+		char line[512];
+		if (f && fgets(line, sizeof(line), f) &&
+		    strspn(line, "0123456789abcdefABCDEF") == 128) {
+			memcpy(p->sidecar_sha512, line, 128);
+			p->sidecar_sha512[128] = '\0';
+			p->f.sidecar_sha512 = p->sidecar_sha512;
+		}
+		if (f)
+			fclose(f);
+	}
+	if (snprintf(path, sizeof(path), "%s.json", r->file) < (int)sizeof(path)) {
+		p->sidecar = json_load_file(path, 0, NULL);
+		p->f.sidecar_json_sha512 = jstr(p->sidecar, "hash");
+		p->f.sidecar_image_id = jstr(p->sidecar, "image_id");
+	}
+}
+
+/* FILE's bytes: re-hashed, unless this run hashed this very file (same
+ * device, inode, size and mtime) a moment ago. */
+static int hash_file(struct retire *r, struct pass *p, const struct stat *st)
+{
+	if (!p->f.image_hash)
+		return EXIT_OK;
+	bool md5 = !(p->img.hash_value && p->img.hash_algo);
+	if (proof_matches(&r->proof, st)) {
+		snprintf(p->file_sha512, sizeof(p->file_sha512), "%s", r->proof.sha512);
+		snprintf(p->file_hash, sizeof(p->file_hash), "%s", r->proof.image_hash);
+		p->f.file_sha512 = p->file_sha512;
+		p->f.file_hash = p->file_hash;
+		return EXIT_OK;
+	}
+	int fd = open(r->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		complain("cannot open '%s': %s", r->file, strerror(errno));
+		return EXIT_LOCAL_IO;
+	}
+	struct hashes h = { .n = 0 };
+	const char *algo = md5 ? "md5" : p->img.hash_algo;
+	int rc = EXIT_OK;
+	struct stat before;
+	if (hashes_add(&h, algo, NULL) < 0 || hashes_add(&h, "sha512", NULL) < 0) {
+		complain("image %s uses a hash algorithm OpenSSL does not know", p->img.id);
+		rc = EXIT_CHECKSUM;
+	} else if (fstat(fd, &before) < 0 || hashes_file(&h, fd, -1) < 0) {
+		complain("cannot read '%s': %s", r->file, strerror(errno));
+		rc = EXIT_LOCAL_IO;
+	}
+	if (rc == EXIT_OK) {
+		hashes_final(&h);
+		snprintf(p->file_hash, sizeof(p->file_hash), "%s", hashes_get(&h, algo)->hex);
+		snprintf(p->file_sha512, sizeof(p->file_sha512), "%s", hashes_get(&h, "sha512")->hex);
+		p->f.file_hash = p->file_hash;
+		p->f.file_sha512 = p->file_sha512;
+		/* remember this file as hashed, by what identifies it */
+		r->proof = (struct download_proof){ .valid = true, .dev = before.st_dev,
+		                                    .ino = before.st_ino, .size = before.st_size,
+		                                    .mtime = before.st_mtim };
+		snprintf(r->proof.sha512, sizeof(r->proof.sha512), "%s", p->file_sha512);
+		snprintf(r->proof.image_hash, sizeof(r->proof.image_hash), "%s", p->file_hash);
+	}
+	hashes_free(&h);
+	close(fd);
 	return rc;
 }
 
-/* ---- steps 4 and 5: only now, the delete ----------------------------------- */
+static int gather_file(struct retire *r, struct pass *p)
+{
+	struct stat st;
+	if (lstat(r->file, &st) < 0) {
+		if (errno != ENOENT) {
+			complain("cannot stat '%s': %s", r->file, strerror(errno));
+			return EXIT_LOCAL_IO;
+		}
+		return EXIT_OK;
+	}
+	p->f.file_exists = true;
+	p->f.file_regular = S_ISREG(st.st_mode);
+	read_sidecars(r, p);
+	if (!p->f.file_regular || p->f.image != IMAGE_ACTIVE)
+		return EXIT_OK;
+	return hash_file(r, p, &st);
+}
+
+static int gather(struct retire *r, struct pass *p)
+{
+	memset(p, 0, sizeof(*p));
+	struct retire_facts *f = &p->f;
+	f->receipt_server_id = r->server_id;
+	f->receipt_server_name = r->server_name;
+	f->delete_sent = step_begun(r, "delete");
+	f->downloaded_before = step_begun(r, "download");
+	f->server_arg = r->cli->args[0];
+	f->arg_server_id = r->arg_id;
+	f->arg_server_name = r->arg_name;
+	f->stop = r->cli->stop;
+	f->live = r->cli->live;
+	f->force = r->cli->force;
+	if (!r->server_id)
+		return EXIT_OK;
+	int rc = gather_server(r, p);
+	if (rc == EXIT_OK && f->server_exists)
+		rc = gather_image(r, p);
+	if (rc == EXIT_OK && f->server_exists)
+		rc = gather_file(r, p);
+	return rc;
+}
+
+/* ---- the steps ------------------------------------------------------------- */
+
+static int snapshot_step(struct retire *r)
+{
+	struct snapshot_opts o = {
+		.stop = r->cli->stop, .force_stop = r->cli->force_stop, .name = r->cli->name,
+		.reason = r->cli->reason, .props = r->cli->props, .n_props = r->cli->n_props,
+		.deadline = &r->deadline,
+	};
+	int rc = step_begin(r, "snapshot");
+	if (rc)
+		return rc;
+	struct snapshot s;
+	rc = snapshot_server(r->c, r->server_id, &o, &s);
+	if (s.image_id) {
+		json_object_set_new(r->receipt, "image_id", json_string(s.image_id));
+		json_t *all = json_object_get(r->receipt, "images");
+		if (!json_is_array(all)) {
+			all = json_array();
+			json_object_set_new(r->receipt, "images", all);
+		}
+		json_array_append_new(all, json_pack("{s:s, s:s}", "id", s.image_id,
+		                                     "consistency", s.consistency));
+		json_object_del(r->receipt, "image");
+	}
+	snapshot_clear(&s);
+	return step_end(r, "snapshot", rc);
+}
+
+static int wait_step(struct retire *r, const char *image_id)
+{
+	struct conoha_image img;
+	int rc = wait_for_image(r->c, &r->deadline, image_id, NULL, &img);
+	conoha_image_clear(&img);
+	if (rc != EXIT_OK)
+		complain("retire stopped waiting for image %s; server '%s' (%s) is not deleted. "
+		         "Run the same command again to go on (receipt: %s)", image_id,
+		         r->server_name ? r->server_name : "?", r->server_id, r->receipt_path);
+	return rc;
+}
+
+/* A FILE.part of another image would be resumed into a mismatch. */
+static void forget_other_part(struct retire *r, const char *image_id)
+{
+	const char *part_of = jstr(r->receipt, "part_of_image");
+	char part[4096 + 8];
+	if (part_of && strcmp(part_of, image_id) != 0 &&
+	    snprintf(part, sizeof(part), "%s.part", r->file) < (int)sizeof(part))
+		unlink(part);
+	json_object_set_new(r->receipt, "part_of_image", json_string(image_id));
+}
+
+static int download_step(struct retire *r, const struct pass *p, bool replace)
+{
+	struct download_opts o = {
+		.force = replace, .all_hashes = r->cli->all_hashes, .tries = r->cli->tries,
+		.progress = r->cli->progress, .stall_timeout_s = r->cli->stall_timeout_s,
+		.locked = true,
+	};
+	forget_other_part(r, p->img.id);
+	int rc = step_begin(r, "download");
+	if (rc)
+		return rc;
+	rc = download_image(r->c, &p->img, r->file, &o, &r->proof, NULL);
+	if (rc == EXIT_OK) {
+		json_object_set_new(r->receipt, "image",
+		                    json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I}",
+		                              "id", p->img.id, "consistency", p->img.consistency,
+		                              "created_at", p->img.created_at,
+		                              "os_hash_algo", p->img.hash_algo,
+		                              "os_hash_value", p->img.hash_value,
+		                              "checksum", p->img.checksum,
+		                              "size", (json_int_t)p->img.size));
+		char *abs = realpath(r->file, NULL);
+		json_object_set_new(r->receipt, "local",
+		                    json_pack("{s:s, s:s}", "path", abs ? abs : r->file,
+		                              "sha512", r->proof.sha512));
+		free(abs);
+	}
+	return step_end(r, "download", rc);
+}
 
 static int confirm(struct retire *r)
 {
 	if (r->cli->yes)
 		return EXIT_OK;
 	if (!isatty(STDIN_FILENO)) {
-		complain("refusing to delete server '%s' without confirmation: no terminal to "
-		         "ask on; pass --yes", r->server_name);
+		complain("refusing to delete server '%s' (%s) without confirmation: no terminal "
+		         "to ask on; pass --yes", r->server_name, r->server_id);
 		return EXIT_USAGE;
 	}
-	fprintf(stderr, "The image is verified at '%s'.\nType the server's name (%s) to "
-	        "delete it: ", r->file, r->server_name);
+	fprintf(stderr, "The image is verified at '%s'.\nType the server's name (%s, id %s) "
+	        "to delete it: ", r->file, r->server_name, r->server_id);
 	char line[256];
 	if (!fgets(line, sizeof(line), stdin))
 		line[0] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
-	if (strcmp(line, r->server_name) == 0)
+	if (r->server_name && strcmp(line, r->server_name) == 0)
 		return EXIT_OK;
 	complain("'%s' is not '%s': nothing deleted", line, r->server_name);
 	return EXIT_USAGE;
 }
 
-static int wait_until_gone(struct retire *r)
-{
-	for (long long waited_ms = 0;; waited_ms += 1000) {
-		conoha_error err;
-		conoha_error_clear(&err);
-		struct conoha_server srv;
-		if (conoha_server_get(r->c, r->server_id, &srv, &err) < 0)
-			return err.kind == CONOHA_ERR_NOT_FOUND ? EXIT_OK : fail_with(&err);
-		bool error = srv.status && strcmp(srv.status, "ERROR") == 0;
-		conoha_server_clear(&srv);
-		if (error) {
-			complain("server '%s' went to ERROR while being deleted", r->server_name);
-			return EXIT_REFUSED;
-		}
-		if (waited_ms / 1000 >= r->cli->timeout_s) {
-			complain("server '%s' still exists after %llds", r->server_name,
-			         r->cli->timeout_s);
-			return EXIT_TIMEOUT;
-		}
-		if (sleep_interruptible(waited_ms < 5000 ? 250 : 1000) < 0)
-			return EXIT_INTERRUPTED;
-	}
-}
-
 static int delete_step(struct retire *r)
 {
+	int rc = step_begin(r, "delete");
+	if (rc)
+		return rc;
+	fprintf(stderr, "retire: deleting server '%s' (%s)\n", r->server_name, r->server_id);
 	conoha_error err;
 	conoha_error_clear(&err);
-	if (conoha_server_delete(r->c, r->server_id, &err) < 0 &&
-	    err.kind != CONOHA_ERR_NOT_FOUND)
-		return fail_with(&err);
-	return wait_until_gone(r);
-}
-
-static int wait_volume_available(struct retire *r)
-{
-	for (long long waited = 0;; waited++) {
-		conoha_error err;
-		conoha_error_clear(&err);
-		struct conoha_volume v;
-		if (conoha_volume_get(r->c, r->boot_volume, &v, &err) < 0)
-			return fail_with(&err);
-		bool ready = v.status && strcmp(v.status, "available") == 0;
-		conoha_volume_clear(&v);
-		if (ready)
-			return EXIT_OK;
-		if (waited >= r->cli->timeout_s * 4) {
-			complain("boot volume %s is not available after %llds", r->boot_volume,
-			         r->cli->timeout_s);
-			return EXIT_TIMEOUT;
-		}
-		if (sleep_interruptible(250) < 0)
-			return EXIT_INTERRUPTED;
-	}
+	if (conoha_server_delete(r->c, r->server_id, &err) < 0 && err.kind != CONOHA_ERR_NOT_FOUND)
+		rc = fail_with(&err);
+	if (rc == EXIT_OK)
+		rc = wait_for_server(r->c, &r->deadline, r->server_id, NULL);
+	return step_end(r, "delete", rc);
 }
 
 static int boot_volume_step(struct retire *r)
 {
-	int rc = wait_volume_available(r);
+	if (!r->boot_volume)
+		return EXIT_OK;
+	if (!r->cli->delete_boot_volume) {
+		fprintf(stderr, "retire: boot volume %s survives the delete; it is kept (remove it "
+		        "with --delete-boot-volume)\n", r->boot_volume);
+		return EXIT_OK;
+	}
+	if (step_done(r, "boot volume"))
+		return EXIT_OK;
+	int rc = step_begin(r, "boot volume");
+	if (rc)
+		return rc;
+	rc = wait_for_volume(r->c, &r->deadline, r->boot_volume, "available");
 	conoha_error err;
 	conoha_error_clear(&err);
 	if (rc == EXIT_OK && conoha_volume_delete(r->c, r->boot_volume, &err) < 0)
 		rc = fail_with(&err);
-	return rc;
+	return step_end(r, "boot volume", rc);
 }
 
-/* ---- the whole ---------------------------------------------------------------- */
-
-static int run_step(struct retire *r, const char *name, int (*fn)(struct retire *))
+/* The server is gone by our delete: finish the journal. */
+static int finish_done(struct retire *r)
 {
-	if (step_done(r, name)) {
-		fprintf(stderr, "retire: %s: done in an earlier run\n", name);
-		return EXIT_OK;
+	if (!step_done(r, "delete")) {
+		int rc = step_end(r, "delete", EXIT_OK);
+		if (rc)
+			return rc;
 	}
-	step_begin(r, name);
-	if (save_receipt(r) != EXIT_OK)
-		return EXIT_LOCAL_IO;
-	return step_end(r, name, fn(r));
+	return boot_volume_step(r);
+}
+
+/* One pass: the facts, the decision, one step. POLL_AGAIN to go on. */
+static int one_pass(struct retire *r)
+{
+	struct pass p;
+	int rc = gather(r, &p);
+	struct retire_decision d;
+	if (rc == EXIT_OK)
+		retire_decide(&p.f, &d);
+	if (rc == EXIT_OK && r->cli->debug)
+		fprintf(stderr, "retire: next: %s (%s)\n", retire_action_name(d.action), d.why);
+	if (rc == EXIT_OK) {
+		switch (d.action) {
+		case RETIRE_REFUSE:
+			complain("%s", d.why);
+			rc = d.rc;
+			break;
+		case RETIRE_DONE:
+			rc = finish_done(r);
+			break;
+		case RETIRE_SNAPSHOT:
+			fprintf(stderr, "retire: %s\n", d.why);
+			rc = snapshot_step(r);
+			if (rc == EXIT_OK)
+				rc = POLL_AGAIN;
+			break;
+		case RETIRE_WAIT:
+			rc = wait_step(r, p.img.id);
+			if (rc == EXIT_OK)
+				rc = POLL_AGAIN;
+			break;
+		case RETIRE_DOWNLOAD:
+			fprintf(stderr, "retire: %s\n", d.why);
+			rc = download_step(r, &p, d.replace_file);
+			if (rc == EXIT_OK)
+				rc = POLL_AGAIN;
+			break;
+		case RETIRE_DELETE:
+			fprintf(stderr, "retire: %s\n", d.why);
+			if (!r->confirmed) {
+				/* the question may take minutes: look again after it */
+				rc = confirm(r);
+				r->confirmed = rc == EXIT_OK;
+				if (rc == EXIT_OK)
+					rc = POLL_AGAIN;
+			} else {
+				rc = delete_step(r);
+				if (rc == EXIT_OK)
+					rc = boot_volume_step(r);
+			}
+			break;
+		}
+	}
+	pass_clear(&p);
+	return rc;
 }
 
 static void print_plan(struct retire *r)
 {
-	const char *id = json_string_value(json_object_get(r->receipt, "image_id"));
+	const char *id = jstr(r->receipt, "image_id");
 	printf("plan for retiring server '%s' (%s):\n", r->server_name, r->server_id);
-	printf("  1. snapshot: %s\n", id ? id : r->boot_volume ? "upload its boot volume"
-	                                                      : "Nova createImage");
-	printf("  2. download and verify to %s\n", r->file);
+	printf("  1. snapshot: %s, then check it is that server's, fresh and %s\n",
+	       id ? id : r->boot_volume ? "upload its boot volume" : "Nova createImage",
+	       r->cli->live ? "at least crash-consistent (--live)" : "of the stopped server");
+	printf("  2. download to %s and verify it against Glance and its sidecars\n", r->file);
 	printf("  3. delete the server, after typing its name%s\n",
 	       r->cli->yes ? " (--yes: no question)" : "");
 	if (r->boot_volume)
@@ -380,36 +679,34 @@ static void print_plan(struct retire *r)
 
 static int retire_steps(struct retire *r)
 {
-	int rc = EXIT_OK;
+	int rc = resolve_arg(r);
+	if (rc)
+		return rc;
 	if (!json_object_get(r->receipt, "server")) {
-		step_begin(r, "record");
-		rc = step_end(r, "record", record_server(r, r->cli->args[0]));
-		if (rc)
+		if ((rc = step_begin(r, "record")))
+			return rc;
+		if ((rc = step_end(r, "record", record_server(r))))
 			return rc;
 	}
 	read_identity(r);
-	rc = check_data_volumes(r);
-	if (rc)
+	fprintf(stderr, "retire: server '%s' (%s)\n", r->server_name ? r->server_name : "?",
+	        r->server_id ? r->server_id : "?");
+	if (r->server_id && (rc = check_data_volumes(r)))
 		return rc;
 	if (r->cli->dry_run) {
 		print_plan(r);
 		return EXIT_OK;
 	}
-	if ((rc = run_step(r, "snapshot", snapshot_step)) ||
-	    (rc = run_step(r, "download", download_step)))
-		return rc;
-	if (!step_done(r, "delete") && (rc = confirm(r)))
-		return rc;
-	if ((rc = run_step(r, "delete", delete_step)))
-		return rc;
-	if (r->boot_volume && !r->cli->delete_boot_volume) {
-		fprintf(stderr, "retire: boot volume %s survives the delete; it is kept (remove it "
-		        "with --delete-boot-volume)\n", r->boot_volume);
-		return EXIT_OK;
+	for (int i = 0; i < MAX_PASSES; i++) {
+		if (snap_interrupted)
+			return EXIT_INTERRUPTED;
+		rc = one_pass(r);
+		if (rc != POLL_AGAIN)
+			return rc;
 	}
-	if (r->boot_volume)
-		rc = run_step(r, "boot volume", boot_volume_step);
-	return rc;
+	complain("server '%s' (%s) keeps changing under retire: nothing is deleted; look at "
+	         "it, then run again", r->server_name, r->server_id);
+	return EXIT_UNSAFE;
 }
 
 int cmd_retire(struct cli *cli)
@@ -422,10 +719,13 @@ int cmd_retire(struct cli *cli)
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
+	conoha_client_set_cancel(c, &snap_interrupted);
 	struct retire r = { .cli = cli, .c = c, .file = cli->download };
-	cli->no_wait = false;
-	cli->start_after = false;
-	rc = load_receipt(&r);
+	deadline_start(&r.deadline, cli->timeout_s);
+	int lock = -1;
+	rc = cli->dry_run ? EXIT_OK : lock_target(r.file, &lock);
+	if (rc == EXIT_OK)
+		rc = load_receipt(&r);
 	if (rc == EXIT_OK)
 		rc = retire_steps(&r);
 	if (rc == EXIT_OK && !cli->dry_run) {
@@ -434,8 +734,10 @@ int cmd_retire(struct cli *cli)
 		else
 			printf("%s\n", r.receipt_path);
 	}
+	unlock_target(r.file, lock);
 	json_decref(r.receipt);
-	conoha_image_clear(&r.img);
+	free(r.arg_id);
+	free(r.arg_name);
 	conoha_client_free(c);
 	return rc;
 }
