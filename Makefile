@@ -71,6 +71,15 @@ $(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# retire's decision and the poll loop are tested on their own
+$(BUILD)/tests/test_retire: $(BUILD)/obj/tests/unit/test_retire.o $(call obj,snap/retire_decide.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
+$(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/poll.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
 # the writer's tests link the extractor's reader and writer, not the cloud
 WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)
 $(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)

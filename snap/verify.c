@@ -93,6 +93,39 @@ static char *read_sidecar(const char *file)
 	return hex;
 }
 
+/* The disk_format Glance gave, from FILE.json, or NULL. Caller frees. */
+static char *sidecar_format(const char *file)
+{
+	char path[4096 + 16];
+	if (snprintf(path, sizeof(path), "%s.json", file) >= (int)sizeof(path))
+		return NULL;
+	json_t *j = json_load_file(path, 0, NULL);
+	const char *fmt = json_string_value(json_object_get(j, "disk_format"));
+	char *copy = fmt ? strdup(fmt) : NULL;
+	json_decref(j);
+	return copy;
+}
+
+/* What the header says must be what Glance said: a raw image with a qcow2
+ * header (or the reverse) would be opened as something it is not. */
+static int check_format(const char *file, const char *format, const struct qcow2_info *q)
+{
+	if (!format)
+		return EXIT_OK;
+	bool says_qcow2 = strcmp(format, "qcow2") == 0;
+	if (says_qcow2 && !q->is_qcow2) {
+		complain("'%s': its FILE.json says disk_format qcow2, but it has no qcow2 header",
+		         file);
+		return EXIT_CHECKSUM;
+	}
+	if (!says_qcow2 && q->is_qcow2) {
+		complain("'%s': its FILE.json says disk_format %s, but it has a qcow2 header: it "
+		         "would be opened as something it is not", file, format);
+		return EXIT_CHECKSUM;
+	}
+	return EXIT_OK;
+}
+
 static int expected_from_image(struct cli *cli, const char *image_id,
                                struct conoha_image *img, struct hashes *h)
 {
@@ -137,8 +170,10 @@ static int verify_hashes(const char *file, int fd, struct hashes *h, json_t *out
 }
 
 static void report_text(const char *file, const struct hashes *h, const struct qcow2_info *q,
-                        int qemu)
+                        int qemu, const char *format)
 {
+	if (format)
+		printf("%s: disk_format %s (FILE.json), as its header says\n", file, format);
 	for (size_t i = 0; i < h->n; i++)
 		printf("%s: %s OK\n", file, h->d[i].name);
 	if (q->is_qcow2)
@@ -155,6 +190,7 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 	const char *file = cli->args[0];
 	struct conoha_image img = { 0 };
 	char *sidecar = NULL;
+	char *format = sidecar_format(file);
 	int rc;
 	if (cli->nargs > 1) {
 		rc = expected_from_image(cli, cli->args[1], &img, h);
@@ -169,6 +205,8 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 	if (rc == EXIT_OK)
 		rc = read_qcow2_header(fd, file, &q);
 	if (rc == EXIT_OK)
+		rc = check_format(file, format, &q);
+	if (rc == EXIT_OK)
 		rc = verify_hashes(file, fd, h, out);
 	int qemu = rc == EXIT_OK && q.is_qcow2 ? qemu_img_check(file) : -1;
 	if (qemu == 0) {
@@ -180,9 +218,11 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 		json_object_set_new(out, "virtual_size", json_integer((json_int_t)q.virtual_size));
 		json_object_set_new(out, "qemu_img_check",
 		                    qemu < 0 ? json_null() : json_boolean(qemu == 1));
+		json_object_set_new(out, "disk_format", format ? json_string(format) : json_null());
 		if (!cli->json && rc == EXIT_OK)
-			report_text(file, h, &q, qemu);
+			report_text(file, h, &q, qemu, format);
 	}
+	free(format);
 	free(sidecar);
 	conoha_image_clear(&img);
 	return rc;

@@ -5,6 +5,7 @@ fault injection. Standard library only; binds 127.0.0.1."""
 
 import argparse
 import base64
+import io
 import hashlib
 import json
 import os
@@ -53,6 +54,11 @@ class Cloud:
         self.next_save = []  # outcomes for the next saves: active, killed, none
         self.flavors = {"g-1gb": 50, "g2l-t-c2m1": 100}
         self.base_url = None
+        self.guards = {}      # server id -> local file that must hold its image at delete
+        self.deletes = []     # what each guarded delete found
+        self.hung = []        # requests held by a hang fault
+        self.hang_event = threading.Condition(self.lock)
+        self.release = threading.Event()
 
     # ---- tokens -------------------------------------------------------
     def issue_token(self, user_id, project_id):
@@ -197,22 +203,24 @@ def _seed_image(self, spec):
     now = time.time()
     iid = spec.get("id") or str(uuid.uuid4())
     img = {"id": iid, "name": spec.get("name", "seed"), "status": spec.get("status", "active"),
-           "visibility": "private", "disk_format": "qcow2", "container_format": "bare",
+           "disk_format": "qcow2", "container_format": "bare",
            "size": spec.get("size", 1000), "checksum": spec.get("checksum"),
            "os_hash_algo": spec.get("os_hash_algo"), "os_hash_value": spec.get("os_hash_value"),
            "created_at": spec.get("created_at", iso(now)), "updated_at": iso(now),
-           "tags": [], "owner": "p-demo", "min_disk": 0, "min_ram": 0, "protected": False}
+           "tags": [], "owner": spec.get("owner", "p-demo"), "min_disk": 0, "min_ram": 0,
+           "protected": False, "visibility": spec.get("visibility", "private")}
     img.update(spec.get("properties", {}))
     self.images[iid] = img
     return img
 
 
 def _over_quota(self, disk_gb):
-    used = sum(i.get("size") or 0 for i in self.images.values())
+    # ConoHa counts the project's own images, not the public ones it sees
+    used = sum(i.get("size") or 0 for i in self.images.values() if i.get("owner") == "p-demo")
     return used + disk_gb * 10**9 > self.image_quota_gb * 10**9
 
 
-def _save(self, name, source, props, disk_gb):
+def _save(self, name, source, props, disk_gb, server=None):
     """Start saving a disk; returns the image id. The outcome of each save
     can be set beforehand: active (default), killed, or none - ConoHa's
     over-quota behaviour, where a save is accepted and nothing happens."""
@@ -222,11 +230,61 @@ def _save(self, name, source, props, disk_gb):
     if outcome == "none":
         return str(uuid.uuid4())
     img = self.add_image(name, source, props, self.save_delay, final=outcome)
+    if server is not None:
+        img["disk_format"] = server.get("_disk_format", "qcow2")
+        img["_server_id"] = server["id"]
+        img["_taken_while"] = server["status"]
+        img["_taken_at"] = time.time()
     return img["id"]
 
 
 Cloud.seed_image = _seed_image
 Cloud.save = _save
+
+
+def record_action(srv, action):
+    srv.setdefault("_actions", []).append({
+        "action": action, "start_time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        + ".%06d" % int((time.time() % 1) * 1e6),
+        "request_id": "req-" + uuid.uuid4().hex[:12], "_t": time.time()})
+
+
+def post_stop_image_of(c, srv, sha):
+    """The active image of srv whose bytes hash to sha, saved while srv was
+    stopped and with no start of srv since; None when there is none."""
+    for img in c.images.values():
+        if img.get("status") != "active" or img.get("os_hash_value") != sha:
+            continue
+        if img.get("lifeboat.server_id") != srv["id"] or img.get("_server_id") != srv["id"]:
+            continue
+        if img.get("_taken_while") != "SHUTOFF":
+            continue
+        started = [a for a in srv.get("_actions", [])
+                   if a["action"] == "start" and a["_t"] > img["_taken_at"]]
+        if not started:
+            return img
+    return None
+
+
+def check_guarded_delete(c, srv):
+    path = c.guards.get(srv["id"])
+    if path is None:
+        return
+    why = None
+    try:
+        st = os.lstat(path)
+        import stat as stat_
+        if not stat_.S_ISREG(st.st_mode):
+            why = "not a regular file"
+        else:
+            with open(path, "rb") as f:
+                sha = hashlib.sha512(f.read()).hexdigest()
+            if post_stop_image_of(c, srv, sha) is None:
+                why = "no active post-stop image of this server has these bytes"
+    except FileNotFoundError:
+        why = "no local file"
+    c.deletes.append({"server_id": srv["id"], "name": srv["name"], "ok": why is None,
+                      "why": why})
 
 
 def iso(t):
@@ -295,12 +353,34 @@ class Handler(BaseHTTPRequestHandler):
                 rule = c.take_fault(self.command, path)
             else:
                 rule = None
+        if rule and rule.get("action") in ("hang", "hang_after"):
+            return self.hang(rule, path, query)
         if rule and self.apply_fault(rule):
             return
         try:
             self.route(path, query)
         except BrokenPipeError:
             pass
+
+    def hang(self, rule, path, query):
+        """Hold the request: before acting on it ("hang"), or after acting
+        on it with the answer never sent ("hang_after"), until the client
+        is killed and the test releases it."""
+        if rule["action"] == "hang_after":
+            real = self.wfile
+            self.wfile = io.BytesIO()  # the answer goes nowhere
+            try:
+                self.route(path, query)
+            except Exception:
+                pass
+            self.wfile = real
+        c = self.cloud
+        with c.lock:
+            c.hung.append({"method": self.command, "path": path, "action": rule["action"]})
+            release = c.release
+            c.hang_event.notify_all()
+        release.wait(30)
+        self.close_connection = True
 
     def apply_fault(self, rule):
         action = rule.get("action", "status")
@@ -386,6 +466,39 @@ class Handler(BaseHTTPRequestHandler):
                 srv = c.servers[body["id"]]
                 srv["status"] = body["status"]
                 return self.send(200, {"ok": True})
+            if what == "server-action":
+                # as a user would: the state changes at once and Nova
+                # records the action
+                srv = c.servers[body["id"]]
+                srv["status"] = {"start": "ACTIVE", "stop": "SHUTOFF"}[body["action"]]
+                srv["OS-EXT-STS:task_state"] = None
+                srv.pop("_due", None)
+                record_action(srv, body["action"])
+                return self.send(200, {"ok": True})
+            if what == "server-update":
+                srv = c.servers[body["id"]]
+                srv["name"] = body["name"]
+                return self.send(200, {"ok": True})
+            if what == "image-delete":
+                c.images.pop(body["id"], None)
+                return self.send(200, {"ok": True})
+            if what == "guard":
+                c.guards[body["server_id"]] = body["path"]
+                return self.send(200, {"ok": True})
+            if what == "deletes":
+                return self.send(200, {"deletes": c.deletes})
+            if what == "wait-hang":
+                # block until a hang fault holds a request (or give up)
+                end = time.time() + float(body.get("timeout", 10))
+                while not c.hung and time.time() < end:
+                    c.hang_event.wait(end - time.time())
+                return self.send(200, {"hung": list(c.hung)})
+            if what == "release":
+                c.release.set()
+                c.hung = []
+                c.faults = []
+                c.release = threading.Event()
+                return self.send(200, {"ok": True})
             if what == "state":
                 return self.send(200, {"servers": [public_server(s) for s in c.servers.values()],
                                        "images": [public_image(i) for i in c.images.values()],
@@ -404,7 +517,7 @@ class Handler(BaseHTTPRequestHandler):
                "image": {"id": spec.get("image_id", "img-base")} if not spec.get("volume_backed") else "",
                "created": iso(time.time()), "tenant_id": "p-demo",
                "addresses": {}, "key_name": spec.get("key_name"),
-               "_disk": spec.get("disk")}
+               "_disk": spec.get("disk"), "_disk_format": spec.get("disk_format", "qcow2")}
         if spec.get("volume_backed"):
             vid = str(uuid.uuid4())
             c.volumes[vid] = {"id": vid, "status": "in-use", "bootable": "true",
@@ -412,12 +525,20 @@ class Handler(BaseHTTPRequestHandler):
                               "attachments": [{"server_id": sid, "device": "/dev/vda"}],
                               "_disk": spec.get("disk")}
             srv["_volumes"] = [vid]
-        for size in spec.get("data_volumes", []):
+        for n, dv in enumerate(spec.get("data_volumes", [])):
+            # a size, or {"size", "bootable", "first"}: a bootable data volume
+            # listed before the boot volume, on a later device
+            dv = dv if isinstance(dv, dict) else {"size": dv}
             vid = str(uuid.uuid4())
-            c.volumes[vid] = {"id": vid, "status": "in-use", "bootable": "false",
-                              "size": size, "name": "data",
-                              "attachments": [{"server_id": sid, "device": "/dev/vdb"}]}
-            srv.setdefault("_volumes", []).append(vid)
+            c.volumes[vid] = {"id": vid, "status": "in-use",
+                              "bootable": "true" if dv.get("bootable") else "false",
+                              "size": dv["size"], "name": "data",
+                              "attachments": [{"server_id": sid, "device": f"/dev/vd{chr(98 + n)}"}]}
+            vols = srv.setdefault("_volumes", [])
+            if dv.get("first"):
+                vols.insert(0, vid)
+            else:
+                vols.append(vid)
         c.servers[sid] = srv
         return srv
 
@@ -541,6 +662,8 @@ class Handler(BaseHTTPRequestHandler):
                 if not srv:
                     return self.fault(404, "itemNotFound", f"Instance {m.group(1)} could not be found.")
                 if self.command == "DELETE":
+                    if "_gone_at" not in srv:
+                        check_guarded_delete(c, srv)
                     srv["OS-EXT-STS:task_state"] = "deleting"
                     srv["_gone_at"] = time.time() + c.transition_s
                     return self.send(204)
@@ -548,14 +671,25 @@ class Handler(BaseHTTPRequestHandler):
         m = re.match(r"^/servers/([^/]+)/action$", sub)
         if m and self.command == "POST":
             return self.server_action(m.group(1))
+        m = re.match(r"^/servers/([^/]+)/os-instance-actions$", sub)
+        if m:
+            with c.lock:
+                srv = c.servers.get(m.group(1))
+                if not srv:
+                    return self.fault(404, "itemNotFound", "not found")
+                acts = [{k: v for k, v in a.items() if not k.startswith("_")}
+                        | {"instance_uuid": srv["id"]} for a in reversed(srv.get("_actions", []))]
+            return self.send(200, {"instanceActions": acts})
         m = re.match(r"^/servers/([^/]+)/os-volume_attachments$", sub)
         if m:
             with c.lock:
                 srv = c.servers.get(m.group(1))
                 if not srv:
                     return self.fault(404, "itemNotFound", "not found")
-                atts = [{"id": v, "volumeId": v, "serverId": srv["id"], "device": f"/dev/vd{chr(97 + i)}"}
-                        for i, v in enumerate(srv.get("_volumes", []))]
+                atts = [{"id": v, "volumeId": v, "serverId": srv["id"],
+                         "device": (c.volumes[v].get("attachments") or [{}])[0].get("device")
+                         or f"/dev/vd{chr(97 + i)}"}
+                        for i, v in enumerate(srv.get("_volumes", [])) if v in c.volumes]
             return self.send(200, {"volumeAttachments": atts})
         self.fault(404, "itemNotFound", "no such compute resource")
 
@@ -582,6 +716,7 @@ class Handler(BaseHTTPRequestHandler):
                 srv["OS-EXT-STS:task_state"] = "powering-off"
                 srv["_due"] = time.time() + c.transition_s
                 srv["_next_status"] = "SHUTOFF"
+                record_action(srv, "stop")
                 return self.send(202)
             if "os-start" in body:
                 if srv["status"] != "SHUTOFF":
@@ -589,6 +724,7 @@ class Handler(BaseHTTPRequestHandler):
                 srv["OS-EXT-STS:task_state"] = "powering-on"
                 srv["_due"] = time.time() + c.transition_s
                 srv["_next_status"] = "ACTIVE"
+                record_action(srv, "start")
                 return self.send(202)
             if "createImage" in body:
                 if c.mode.startswith("conoha") and srv["status"] != "SHUTOFF":
@@ -596,7 +732,8 @@ class Handler(BaseHTTPRequestHandler):
                 spec = body["createImage"]
                 disk_gb = c.flavors.get(srv["flavor"]["id"], 50)
                 source = srv.get("_disk") if srv["image"] else None
-                iid = c.save(spec.get("name"), source, dict(spec.get("metadata", {})), disk_gb)
+                iid = c.save(spec.get("name"), source, dict(spec.get("metadata", {})), disk_gb, srv)
+                record_action(srv, "createImage")
                 if self.microversion() >= 45:
                     return self.send(202, {"image_id": iid})
                 # Nova's Location has the image API's host and no /v2
@@ -676,9 +813,14 @@ class Handler(BaseHTTPRequestHandler):
                                  {"Content-Range": f"bytes */{size}"})
             status = 206
             hdrs["Content-Range"] = f"bytes {start}-{size - 1}/{size}"
+        end = size
+        if rule.get("action") == "short":
+            # a clean, complete-looking answer that stops before the end
+            end = min(size, start + max(0, rule["bytes"] - start))
+            rule = {}
         self.send_response(status)
         self.send_header("Content-Type", "application/octet-stream")
-        self.send_header("Content-Length", str(size - start))
+        self.send_header("Content-Length", str(end - start))
         self.send_header("Content-MD5", img.get("checksum") or "")
         for k, v in hdrs.items():
             self.send_header(k, v)
@@ -686,7 +828,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
             self.close_connection = True
         self.end_headers()
-        self.stream_file(path, start, size, rule)
+        self.stream_file(path, start, end, rule)
 
     def stream_file(self, path, start, size, rule):
         action = rule.get("action")
