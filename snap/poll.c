@@ -52,8 +52,6 @@ int poll_until(const struct deadline *d, const struct poll_opts *opts,
 			ms = (long)(left * 1000.0) + 1;
 		if (sleep_interruptible(ms) < 0)
 			return EXIT_INTERRUPTED;
-		if (deadline_left(d) <= 0)
-			return EXIT_TIMEOUT;
 		pause = pause * 3 / 2;
 		if (pause > opts->max_ms)
 			pause = opts->max_ms;

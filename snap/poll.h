@@ -36,8 +36,8 @@ struct poll_opts {
 /* Call fn(userdata) at once, then again after each pause, until it
  * returns something other than POLL_AGAIN (that value is returned: an
  * exit code, EXIT_OK when done), the deadline passes (EXIT_TIMEOUT), or a
- * signal arrives (EXIT_INTERRUPTED). fn is called at least once, and never
- * after the deadline. */
+ * signal arrives (EXIT_INTERRUPTED). fn is called at least once, and last
+ * at the deadline. */
 int poll_until(const struct deadline *d, const struct poll_opts *opts,
                int (*fn)(void *userdata), void *userdata);
 

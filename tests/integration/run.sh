@@ -4,7 +4,7 @@
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${LIFEBOAT_BIN:=$TOP/build/release}"
-WORK=$(mktemp -d /tmp/lifeboat-it.XXXXXX)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/lifeboat-it.XXXXXX")
 CERTS=$WORK/certs
 export TOP LIFEBOAT_BIN WORK CERTS
 "$TOP/tests/cloud/certs.sh" "$CERTS" || { echo "cannot make certificates"; exit 1; }

@@ -41,14 +41,14 @@ t_guard() {
 	new_server g1
 	run snap guard g1 --max-age 2h
 	expect_rc 14
-	expect_err "NOT SAFE: no lifeboat image of 'g1' exists: run 'lifeboat-snap create g1' first"
+	expect_err "NOT SAFE: no lifeboat image of 'g1' \([0-9a-f-]{36}\) exists: run 'lifeboat-snap create [0-9a-f-]{36}' first"
 	run snap guard g1
 	expect_rc 2
 	local id
 	id=$(snap create g1 --download "$WORK/keep/g1.qcow2" 2>/dev/null)
 	run snap guard g1 --max-age 2h --file "$WORK/keep/g1.qcow2"
 	expect_rc 0
-	expect_out "^safe: image $id of 'g1' is complete, 0m0[0-9]s old, with sha512, and matches"
+	expect_out "^safe: image 'lifeboat-g1-[0-9TZ]+' \($id\) of 'g1' \([0-9a-f-]{36}\) is complete, 0m0[0-9]s old, crash-consistent, with sha512, and matches"
 	sleep 2
 	run snap guard g1 --max-age 1s --json
 	expect_rc 14
@@ -64,14 +64,14 @@ t_guard() {
 	snap create g1 --no-wait >/dev/null 2>&1
 	run snap guard g1 --max-age 2h
 	expect_rc 0
-	expect_out "image $id"
+	expect_out "\\($id\\)"
 }
 
 # ---- retire --------------------------------------------------------------
 
 t_retire_happy_path() {
 	new_server r1 '"key_name": "ops"'
-	run snap retire r1 --download "$WORK/keep/r1.qcow2" --yes
+	run snap retire r1 --download "$WORK/keep/r1.qcow2" --stop --yes
 	expect_rc 0
 	expect_eq "$OUT" "$WORK/keep/r1.qcow2.retire.json"
 	expect_eq "$(server_exists r1)" False
@@ -82,13 +82,19 @@ t_retire_happy_path() {
 	expect_eq "$(receipt "$f" '[d["steps"][s]["outcome"] for s in ("record","snapshot","download","delete")]')" \
 		"['done', 'done', 'done', 'done']"
 	expect_eq "$(receipt "$f" 'd["image"]["os_hash_algo"]')" sha512
-	expect_eq "$(receipt "$f" 'd["local_path"]')" "$f"
+	expect_eq "$(receipt "$f" 'd["local"]["path"]')" "$f"
 	expect_eq "$(receipt "$f" 'all(s["started_at"] <= s["finished_at"] for s in d["steps"].values())')" True
+	# only what a rerun and an auditor need, readable by its owner alone
+	expect_eq "$(stat -c %a "$f.retire.json")" 600
+	expect_eq "$(receipt "$f" 'sorted(set(d["server"]) - {"addresses", "key_name", "created", "tenant_id", "user_id"})')" \
+		"['boot_source', 'display_name', 'flavor', 'flavor_id', 'id', 'image_id', 'name', 'status']"
+	expect_eq "$(receipt "$f" 'd["image"]["consistency"]')" stopped
+	expect_eq "$(receipt "$f" 'd["local"]["sha512"]')" "$(sha512sum <"$f" | cut -d' ' -f1)"
 }
 
 t_retire_dry_run_mutates_nothing() {
 	new_server r2
-	run snap retire r2 --download "$WORK/keep/r2.qcow2" --dry-run
+	run snap retire r2 --download "$WORK/keep/r2.qcow2" --stop --dry-run
 	expect_rc 0
 	expect_out "plan for retiring server 'r2'"
 	expect_out 'delete the server, after typing its name'
@@ -100,16 +106,16 @@ t_retire_dry_run_mutates_nothing() {
 
 t_retire_without_terminal_needs_yes() {
 	new_server r3
-	run snap retire r3 --download "$WORK/keep/r3.qcow2" </dev/null
+	run snap retire r3 --download "$WORK/keep/r3.qcow2" --stop </dev/null
 	expect_rc 2
 	expect_err 'no terminal to ask on; pass --yes'
 	expect_eq "$(server_exists r3)" True
 	expect_eq "$(receipt "$WORK/keep/r3.qcow2" 'd["steps"]["download"]["outcome"]')" done
 	# the rerun asks nothing it has done already
 	ctl reset-requests >/dev/null
-	run snap retire r3 --download "$WORK/keep/r3.qcow2" --yes
+	run snap retire r3 --download "$WORK/keep/r3.qcow2" --stop --yes
 	expect_rc 0
-	expect_err 'snapshot: done in an earlier run'
+	expect_err 'FILE holds image [0-9a-f-]{36}, verified against Glance and its sidecars'
 	expect_eq "$(count_requests POST '/action$')" 0
 	expect_eq "$(count_requests GET '/file$')" 0
 	expect_eq "$(server_exists r3)" False
@@ -118,29 +124,29 @@ t_retire_without_terminal_needs_yes() {
 t_retire_confirmation_by_typing_the_name() {
 	new_server r4
 	run /usr/bin/python3 "$TOP/tests/integration/pty_run.py" wrong --prompt 'to delete it: ' \
-		"$LIFEBOAT_BIN/lifeboat-snap" retire r4 --download "$WORK/keep/r4.qcow2"
+		"$LIFEBOAT_BIN/lifeboat-snap" retire r4 --download "$WORK/keep/r4.qcow2" --stop
 	expect_rc 2
 	expect_out "'wrong' is not 'r4': nothing deleted"
 	expect_eq "$(server_exists r4)" True
 	run /usr/bin/python3 "$TOP/tests/integration/pty_run.py" r4 --prompt 'to delete it: ' \
-		"$LIFEBOAT_BIN/lifeboat-snap" retire r4 --download "$WORK/keep/r4.qcow2"
+		"$LIFEBOAT_BIN/lifeboat-snap" retire r4 --download "$WORK/keep/r4.qcow2" --stop
 	expect_rc 0
 	expect_eq "$(server_exists r4)" False
 }
 
 expect_stopped_at() { # FILE STEP
-	expect_err "retire stopped at step '$2'; server '.*' is not deleted"
+	expect_err "retire stopped at step '$2'; server '.*' \\([0-9a-f-]{36}\\) is not deleted"
 	expect_eq "$(receipt "$1" "d[\"steps\"][\"$2\"][\"outcome\"]")" failed
 }
 
 t_retire_save_refused() {
 	new_server r5
 	faults '[{"path": "/action$", "method": "POST", "status": 500, "times": 1}]'
-	run snap retire r5 --download "$WORK/keep/r5.qcow2" --yes
+	run snap retire r5 --download "$WORK/keep/r5.qcow2" --stop --yes
 	expect_rc 9
 	expect_stopped_at "$WORK/keep/r5.qcow2" snapshot
 	expect_eq "$(server_exists r5)" True
-	run snap retire r5 --download "$WORK/keep/r5.qcow2" --yes
+	run snap retire r5 --download "$WORK/keep/r5.qcow2" --stop --yes
 	expect_rc 0
 	expect_eq "$(server_exists r5)" False
 }
@@ -148,12 +154,12 @@ t_retire_save_refused() {
 t_retire_image_killed_then_a_new_snapshot() {
 	new_server r6
 	ctl config '{"next_save": ["killed"]}' >/dev/null
-	run snap retire r6 --download "$WORK/keep/r6.qcow2" --yes
+	run snap retire r6 --download "$WORK/keep/r6.qcow2" --stop --yes
 	expect_rc 9
 	expect_stopped_at "$WORK/keep/r6.qcow2" snapshot
 	local killed
 	killed=$(receipt "$WORK/keep/r6.qcow2" 'd["image_id"]')
-	run snap retire r6 --download "$WORK/keep/r6.qcow2" --yes
+	run snap retire r6 --download "$WORK/keep/r6.qcow2" --stop --yes
 	expect_rc 0
 	[ "$(receipt "$WORK/keep/r6.qcow2" 'd["image_id"]')" != "$killed" ] || fail "reused the killed image"
 }
@@ -161,13 +167,13 @@ t_retire_image_killed_then_a_new_snapshot() {
 t_retire_timeout_then_the_same_image() {
 	new_server r7
 	ctl config '{"save_delay": 4}' >/dev/null
-	run snap retire r7 --download "$WORK/keep/r7.qcow2" --yes --timeout 1s
+	run snap retire r7 --download "$WORK/keep/r7.qcow2" --stop --yes --timeout 1s
 	expect_rc 10
 	expect_stopped_at "$WORK/keep/r7.qcow2" snapshot
 	local first
 	first=$(receipt "$WORK/keep/r7.qcow2" 'd["image_id"]')
 	ctl reset-requests >/dev/null
-	run snap retire r7 --download "$WORK/keep/r7.qcow2" --yes
+	run snap retire r7 --download "$WORK/keep/r7.qcow2" --stop --yes
 	expect_rc 0
 	expect_eq "$(receipt "$WORK/keep/r7.qcow2" 'd["image_id"]')" "$first"
 	expect_eq "$(count_requests POST '/action$')" 0
@@ -176,13 +182,13 @@ t_retire_timeout_then_the_same_image() {
 t_retire_hash_mismatch_keeps_the_server() {
 	new_server r8
 	faults '[{"path": "/file$", "action": "corrupt", "offset": 1234, "times": 1}]'
-	run snap retire r8 --download "$WORK/keep/r8.qcow2" --yes
+	run snap retire r8 --download "$WORK/keep/r8.qcow2" --stop --yes
 	expect_rc 11
 	expect_stopped_at "$WORK/keep/r8.qcow2" download
 	expect_eq "$(server_exists r8)" True
 	[ ! -e "$WORK/keep/r8.qcow2" ] || fail "a bad file has the final name"
 	ctl reset-requests >/dev/null
-	run snap retire r8 --download "$WORK/keep/r8.qcow2" --yes
+	run snap retire r8 --download "$WORK/keep/r8.qcow2" --stop --yes
 	expect_rc 0
 	expect_eq "$(count_requests POST '/action$')" 0
 	expect_eq "$(server_exists r8)" False
@@ -191,23 +197,23 @@ t_retire_hash_mismatch_keeps_the_server() {
 t_retire_delete_refused() {
 	new_server r9
 	faults '[{"path": "/servers/[^/]+$", "method": "DELETE", "status": 409, "message": "locked", "times": 1}]'
-	run snap retire r9 --download "$WORK/keep/r9.qcow2" --yes
+	run snap retire r9 --download "$WORK/keep/r9.qcow2" --stop --yes
 	expect_rc 9
 	expect_err 'cannot delete server .*HTTP 409: locked'
 	expect_eq "$(receipt "$WORK/keep/r9.qcow2" 'd["steps"]["delete"]["outcome"]')" failed
 	expect_eq "$(server_exists r9)" True
-	run snap retire r9 --download "$WORK/keep/r9.qcow2" --yes
+	run snap retire r9 --download "$WORK/keep/r9.qcow2" --stop --yes
 	expect_rc 0
 	expect_eq "$(server_exists r9)" False
 }
 
 t_retire_refuses_data_volumes() {
 	new_server r10 '"data_volumes": [200]'
-	run snap retire r10 --download "$WORK/keep/r10.qcow2" --yes
+	run snap retire r10 --download "$WORK/keep/r10.qcow2" --stop --yes
 	expect_rc 14
 	expect_err '1 data volume\(s\) attached that the image will not contain: [0-9a-f-]+ \(200 GB\)'
 	expect_eq "$(mutations)" 0
-	run snap retire r10 --download "$WORK/keep/r10.qcow2" --yes --volumes-ok
+	run snap retire r10 --download "$WORK/keep/r10.qcow2" --stop --yes --volumes-ok
 	expect_rc 0
 }
 
@@ -233,4 +239,155 @@ t_retire_conoha_v3_deletes_the_boot_volume_when_asked() {
 	vol=$(receipt "$WORK/keep/v2.qcow2" '[v["id"] for v in d["volumes"] if v["bootable"]][0]')
 	[ "$(ctl_get state | grep -c "$vol")" = 0 ] || fail "boot volume kept"
 	expect_eq "$(receipt "$WORK/keep/v2.qcow2" 'd["steps"]["boot volume"]["outcome"]')" done
+}
+
+# ---- issue 11: nothing is deleted unless a verified copy of *that* server exists
+
+server_id_of() {
+	ctl_get state | /usr/bin/python3 -c 'import json,sys; print([s["id"] for s in json.load(sys.stdin)["servers"] if s["name"]==sys.argv[1]][0])' "$1"
+}
+
+# The cloud checks, at the moment of each DELETE, that FILE holds the
+# server's own active post-stop image; every guarded delete must pass.
+guard_delete() { ctl guard "{\"server_id\": \"$1\", \"path\": \"$2\"}" >/dev/null; }
+deletes_ok() {
+	ctl_get deletes | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)["deletes"]
+bad = [x for x in d if not x["ok"]]
+print("none" if not d else "ok" if not bad else "; ".join("%s: %s" % (x["name"], x["why"]) for x in bad))'
+}
+
+t_retire_refuses_another_server_with_the_same_file() {
+	new_server w1
+	new_server w2
+	local f=$WORK/keep/w.qcow2 id1 id2
+	id1=$(server_id_of w1) id2=$(server_id_of w2)
+	run snap retire w1 --download "$f" --stop </dev/null
+	expect_rc 2
+	run snap retire w2 --download "$f" --stop --yes
+	expect_rc 14
+	expect_err "the receipt belongs to server 'w1' \($id1\), but 'w2' now names server 'w2' \($id2\)"
+	expect_eq "$(server_exists w1)" True
+	expect_eq "$(server_exists w2)" True
+	expect_eq "$(count_requests DELETE '/servers/')" 0
+}
+
+t_retire_refuses_when_the_name_now_names_another_server() {
+	new_server n1
+	local f=$WORK/keep/n1.qcow2 old new
+	old=$(server_id_of n1)
+	run snap retire n1 --download "$f" --stop </dev/null
+	expect_rc 2
+	ctl server-update "{\"id\": \"$old\", \"name\": \"n1-old\"}" >/dev/null
+	new_server n1
+	new=$(server_id_of n1)
+	run snap retire n1 --download "$f" --stop --yes
+	expect_rc 14
+	expect_err "belongs to server 'n1' \($old\), but 'n1' now names server 'n1' \($new\)"
+	expect_eq "$(count_requests DELETE '/servers/')" 0
+	# renamed, and named by nothing: refused too, with both names
+	ctl server-update "{\"id\": \"$new\", \"name\": \"n1-new\"}" >/dev/null
+	run snap retire n1 --download "$f" --stop --yes
+	expect_rc 14
+	expect_err "'n1' names no server now; the receipt's server 'n1' \($old\) is now named 'n1-old'"
+	# by its id, the receipt's own server goes, and only it
+	guard_delete "$old" "$f"
+	run snap retire "$old" --download "$f" --stop --yes
+	expect_rc 0
+	expect_eq "$(server_exists n1-old)" False
+	expect_eq "$(server_exists n1-new)" True
+	expect_eq "$(deletes_ok)" ok
+}
+
+t_retire_rerun_verifies_the_local_copy_again() {
+	local what f id
+	for what in removed corrupted; do
+		new_server "c-$what"
+		f=$WORK/keep/c-$what.qcow2
+		id=$(server_id_of "c-$what")
+		guard_delete "$id" "$f"
+		run snap retire "c-$what" --download "$f" --stop </dev/null
+		expect_rc 2
+		expect_eq "$(receipt "$f" 'd["steps"]["download"]["outcome"]')" done
+		if [ $what = removed ]; then rm -f "$f" "$f.sha512" "$f.json"; else flip_byte "$f" 4321; fi
+		run snap retire "c-$what" --download "$f" --stop --yes
+		expect_rc 0
+		expect_eq "$(server_exists "c-$what")" False
+		expect_eq "$(sha512sum <"$f" | cut -d' ' -f1)" "$(sha512sum <"$WORK/disk.img" | cut -d' ' -f1)"
+	done
+	expect_eq "$(deletes_ok)" ok
+}
+
+t_retire_takes_a_new_image_when_the_server_ran_again() {
+	new_server s1
+	local f=$WORK/keep/s1.qcow2 id first
+	id=$(server_id_of s1)
+	guard_delete "$id" "$f"
+	run snap retire s1 --download "$f" --stop </dev/null
+	expect_rc 2
+	first=$(receipt "$f" 'd["image_id"]')
+	ctl server-action "{\"id\": \"$id\", \"action\": \"start\"}" >/dev/null
+	run snap retire s1 --download "$f" --stop --yes
+	expect_rc 0
+	expect_err "image $first is stale"
+	[ "$(receipt "$f" 'd["image_id"]')" != "$first" ] || fail "the stale image was kept"
+	expect_eq "$(deletes_ok)" ok
+}
+
+t_retire_needs_stop_or_live() {
+	new_server l1
+	run snap retire l1 --download "$WORK/keep/l1.qcow2" --yes
+	expect_rc 2
+	expect_err "is ACTIVE: retire deletes only after --stop .* or an explicit --live"
+	expect_eq "$(mutations)" 0
+	expect_eq "$(server_exists l1)" True
+	run snap retire l1 --download "$WORK/keep/l1.qcow2" --yes --live
+	expect_rc 0
+	expect_err 'crash-consistent'
+	expect_eq "$(receipt "$WORK/keep/l1.qcow2" 'd["image"]["consistency"]')" crash-consistent
+	expect_eq "$(count_requests POST '/action$')" 1
+	expect_eq "$(server_exists l1)" False
+}
+
+t_retire_receipt_without_ids_is_refused_not_crashed() {
+	new_server x1
+	local f=$WORK/keep/x1.qcow2
+	printf '{"steps": {}, "server": {"name": "x1"}, "volumes": [{"bootable": true}]}' >"$f.retire.json"
+	run snap retire x1 --download "$f" --stop --yes
+	expect_rc 14
+	expect_err 'the receipt names no server id'
+	expect_eq "$(server_exists x1)" True
+}
+
+t_retire_deletes_the_boot_volume_it_saved_not_a_bootable_data_volume() {
+	new_server b1 '"volume_backed": true, "size_gb": 10, "data_volumes": [{"size": 20, "bootable": true, "first": true}]'
+	local f=$WORK/keep/b1.qcow2 boot data
+	run snap retire b1 --download "$f" --stop --yes --volumes-ok --delete-boot-volume
+	expect_rc 0
+	boot=$(receipt "$f" '[v["id"] for v in d["volumes"] if v["device"] == "/dev/vda"][0]')
+	data=$(receipt "$f" '[v["id"] for v in d["volumes"] if v["device"] == "/dev/vdb"][0]')
+	expect_eq "$(receipt "$f" 'd["boot_volume"]')" "$boot"
+	[ "$(ctl_get state | grep -c "$data")" = 1 ] || fail "the data volume was deleted"
+	[ "$(ctl_get state | grep -c "$boot")" = 0 ] || fail "the boot volume was kept"
+}
+
+t_guard_judges_by_server_id_and_glance_time() {
+	# a retired "chat" left images; a new "chat" must not pass on them
+	ctl images '{"status": "active", "os_hash_algo": "sha512", "os_hash_value": "00",
+	  "properties": {"lifeboat.server_id": "gone-chat", "lifeboat.server_name": "chat"}}' >/dev/null
+	new_server chat
+	run snap guard chat --max-age 2h
+	expect_rc 14
+	expect_err "no lifeboat image of 'chat' \([0-9a-f-]{36}\) exists"
+	# an old image whose editable lifeboat.created_at says "just now"
+	local id now
+	id=$(server_id_of chat)
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	ctl images "{\"id\": \"dddddddd-0000-4000-8000-000000000001\", \"status\": \"active\",
+	  \"created_at\": \"2026-01-01T00:00:00Z\", \"os_hash_algo\": \"sha512\", \"os_hash_value\": \"00\",
+	  \"properties\": {\"lifeboat.server_id\": \"$id\", \"lifeboat.created_at\": \"$now\"}}" >/dev/null
+	run snap guard chat --max-age 2h
+	expect_rc 14
+	expect_err "\(dddddddd-0000-4000-8000-000000000001\), is [0-9]+d[0-9]+h old, older than --max-age"
 }
