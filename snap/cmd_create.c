@@ -189,6 +189,10 @@ static int start_again(const struct snapshot_opts *o, conoha_client *c, const st
 		return EXIT_OK;
 	conoha_error err;
 	conoha_error_clear(&err);
+	/* after a stop that ran out of time, it may still be powering off */
+	int rc = wait_for_server(c, o->deadline, p->srv.id, "SHUTOFF");
+	if (rc)
+		return rc;
 	fprintf(stderr, "starting server %s again\n", p->srv.name);
 	if (conoha_server_start(c, p->srv.id, &err) < 0)
 		return fail_with(&err);
@@ -240,9 +244,10 @@ static int run_snapshot(conoha_client *c, const char *server, const struct snaps
 	} else if (!may_be_saving) {
 		/* A failed save must not keep the service down. */
 		struct deadline grace;
+		struct snapshot_opts late = { .start_after = true, .deadline = &grace };
 		if (deadline_left(o->deadline) <= 0 && o->start_after && p->stopped_by_us) {
 			deadline_start(&grace, 60); /* the command's time is up: a bounded start */
-			o = &(struct snapshot_opts){ .start_after = true, .deadline = &grace };
+			o = &late;
 		}
 		int started = start_again(o, c, p);
 		if (rc == EXIT_OK)

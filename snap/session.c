@@ -110,6 +110,9 @@ conoha_client *session_open(struct cli *cli, conoha_error *err)
 		         "verify: false): anyone on the path can read your password and "
 		         "token and change what you download");
 	conoha_client *c = conoha_client_new(cli->cfg, err);
+	/* Ctrl-C and SIGTERM end every request and every retry's wait */
+	if (c)
+		conoha_client_set_cancel(c, &snap_interrupted);
 	if (c && cli->debug)
 		conoha_client_set_log(c, on_debug, NULL);
 	return c;

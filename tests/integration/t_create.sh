@@ -298,3 +298,104 @@ t_live_status_line_on_a_terminal() {
 	grep -q $'\r\033\[Kimage [0-9a-f-]*: saving  0:0[0-9]' <<<"$OUT" || fail "no redrawn status line"
 	grep -q $'\r\033\[Kimage [0-9a-f-]*: active  293.0 KiB  0:0[0-9]' <<<"$OUT" || fail "no final status line"
 }
+
+# ---- issue 11 ------------------------------------------------------------
+
+server_actions() { # the actions the cloud recorded for a server, oldest first
+	curl -sS --cacert "$CERTS/ca.crt" -H "X-Auth-Token: $(token)" \
+		"$CLOUD_URL/compute/v2.1/servers/$1/os-instance-actions" |
+		/usr/bin/python3 -c 'import json,sys; print([a["action"] for a in reversed(json.load(sys.stdin)["instanceActions"])])'
+}
+
+token() {
+	curl -sS -i --cacert "$CERTS/ca.crt" -H 'Content-Type: application/json' --data \
+		'{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "demo", "domain": {"name": "Default"}, "password": "demo-secret"}}}, "scope": {"project": {"name": "demo", "domain": {"name": "Default"}}}}}' \
+		"$CLOUD_URL/identity/v3/auth/tokens" | sed -n 's/^X-Subject-Token: *//Ip' | tr -d '\r'
+}
+
+t_stop_stops_an_image_backed_server_on_stock_openstack() {
+	local web=aaaaaaaa-0000-4000-8000-000000000001
+	ctl reset-requests >/dev/null
+	run snap create web --stop --start-after
+	expect_rc 0
+	expect_err 'stopping server web'
+	expect_eq "$(image_field "$OUT" 'd["lifeboat.consistency"]')" stopped
+	expect_eq "$(server_actions $web | grep -o "'stop', 'createImage', 'start'\]$")" "'stop', 'createImage', 'start']"
+	expect_eq "$(server_status $web)" ACTIVE
+}
+
+t_running_server_saved_without_stop_is_labelled_crash_consistent() {
+	run snap create web
+	expect_rc 0
+	expect_err 'is running: the image is crash-consistent'
+	expect_eq "$(image_field "$OUT" 'd["lifeboat.consistency"]')" crash-consistent
+	run snap create off
+	expect_eq "$(image_field "$OUT" 'd["lifeboat.consistency"]')" stopped
+}
+
+t_one_deadline_for_stop_save_and_start() {
+	ctl config '{"transition_s": 0.9, "save_delay": 1.3}' >/dev/null
+	local start=$SECONDS
+	run snap create web --stop --start-after --timeout 2s
+	expect_rc 10
+	[ $((SECONDS - start)) -le 3 ] || fail "took $((SECONDS - start)) s for a 2 s --timeout"
+	sleep 1.5
+	ctl config '{"transition_s": 0.2}' >/dev/null
+	snap wait "$(grep -oE 'wait [0-9a-f-]{36}' <<<"$ERR" | cut -d' ' -f2)" >/dev/null 2>&1 || true
+	snap servers --json | grep -q . # the cloud is still there
+	# the server stays stopped while the save may still run: start it for the others
+	ctl server-action '{"id": "aaaaaaaa-0000-4000-8000-000000000001", "action": "start"}' >/dev/null
+}
+
+t_timeout_while_stopping_says_no_save_began() {
+	ctl config '{"transition_s": 2}' >/dev/null
+	ctl reset-requests >/dev/null
+	run snap create web --stop --start-after --timeout 1s
+	expect_rc 10
+	expect_err 'is not SHUTOFF after 1s'
+	expect_not 'may still be saving'
+	# no save began, so --start-after still holds: os-stop, os-start, no createImage
+	expect_err 'starting server web again'
+	expect_eq "$(count_requests POST '/action$')" 2
+	expect_eq "$(server_status aaaaaaaa-0000-4000-8000-000000000001)" ACTIVE
+}
+
+t_signal_ends_a_retry_after_wait_at_once() {
+	local id
+	id=$(snap create off --no-wait)
+	faults '[{"path": "/image/v2/images/[^/]+$", "method": "GET", "status": 503, "retry_after": 60, "times": 20}]'
+	local sig
+	for sig in INT TERM; do
+		"$LIFEBOAT_BIN/lifeboat-snap" wait "$id" >"$WORK/out" 2>"$WORK/err" &
+		local pid=$! i
+		for i in $(seq 100); do
+			[ "$(count_requests GET "/v2/images/$id\$")" -ge 1 ] && break
+			sleep 0.05
+		done
+		sleep 0.3
+		local t0
+		t0=$(date +%s%N)
+		kill -$sig $pid
+		set +e; wait $pid; RC=$?; set -e
+		local ms=$((($(date +%s%N) - t0) / 1000000))
+		OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+		expect_rc 130
+		[ $ms -lt 1000 ] || fail "SIG$sig took $ms ms to end a Retry-After wait"
+	done
+}
+
+t_conoha_quota_counts_only_the_projects_own_images() {
+	ctl images '{"name": "public-os", "owner": "p-other", "visibility": "public", "size": 900000000000}' >/dev/null
+	ctl config '{"mode": "conoha-v3", "image_quota_gb": 100}' >/dev/null
+	OS_PROFILE=conoha run snap create off --no-wait
+	ctl config '{"mode": "stock"}' >/dev/null
+	expect_rc 0
+	expect_not 'quota too small'
+}
+
+t_help_shows_every_option_that_steers_safety() {
+	run snap --help
+	expect_out -- '--wait'
+	expect_out -- '--live'
+	expect_out -- '--allow-http'
+}
