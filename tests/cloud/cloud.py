@@ -341,6 +341,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def handle_any(self):
         c = self.cloud
+        self._download_rule = None  # a kept-alive connection serves many requests
         url = urlsplit(self.path)
         path, query = url.path, parse_qs(url.query)
         with c.lock:

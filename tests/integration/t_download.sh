@@ -191,7 +191,7 @@ t_disk_too_small_fails_early() {
 	run snap download "$IMG_BIG" "$WORK/small/f"
 	umount "$WORK/small"
 	expect_rc 13
-	expect_err 'not enough space for .*: 4.0 MiB more needed, 1.0 MiB free'
+	expect_err 'not enough space for .*: 4.0 MiB more needed, [0-9.]+ (KiB|MiB) free'
 }
 
 t_disk_full_mid_stream_keeps_the_part() {
@@ -288,4 +288,65 @@ t_verify_without_sidecar_or_image() {
 	expect_err 'name the IMAGE'
 	run snap verify "$WORK/dl/nothing-here"
 	expect_rc 13
+}
+
+# ---- issue 11 ------------------------------------------------------------
+
+t_a_file_that_appears_meanwhile_is_not_replaced() {
+	faults '[{"path": "/file$", "action": "slow", "bps": 4000000, "times": 1}]'
+	( sleep 0.5; echo precious >"$WORK/dl/m" ) &
+	run snap download "$IMG_BIG" "$WORK/dl/m"
+	wait
+	expect_rc 13
+	expect_err "appeared while it was downloaded: it is not replaced without --force"
+	expect_eq "$(cat "$WORK/dl/m")" precious
+	[ -s "$WORK/dl/m.part" ] || fail "the verified part is not kept"
+}
+
+t_two_downloads_to_one_file_the_second_refuses() {
+	faults '[{"path": "/file$", "action": "slow", "bps": 2000000, "times": 1}]'
+	"$LIFEBOAT_BIN/lifeboat-snap" download "$IMG_BIG" "$WORK/dl/two" >"$WORK/out1" 2>"$WORK/err1" &
+	local pid=$! i
+	for i in $(seq 100); do [ -e "$WORK/dl/two.lock" ] && break; sleep 0.05; done
+	run snap download "$IMG_BIG" "$WORK/dl/two"
+	expect_rc 13
+	expect_err "already running as pid $pid"
+	set +e; wait $pid; local first=$?; set -e
+	RC=$first expect_rc 0
+	expect_good_file "$WORK/dl/two"
+	[ ! -e "$WORK/dl/two.lock" ] || fail "the lock is left behind"
+}
+
+t_a_clean_early_end_resumes() {
+	faults '[{"path": "/file$", "action": "short", "bytes": 1000000, "times": 1}]'
+	ctl reset-requests >/dev/null
+	run snap download "$IMG_BIG" "$WORK/dl/e"
+	expect_rc 0
+	expect_err 'transfer broke at byte 1000000 \(the transfer of image .* ended early, at byte 1000000 of 4206649\); resuming'
+	expect_good_file "$WORK/dl/e"
+	expect_eq "$(count_requests GET '/file$')" 2
+}
+
+t_disk_format_names_the_file_and_is_checked_by_verify() {
+	add_server "{\"name\": \"rawdisk\", \"disk\": \"$WORK/big.img\", \"disk_format\": \"raw\"}"
+	local id
+	id=$(snap create rawdisk 2>/dev/null)
+	(cd "$WORK/dl" && run snap download "$id" && expect_rc 0 && expect_eq "$OUT" "$id.raw")
+	[ -f "$WORK/dl/$id.raw" ] || fail "no $id.raw"
+	OUT=$(cat "$WORK/dl/$id.raw.json")
+	expect_eq "$(json_get 'd["disk_format"]')" raw
+	run snap verify "$WORK/dl/$id.raw"
+	expect_rc 0
+	expect_out 'disk_format raw \(FILE.json\)'
+	# a qcow2 file whose sidecar says raw, and the reverse, are refused
+	snap download "$IMG_REAL" "$WORK/dl/q.qcow2" >/dev/null 2>&1
+	(cd "$WORK/dl" && run snap download "$IMG_REAL" && expect_eq "$OUT" "$IMG_REAL.qcow2")
+	sed -i 's/"disk_format": "qcow2"/"disk_format": "raw"/' "$WORK/dl/q.qcow2.json"
+	run snap verify "$WORK/dl/q.qcow2"
+	expect_rc 11
+	expect_err "says disk_format raw, but it has a qcow2 header"
+	sed -i 's/"disk_format": "raw"/"disk_format": "qcow2"/' "$WORK/dl/$id.raw.json"
+	run snap verify "$WORK/dl/$id.raw"
+	expect_rc 11
+	expect_err "says disk_format qcow2, but it has no qcow2 header"
 }
