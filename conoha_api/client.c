@@ -62,8 +62,8 @@ static void warn_plain_http(const conoha_client *c, const char *what, const char
 {
 	if (!is_plain_http(url) || config_true(c->cfg, KEY_ALLOW_HTTP))
 		return;
-	config_warn(c->cfg, "the %s endpoint %s is plain HTTP: %s travel in clear "
-	            "(--allow-http or allow_http: true silences this for a lab)", what, url,
+	config_warn(c->cfg, "the %s endpoint %s is plain HTTP: anyone on the path can read "
+	            "%s (--allow-http or allow_http: true silences this for a lab)", what, url,
 	            secrets);
 }
 

@@ -833,6 +833,20 @@ class Handler(BaseHTTPRequestHandler):
 
     def stream_file(self, path, start, size, rule):
         action = rule.get("action")
+        if action == "hang_mid":
+            # half the body, then nothing: killed in the middle of a transfer
+            with open(path, "rb") as f:
+                f.seek(start)
+                self.wfile.write(f.read(max(1, (size - start) // 2)))
+                self.wfile.flush()
+            c = self.cloud
+            with c.lock:
+                c.hung.append({"method": "GET", "path": path, "action": action})
+                release = c.release
+                c.hang_event.notify_all()
+            release.wait(30)
+            self.close_connection = True
+            return
         drop_at = rule.get("bytes") if action in ("drop_after", "stall") else None
         bps = rule.get("bps") if action == "slow" else None
         corrupt_at = rule.get("offset") if action == "corrupt" else None

@@ -49,6 +49,7 @@ clouds:
       username: conoha
       tenant_name: conoha
     region_name: RegionOne
+    allow_http: true
 YAML
 	printf 'clouds:\n  tyo1:\n    auth:\n      password: conoha-secret\n' \
 		>"$HOME/.config/openstack/secure.yaml"
@@ -67,4 +68,18 @@ YAML
 	expect_rc 3
 	expect_err "cloud 'nope' not found"
 	rm -rf "$HOME/.config/openstack"
+}
+
+t_plain_http_is_named_on_every_run() {
+	run snap servers
+	expect_rc 0
+	expect_err "warning: the identity endpoint http://127.0.0.1:[0-9]+/identity/v2.0 is plain HTTP: anyone on the path can read your password and token"
+	expect_err "warning: the compute endpoint http://127.0.0.1:[0-9]+/compute/v2/p-conoha is plain HTTP: anyone on the path can read your token"
+	run snap servers
+	expect_err "identity endpoint .* is plain HTTP"
+	run snap servers --allow-http
+	expect_rc 0
+	expect_not 'plain HTTP'
+	OS_ALLOW_HTTP=true run snap servers
+	expect_not 'plain HTTP'
 }
