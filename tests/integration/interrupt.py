@@ -187,7 +187,7 @@ def main():
                "before request %d (%s %s)" % (i + 1, m, p)) for i, (m, p) in enumerate(seq)]
     points += [({"path": "", "action": "hang_after", "skip": i, "times": 1},
                 "after request %d (%s %s), unanswered" % (i + 1, m, p))
-               for i, (m, p) in enumerate(seq) if m != "GET"]
+               for i, (m, p) in enumerate(seq) if m != "GET" and "/identity/" not in p]
     points.append(({"path": "/file$", "action": "hang_mid", "times": 1},
                    "in the middle of the download"))
     problems, tried, skipped, kills = [], 0, 0, 0
