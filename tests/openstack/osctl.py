@@ -11,6 +11,8 @@ or as admin with --admin PASSWORD:
   image-create NAME               a queued image with no data; print its id
   image-upload ID FILE            upload FILE into a queued image
   server-status ID                print the server's status
+  server-start ID                 start a stopped server; return once ACTIVE
+  server-actions ID               print its instance actions, oldest first
 """
 import json
 import os
@@ -105,6 +107,18 @@ def main(argv):
             c.call("PUT", "image", "/v2/images/%s/file" % args[0], raw=f.read())
     elif cmd == "server-status":
         print(c.call("GET", "compute", "/servers/" + args[0])["server"]["status"])
+    elif cmd == "server-start":
+        c.call("POST", "compute", "/servers/%s/action" % args[0], {"os-start": None})
+        for _ in range(240):
+            s = c.call("GET", "compute", "/servers/" + args[0])["server"]
+            if s["status"] == "ACTIVE" and not s.get("OS-EXT-STS:task_state"):
+                return
+            time.sleep(0.5)
+        sys.exit("osctl: server %s not ACTIVE in time" % args[0])
+    elif cmd == "server-actions":
+        acts = c.call("GET", "compute", "/servers/%s/os-instance-actions" % args[0])
+        print(" ".join(a["action"] for a in sorted(acts["instanceActions"],
+                                                    key=lambda a: a["start_time"])))
     else:
         sys.exit(__doc__)
 

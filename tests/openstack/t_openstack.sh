@@ -39,6 +39,10 @@ t_auth_password() {
 	local base=${LIFEBOAT_OS_PORT_BASE:-35300}
 	expect_eq "$(json_get 'd["endpoints"]["compute"]')" "http://127.0.0.1:$((base + 3))/v2.1"
 	expect_eq "$(json_get 'd["endpoints"]["image"]')" "http://127.0.0.1:$((base + 1))"
+	# plain HTTP, named on every run
+	expect_err "the identity endpoint http://127.0.0.1:$base/v3 is plain HTTP: anyone on the path can read your password and token"
+	run snap auth --allow-http
+	expect_not 'plain HTTP'
 }
 
 t_auth_application_credential() {
@@ -74,6 +78,11 @@ t_rescue_story() {
 	expect_rc 0
 	cmp "$WORK/chat-disk.qcow2" "$WORK/keep/chat.qcow2" || fail "downloaded image differs from the disk"
 	expect_eq "$(osctl server-status "$CHAT")" ACTIVE
+	# --stop stopped the image-backed server on stock Nova, before the save
+	osctl server-actions "$CHAT" | grep -q 'stop createImage start$' || fail "no os-stop before the save"
+	OUT=$(cat "$WORK/keep/chat.qcow2.json")
+	OUT=$(snap show "$(json_get 'd["image_id"]')" --json)
+	expect_eq "$(json_get 'd["lifeboat.consistency"]')" stopped
 	run snap verify "$WORK/keep/chat.qcow2"
 	expect_rc 0
 	run "$LIFEBOAT_BIN/lifeboat-extract" copy "$WORK/keep/chat.qcow2" /var/lib/chat /etc/hostname \
@@ -191,4 +200,61 @@ t_token_lifetime_shorter_than_the_wait() {
 	# a 40 s token is inside the renewal margin: renewed before each use
 	expect_err 'token expires within 5 minutes: renewing'
 	expect_not 'X-Subject-Token: gAAAA'
+}
+
+# ---- retire's promise, against real Nova and Glance ----------------------------
+
+t_retire_refuses_a_running_server_without_stop_or_live() {
+	local id
+	id=$(osctl boot live-box "$WORK/chat-disk.qcow2")
+	run snap retire live-box --download "$WORK/keep/live-box.qcow2" --yes
+	expect_rc 2
+	expect_err 'retire deletes only after --stop .* or an explicit --live'
+	expect_eq "$(osctl server-status "$id")" ACTIVE
+}
+
+t_retire_rerun_downloads_again_and_refuses_another_server() {
+	local a b f=$WORK/keep/pair.qcow2
+	a=$(osctl boot pair-a "$WORK/chat-disk.qcow2")
+	b=$(osctl boot pair-b "$WORK/chat-disk.qcow2")
+	run snap retire pair-a --download "$f" --stop </dev/null
+	expect_rc 2
+	run snap retire pair-b --download "$f" --stop --yes
+	expect_rc 14
+	expect_err "the receipt belongs to server 'pair-a' \($a\), but 'pair-b' now names server 'pair-b' \($b\)"
+	expect_eq "$(osctl server-status "$b")" ACTIVE
+	rm -f "$f" "$f.sha512" "$f.json"
+	run snap retire pair-a --download "$f" --stop --yes
+	expect_rc 0
+	server_gone "$a" || fail "server still there"
+	cmp "$WORK/chat-disk.qcow2" "$f" || fail "kept image differs"
+}
+
+t_retire_takes_a_new_image_after_the_server_ran_again() {
+	local id first f=$WORK/keep/again.qcow2
+	id=$(osctl boot again "$WORK/chat-disk.qcow2")
+	run snap retire again --download "$f" --stop </dev/null
+	expect_rc 2
+	OUT=$(cat "$f.retire.json")
+	first=$(json_get 'd["image_id"]')
+	sleep 1 # Nova's action times and Glance's created_at are in seconds
+	osctl server-start "$id"
+	run snap retire again --download "$f" --stop --yes
+	expect_rc 0
+	expect_err "image $first is stale"
+	OUT=$(cat "$f.retire.json")
+	[ "$(json_get 'd["image_id"]')" != "$first" ] || fail "the stale image was kept"
+	server_gone "$id" || fail "server still there"
+}
+
+t_guard_matches_the_server_by_id() {
+	local id
+	id=$(osctl boot guarded "$WORK/chat-disk.qcow2")
+	run snap guard guarded --max-age 2h --json
+	expect_rc 14
+	snap create guarded --stop --start-after >/dev/null 2>&1 || fail "create"
+	run snap guard guarded --max-age 2h --json
+	expect_rc 0
+	expect_eq "$(json_get 'd["server_id"]')" "$id"
+	expect_eq "$(json_get 'd["consistency"]')" stopped
 }
