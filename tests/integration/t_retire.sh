@@ -391,3 +391,13 @@ t_guard_judges_by_server_id_and_glance_time() {
 	expect_rc 14
 	expect_err "\(dddddddd-0000-4000-8000-000000000001\), is [0-9]+d[0-9]+h old, older than --max-age"
 }
+
+t_retire_waits_for_the_delete_in_real_seconds() {
+	# one deadline, counted by the clock: a delete that takes 1.5 s fits in
+	# --timeout 4s (it did not, when each 250 ms pause counted as a second)
+	new_server d2 '"status": "SHUTOFF"'
+	ctl config '{"transition_s": 1.5}' >/dev/null
+	run snap retire d2 --download "$WORK/keep/d2.qcow2" --yes --timeout 4s
+	expect_rc 0
+	expect_eq "$(server_exists d2)" False
+}
