@@ -256,6 +256,8 @@ static void read_identity(struct retire *r)
 	r->server_name = jstr(srv, "display_name");
 	if (!r->server_name)
 		r->server_name = jstr(srv, "name");
+	if (!r->server_name)
+		r->server_name = r->server_id; /* a receipt without a name */
 	/* the one choice of boot volume, made once by the same function
 	 * that saves it (conoha_server_boot_volume) */
 	r->boot_volume = jstr(r->receipt, "boot_volume");
