@@ -68,6 +68,20 @@ void utc_now(char *buf, size_t size);
 /* Report err and return its exit code. */
 int fail_with(const conoha_error *err);
 
+/* Where a worker puts what went wrong, instead of printing it: the first
+ * failure is kept, and the command reports it once (sink_report). */
+struct sink {
+	int rc;               /* EXIT_OK until something failed */
+	char msg[1024];
+	char request_id[128];
+};
+/* Record a failure (unless one is recorded already); returns rc. */
+int sink_fail(struct sink *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Record a library error; returns its exit code. */
+int sink_from(struct sink *s, const conoha_error *err);
+/* Report the recorded failure, if any, in git's style. */
+void sink_report(const struct sink *s);
+
 /* ---- waiting (wait.c) ---- */
 
 /* Poll IMAGE until active, until the deadline; fill *out (caller clears

@@ -40,6 +40,7 @@ struct retire {
 	char *arg_id, *arg_name;      /* what SERVER names now */
 	struct download_proof proof;  /* FILE as hashed in this run */
 	bool confirmed;
+	struct sink err;              /* what the fact-finding found wrong */
 };
 
 /* What one pass found; freed after the pass. */
@@ -179,7 +180,7 @@ static int resolve_arg(struct retire *r)
 	conoha_error_clear(&err);
 	struct conoha_server srv;
 	if (conoha_server_find(r->c, r->cli->args[0], &srv, &err) < 0)
-		return err.kind == CONOHA_ERR_NOT_FOUND ? EXIT_OK : fail_with(&err);
+		return err.kind == CONOHA_ERR_NOT_FOUND ? EXIT_OK : sink_from(&r->err, &err);
 	r->arg_id = srv.id;
 	r->arg_name = srv.name;
 	srv.id = srv.name = NULL;
@@ -220,8 +221,7 @@ static json_t *server_summary(const json_t *rec, const struct conoha_server *srv
 static int record_server(struct retire *r)
 {
 	if (!r->arg_id) {
-		complain("no server named '%s'", r->cli->args[0]);
-		return EXIT_NOT_FOUND;
+		return sink_fail(&r->err, EXIT_NOT_FOUND, "no server named '%s'", r->cli->args[0]);
 	}
 	conoha_error err;
 	conoha_error_clear(&err);
@@ -231,11 +231,11 @@ static int record_server(struct retire *r)
 	char *boot = NULL;
 	int rc = EXIT_OK;
 	if (conoha_server_get(r->c, r->arg_id, &srv, &err) < 0)
-		return fail_with(&err);
+		return sink_from(&r->err, &err);
 	if (conoha_server_record(r->c, srv.id, &rec, &err) < 0 ||
 	    conoha_server_volumes(r->c, srv.id, &vols, &err) < 0 ||
 	    (!srv.image_id && conoha_server_boot_volume(r->c, srv.id, &boot, NULL, &err) < 0))
-		rc = fail_with(&err);
+		rc = sink_from(&r->err, &err);
 	if (rc == EXIT_OK) {
 		json_object_set_new(r->receipt, "server", server_summary(rec, &srv));
 		json_object_set_new(r->receipt, "volumes", volumes_json(&vols));
@@ -283,10 +283,9 @@ static int check_data_volumes(struct retire *r)
 	}
 	if (n == 0 || r->cli->volumes_ok)
 		return EXIT_OK;
-	complain("server '%s' has %zu data volume(s) attached that the image will not "
-	         "contain: %s. Save them separately, then pass --volumes-ok",
-	         r->server_name ? r->server_name : "?", n, list);
-	return EXIT_UNSAFE;
+	return sink_fail(&r->err, EXIT_UNSAFE, "server '%s' has %zu data volume(s) attached that "
+	                 "the image will not contain: %s. Save them separately, then pass "
+	                 "--volumes-ok", r->server_name ? r->server_name : "?", n, list);
 }
 
 /* ---- the facts of one pass ------------------------------------------------ */
@@ -297,7 +296,7 @@ static int gather_server(struct retire *r, struct pass *p)
 	conoha_error_clear(&err);
 	if (conoha_server_get(r->c, r->server_id, &p->srv, &err) < 0) {
 		if (err.kind != CONOHA_ERR_NOT_FOUND)
-			return fail_with(&err);
+			return sink_from(&r->err, &err);
 		return EXIT_OK;
 	}
 	p->f.server_exists = true;
@@ -318,7 +317,7 @@ static int gather_image(struct retire *r, struct pass *p)
 	conoha_error_clear(&err);
 	if (conoha_image_get(r->c, id, &p->img, &err) < 0) {
 		if (err.kind != CONOHA_ERR_NOT_FOUND)
-			return fail_with(&err);
+			return sink_from(&r->err, &err);
 		p->f.image = IMAGE_GONE;
 		return EXIT_OK;
 	}
@@ -340,7 +339,7 @@ static int gather_image(struct retire *r, struct pass *p)
 		}
 		if (conoha_server_started_since(r->c, r->server_id, taken,
 		                                &p->f.started_since_image, &err) < 0)
-			return fail_with(&err);
+			return sink_from(&r->err, &err);
 	}
 	return EXIT_OK;
 }
@@ -382,20 +381,19 @@ static int hash_file(struct retire *r, struct pass *p, const struct stat *st)
 		return EXIT_OK;
 	}
 	int fd = open(r->file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		complain("cannot open '%s': %s", r->file, strerror(errno));
-		return EXIT_LOCAL_IO;
-	}
+	if (fd < 0)
+		return sink_fail(&r->err, EXIT_LOCAL_IO, "cannot open '%s': %s", r->file,
+		                 strerror(errno));
 	struct hashes h = { .n = 0 };
 	const char *algo = md5 ? "md5" : p->img.hash_algo;
 	int rc = EXIT_OK;
 	struct stat before;
 	if (hashes_add(&h, algo, NULL) < 0 || hashes_add(&h, "sha512", NULL) < 0) {
-		complain("image %s uses a hash algorithm OpenSSL does not know", p->img.id);
-		rc = EXIT_CHECKSUM;
+		rc = sink_fail(&r->err, EXIT_CHECKSUM, "image %s uses a hash algorithm OpenSSL "
+		               "does not know", p->img.id);
 	} else if (fstat(fd, &before) < 0 || hashes_file(&h, fd, -1) < 0) {
-		complain("cannot read '%s': %s", r->file, strerror(errno));
-		rc = EXIT_LOCAL_IO;
+		rc = sink_fail(&r->err, EXIT_LOCAL_IO, "cannot read '%s': %s", r->file,
+		               strerror(errno));
 	}
 	if (rc == EXIT_OK) {
 		hashes_final(&h);
@@ -419,10 +417,9 @@ static int gather_file(struct retire *r, struct pass *p)
 {
 	struct stat st;
 	if (lstat(r->file, &st) < 0) {
-		if (errno != ENOENT) {
-			complain("cannot stat '%s': %s", r->file, strerror(errno));
-			return EXIT_LOCAL_IO;
-		}
+		if (errno != ENOENT)
+			return sink_fail(&r->err, EXIT_LOCAL_IO, "cannot stat '%s': %s", r->file,
+			                 strerror(errno));
 		return EXIT_OK;
 	}
 	p->f.file_exists = true;
@@ -621,8 +618,7 @@ static int one_pass(struct retire *r)
 	if (rc == EXIT_OK) {
 		switch (d.action) {
 		case RETIRE_REFUSE:
-			complain("%s", d.why);
-			rc = d.rc;
+			rc = sink_fail(&r->err, d.rc, "%s", d.why);
 			break;
 		case RETIRE_DONE:
 			rc = finish_done(r);
@@ -706,9 +702,9 @@ static int retire_steps(struct retire *r)
 		if (rc != POLL_AGAIN)
 			return rc;
 	}
-	complain("server '%s' (%s) keeps changing under retire: nothing is deleted; look at "
-	         "it, then run again", r->server_name, r->server_id);
-	return EXIT_UNSAFE;
+	return sink_fail(&r->err, EXIT_UNSAFE, "server '%s' (%s) keeps changing under retire: "
+	                 "nothing is deleted; look at it, then run again", r->server_name,
+	                 r->server_id);
 }
 
 int cmd_retire(struct cli *cli)
@@ -736,6 +732,7 @@ int cmd_retire(struct cli *cli)
 		else
 			printf("%s\n", r.receipt_path);
 	}
+	sink_report(&r.err); /* the one report of what the facts refused */
 	unlock_target(r.file, lock);
 	json_decref(r.receipt);
 	free(r.arg_id);

@@ -1,6 +1,7 @@
 /* session.c - from settings to a client: clouds.yaml, environment,
  * password prompt, warnings */
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,39 @@ int fail_with(const conoha_error *err)
 {
 	report(err);
 	return exit_code_for(err);
+}
+
+int sink_fail(struct sink *s, int rc, const char *fmt, ...)
+{
+	if (s->rc != EXIT_OK)
+		return rc;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+	va_end(ap);
+	s->rc = rc;
+	s->request_id[0] = '\0';
+	return rc;
+}
+
+int sink_from(struct sink *s, const conoha_error *err)
+{
+	int rc = exit_code_for(err);
+	if (s->rc == EXIT_OK) {
+		sink_fail(s, rc, "%s", err->message);
+		snprintf(s->request_id, sizeof(s->request_id), "%s", err->request_id);
+	}
+	return rc;
+}
+
+void sink_report(const struct sink *s)
+{
+	if (s->rc == EXIT_OK)
+		return;
+	if (s->request_id[0])
+		complain("%s (request id %s)", s->msg, s->request_id);
+	else
+		complain("%s", s->msg);
 }
 
 conoha_client *session_or_exit(struct cli *cli, int *rc)
