@@ -85,7 +85,8 @@ t_rescue_story() {
 	expect_eq "$(json_get 'd["lifeboat.consistency"]')" stopped
 	run snap verify "$WORK/keep/chat.qcow2"
 	expect_rc 0
-	run "$LIFEBOAT_BIN/lifeboat-extract" copy "$WORK/keep/chat.qcow2" /var/lib/chat /etc/hostname \
+	# one appliance at a time on this machine
+	run flock /tmp/lifeboat-appliance.lock "$LIFEBOAT_BIN/lifeboat-extract" copy "$WORK/keep/chat.qcow2" /var/lib/chat /etc/hostname \
 		"$WORK/rescued" --manifest "$WORK/rescued.manifest" --no-progress
 	expect_rc 0
 	diff -r "$WORK/chat-disk.qcow2.var/lib/chat" "$WORK/rescued/chat" || fail "rescued data differs"
