@@ -231,6 +231,8 @@ static int run_snapshot(conoha_client *c, const char *server, const struct snaps
 		rc = stop_server(o, c, p);
 	if (rc == EXIT_OK)
 		rc = start_save(o, c, p, &out->image_id);
+	if (out->image_id && o->accepted)
+		o->accepted(o->userdata, out->image_id, out->consistency);
 	if (rc == EXIT_OK && !o->no_wait)
 		rc = wait_for_image(c, o->deadline, out->image_id,
 		                    p->volume_backed || p->in_error ? NULL : p->srv.id, &out->img);

@@ -456,29 +456,36 @@ static int gather(struct retire *r, struct pass *p)
 
 /* ---- the steps ------------------------------------------------------------- */
 
+/* Journal the image as soon as the cloud accepted the save: a run killed
+ * while it waits leaves a receipt that names it, and the next one waits
+ * for that image instead of taking another. */
+static void image_accepted(void *userdata, const char *image_id, const char *consistency)
+{
+	struct retire *r = userdata;
+	json_object_set_new(r->receipt, "image_id", json_string(image_id));
+	json_t *all = json_object_get(r->receipt, "images");
+	if (!json_is_array(all)) {
+		all = json_array();
+		json_object_set_new(r->receipt, "images", all);
+	}
+	json_array_append_new(all, json_pack("{s:s, s:s}", "id", image_id, "consistency",
+	                                     consistency));
+	json_object_del(r->receipt, "image");
+	save_receipt(r); /* a failure here is found by the step's end */
+}
+
 static int snapshot_step(struct retire *r)
 {
 	struct snapshot_opts o = {
 		.stop = r->cli->stop, .force_stop = r->cli->force_stop, .name = r->cli->name,
 		.reason = r->cli->reason, .props = r->cli->props, .n_props = r->cli->n_props,
-		.deadline = &r->deadline,
+		.deadline = &r->deadline, .accepted = image_accepted, .userdata = r,
 	};
 	int rc = step_begin(r, "snapshot");
 	if (rc)
 		return rc;
 	struct snapshot s;
 	rc = snapshot_server(r->c, r->server_id, &o, &s);
-	if (s.image_id) {
-		json_object_set_new(r->receipt, "image_id", json_string(s.image_id));
-		json_t *all = json_object_get(r->receipt, "images");
-		if (!json_is_array(all)) {
-			all = json_array();
-			json_object_set_new(r->receipt, "images", all);
-		}
-		json_array_append_new(all, json_pack("{s:s, s:s}", "id", s.image_id,
-		                                     "consistency", s.consistency));
-		json_object_del(r->receipt, "image");
-	}
 	snapshot_clear(&s);
 	return step_end(r, "snapshot", rc);
 }
