@@ -42,8 +42,10 @@ static ssize_t read_password(const char *prompt, char *buf, size_t size)
 		quiet = old;
 		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
 		quiet.c_lflag |= ICANON;
-		if (write(fd, prompt, strlen(prompt)) >= 0 &&
-		    tcsetattr(fd, TCSAFLUSH, &quiet) == 0) {
+		/* echo off first, then the prompt: an answer typed as soon as
+		 * the prompt shows must not be flushed by TCSAFLUSH */
+		if (tcsetattr(fd, TCSAFLUSH, &quiet) == 0 &&
+		    write(fd, prompt, strlen(prompt)) >= 0) {
 			n = read(fd, buf, size - 1);
 			tcsetattr(fd, TCSAFLUSH, &old);
 			if (write(fd, "\n", 1) < 0)
