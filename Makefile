@@ -67,9 +67,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
-                           $(call obj,extract/image.c common/qcow2.c)
+                           $(call obj,extract/image.c common/image_policy.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson cmocka)
 
 # the writer's tests link the extractor's reader and writer, not the cloud
 WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)

@@ -79,7 +79,6 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, 2, 2 },
 };
 
-guestfs_h *volatile running_guest;
 volatile sig_atomic_t extract_interrupted;
 
 /* The first signal cancels the transfer under way (guestfs_user_cancel
