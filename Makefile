@@ -72,8 +72,9 @@ $(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson cmocka)
 
 # the writer's tests link the extractor's reader and writer, not the cloud
-WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)
-$(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
+WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c extract/outcome.c)
+$(BUILD)/tests/test_writer $(BUILD)/tests/test_copy: $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o \
+                                                      $(WRITER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
 

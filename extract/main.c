@@ -185,6 +185,9 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A file past RLIMIT_FSIZE is a write error (EFBIG) to report, not a
+	 * reason to die with the copy half done. */
+	signal(SIGXFSZ, SIG_IGN);
 	struct xcli cli = { .newer_than = -1, .progress = -1 };
 	int rc = parse_args(&cli, argc, argv);
 	if (rc)

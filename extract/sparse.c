@@ -288,6 +288,8 @@ struct chain {
 	struct reader ops;       /* first: the public face */
 	struct reader *inner;
 	bool inner_done;
+	bool inner_failed;       /* its stream broke: said at the very end */
+	char inner_why[512];
 	struct sparse_set *s;
 	guestfs_h *g;
 	char *prefix;
@@ -362,17 +364,39 @@ static int give_sparse(struct chain *c, struct entry *e)
 	return load_xattrs(c, e) < 0 ? -1 : 1;
 }
 
+/* The tar's end: its thread is joined before the handle is used again
+ * (a libguestfs handle takes one call at a time), and a broken tar does
+ * not keep the files of holes from being copied. */
+static void end_inner(struct chain *c, int rc)
+{
+	c->inner_done = true;
+	if (rc < 0) {
+		snprintf(c->inner_why, sizeof(c->inner_why), "%s", c->inner->error(c->inner));
+		c->inner_failed = true;
+	}
+	char why[512] = "";
+	if (c->inner->close(c->inner, why, sizeof(why)) < 0 && !c->inner_failed) {
+		snprintf(c->inner_why, sizeof(c->inner_why), "%s", why);
+		c->inner_failed = true;
+	}
+	c->inner = NULL;
+}
+
 static int chain_next(struct reader *r, struct entry *e)
 {
 	struct chain *c = (struct chain *)r;
 	if (!c->inner_done && c->inner) {
 		int rc = c->inner->next(c->inner, e);
-		if (rc != 0)
-			return rc;
-		c->inner_done = true;
+		if (rc == 1)
+			return 1;
+		end_inner(c, rc);
 	}
 	if (c->next == c->s->n) {
 		clear_current(c);
+		if (c->inner_failed) {
+			snprintf(c->why, sizeof(c->why), "%s", c->inner_why);
+			return -1;
+		}
 		return 0;
 	}
 	return give_sparse(c, e);
@@ -427,6 +451,10 @@ static int chain_close(struct reader *r, char *why, size_t size)
 {
 	struct chain *c = (struct chain *)r;
 	int rc = c->inner ? c->inner->close(c->inner, why, size) : 0;
+	if (!c->inner && c->inner_failed && c->next < c->s->n) {
+		snprintf(why, size, "%s", c->inner_why);
+		rc = -1;
+	}
 	clear_current(c);
 	sparse_free(c->s);
 	free(c->prefix);
