@@ -517,8 +517,9 @@ static enum image_verdict one_level(char *real, const char *format, const char *
 	if (strcmp(format, "qcow2") == 0) {
 		unsigned char magic[4] = { 0 };
 		if (pread_full(fd, magic, 4, 0) != 4 || memcmp(magic, QCOW2_MAGIC, 4) != 0)
-			v = verdict(d, IMAGE_MISMATCH, "'%s' is said to be qcow2 but has no qcow2 "
-			            "header", real);
+			v = verdict(d, IMAGE_MISMATCH, "%s%s%s is said to be qcow2 but has no qcow2 "
+			            "header", d->depth ? "backing file '" : "the file",
+			            d->depth ? real : "", d->depth ? "'" : "");
 		else
 			v = read_qcow2(fd, file_size, &h, d);
 		if (v == IMAGE_OK) {

@@ -27,6 +27,7 @@ struct tar_job {
 	bool is_file;
 	bool owner;
 	char *const *excludes;   /* left out of the tar, may be NULL */
+	char **merged;           /* owned: the excludes array, when made here */
 	int wfd;
 	char fdpath[32];
 	int rc;
@@ -190,12 +191,38 @@ static struct reader *start_file(struct tar_job *j, const struct guestfs_statns 
 	return &f->ops;
 }
 
+/* What tar itself may leave out: the files of holes, and the --exclude
+ * names that are plain names (tar matches a name against every trailing
+ * run of components, its '*' crossing '/': only a plain name means
+ * exactly what it means to copy_wanted, which stays the judge). */
+static char **tar_excludes(const struct xcli *cli, const struct sparse_set *s)
+{
+	size_t n = 0, k = 0;
+	char *const *sp = s ? sparse_excludes(s) : NULL;
+	while (sp && sp[n])
+		n++;
+	char **out = calloc(n + cli->n_exclude + 1, sizeof(char *));
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		out[k++] = sp[i];
+	for (size_t i = 0; i < cli->n_exclude; i++)
+		if (!strpbrk(cli->exclude[i], "*?[\\/") && *cli->exclude[i])
+			out[k++] = (char *)cli->exclude[i];
+	if (k == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* A directory: one tar without the files that are mostly holes, then
  * those files extent by extent. */
-static struct reader *start_tree(struct tar_job *j, const char *prefix)
+static struct reader *start_tree(const struct xcli *cli, struct tar_job *j, const char *prefix)
 {
 	struct sparse_set *s = sparse_scan(j->g, j->dir);
-	j->excludes = s ? sparse_excludes(s) : NULL;
+	j->merged = tar_excludes(cli, s);
+	j->excludes = j->merged;
 	struct reader *r = start_tar(j, prefix);
 	if (!r || !s) {
 		sparse_free(s);
@@ -217,7 +244,7 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	}
 	struct reader *r = NULL;
 	if ((st->st_mode & S_IFMT) == S_IFDIR)
-		r = start_tree(job, prefix);
+		r = start_tree(cli, job, prefix);
 	else if ((st->st_mode & S_IFMT) == S_IFREG) {
 		struct sparse_set *s = sparse_file(path, st);
 		job->is_file = true;
@@ -253,6 +280,7 @@ static void copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct w
 		 * says so at the end: what it copied is still good. */
 		writer_note(w, PROBLEM_SOURCE, path, why);
 	}
+	free(job.merged);
 	if (extract_interrupted)
 		out->interrupted = true;
 	free(copy);

@@ -10,8 +10,8 @@ static int exit_for(enum image_verdict v, bool from_user)
 	switch (v) {
 	case IMAGE_OK: return XT_OK;
 	case IMAGE_UNSAFE:
-	case IMAGE_UNSUPPORTED:
-	case IMAGE_MISMATCH: return XT_UNSAFE;
+	case IMAGE_UNSUPPORTED: return XT_UNSAFE;
+	case IMAGE_MISMATCH: return from_user ? XT_BAD_IMAGE : XT_UNSAFE;
 	case IMAGE_BAD_REQUEST: return from_user ? XT_USAGE : XT_UNSAFE;
 	case IMAGE_CORRUPT:
 	case IMAGE_IO: return XT_BAD_IMAGE;

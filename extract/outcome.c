@@ -18,33 +18,27 @@ static bool any_glob(const char *const *globs, size_t n, const char *path)
 	return false;
 }
 
-static bool below_excluded(const struct copy_filter *f, const char *path)
+/* Does an exclude glob match PATH's first LEN bytes, or their last
+ * component? */
+static bool excluded_prefix(const struct copy_filter *f, const char *path, size_t len)
 {
-	for (size_t i = 0; i < f->n_excluded_dirs; i++) {
-		size_t n = strlen(f->excluded_dirs[i]);
-		if (strncmp(path, f->excluded_dirs[i], n) == 0 && path[n] == '/')
-			return true;
-	}
-	return false;
+	char *prefix = strndup(path, len);
+	bool hit = prefix && any_glob(f->exclude, f->n_exclude, prefix);
+	free(prefix);
+	return hit;
 }
 
+/* An entry is left out when it, or any directory above it, matches an
+ * exclude: the directory's entry itself may never come (tar may have left
+ * it out already), and what lies below must not appear without it. */
 bool copy_wanted(struct copy_filter *f, const struct entry *e)
 {
-	if (below_excluded(f, e->path))
+	for (const char *slash = strchr(e->path, '/'); f->n_exclude && slash;
+	     slash = strchr(slash + 1, '/'))
+		if (excluded_prefix(f, e->path, (size_t)(slash - e->path)))
+			return false;
+	if (any_glob(f->exclude, f->n_exclude, e->path))
 		return false;
-	if (any_glob(f->exclude, f->n_exclude, e->path)) {
-		if (e->type == ENT_DIR) {
-			char **d = realloc(f->excluded_dirs, (f->n_excluded_dirs + 1) * sizeof(*d));
-			char *copy = strdup(e->path);
-			if (d)
-				f->excluded_dirs = d;
-			if (d && copy)
-				f->excluded_dirs[f->n_excluded_dirs++] = copy;
-			else
-				free(copy);
-		}
-		return false;
-	}
 	if (e->type == ENT_DIR)
 		return true; /* the structure stays, filters pick the files */
 	if (f->n_include && !any_glob(f->include, f->n_include, e->path))
@@ -54,11 +48,7 @@ bool copy_wanted(struct copy_filter *f, const struct entry *e)
 
 void copy_filter_clear(struct copy_filter *f)
 {
-	for (size_t i = 0; i < f->n_excluded_dirs; i++)
-		free(f->excluded_dirs[i]);
-	free(f->excluded_dirs);
-	f->excluded_dirs = NULL;
-	f->n_excluded_dirs = 0;
+	(void)f; /* nothing held today; kept so callers need not change */
 }
 
 enum stream_end copy_entries(struct writer *w, struct reader *r, struct copy_filter *f,

@@ -10,16 +10,14 @@
 #include <stdio.h>
 #include "writer.h"
 
-/* What to copy: --include, --exclude, --newer-than. An excluded
- * directory keeps out everything below it. */
+/* What to copy: --include, --exclude, --newer-than. An exclude that
+ * matches a directory keeps out everything below it. */
 struct copy_filter {
 	const char *const *include;
 	size_t n_include;
 	const char *const *exclude;
 	size_t n_exclude;
 	long long newer_than;      /* -1: any */
-	char **excluded_dirs;      /* owned: copy_filter_clear */
-	size_t n_excluded_dirs;
 };
 
 bool copy_wanted(struct copy_filter *f, const struct entry *e);

@@ -454,9 +454,18 @@ static void test_exclude_a_directory(void **state)
 	struct entry dir = { .path = "chat/cache", .type = ENT_DIR };
 	struct entry inside = { .path = "chat/cache/a/b.db", .type = ENT_FILE };
 	struct entry beside = { .path = "chat/cache2", .type = ENT_FILE };
-	assert_false(copy_wanted(&f, &dir));
+	/* below it, even when the directory's own entry never came */
 	assert_false(copy_wanted(&f, &inside));
+	assert_false(copy_wanted(&f, &dir));
 	assert_true(copy_wanted(&f, &beside));
+	const char *ex2[] = { "*.tmp", "chat/logs" };
+	struct copy_filter g = { .exclude = ex2, .n_exclude = 2, .newer_than = -1 };
+	struct entry tmpdir = { .path = "chat/x.tmp/keep.db", .type = ENT_FILE };
+	struct entry logs = { .path = "chat/logs/today", .type = ENT_FILE };
+	struct entry other = { .path = "chat/logsx/today", .type = ENT_FILE };
+	assert_false(copy_wanted(&g, &tmpdir));
+	assert_false(copy_wanted(&g, &logs));
+	assert_true(copy_wanted(&g, &other));
 	copy_filter_clear(&f);
 }
 
