@@ -1,6 +1,7 @@
 # t_extract_crafted.sh - an image with impossible directory entries (names
 # patched to ".", ".." and a path with "/") beside files that are mostly
-# holes: the copy goes on past what cannot be read, reports it, keeps the
+# holes: the copy goes on past what cannot be read (and a PATH that is not
+# there), reports it, keeps the
 # holes out of the stream, and honours --exclude for those files too. One
 # appliance launch.
 
@@ -36,7 +37,7 @@ m.flush()
 ' "$WORK/crafted.raw" || return 1
 	debugfs -R 'ls /data/bad' "$WORK/crafted.raw" 2>/dev/null | grep -q 'a/b/c/XXXX' || return 1
 	local start=$SECONDS
-	flock /tmp/lifeboat-appliance.lock "$X" copy "$WORK/crafted.raw" /data "$WORK/cdest" --exclude big \
+	flock /tmp/lifeboat-appliance.lock "$X" copy "$WORK/crafted.raw" /nowhere /data "$WORK/cdest" --exclude big \
 		--manifest "$WORK/crafted.manifest" --json --no-progress >"$WORK/crafted.out" 2>"$WORK/crafted.err"
 	CRAFTED_RC=$?
 	CRAFTED_SECS=$((SECONDS - start))
@@ -56,6 +57,8 @@ t_goes_on_past_impossible_entries_and_reports() {
 	# at the end: the rest is complete, the copy partial
 	expect_rc 7
 	expect_eq "$(cat "$WORK/cdest/data/ok/fine.txt")" fine
+	# a PATH not in the image stops nothing, and is reported
+	expect_eq "$(json_get '[p["kind"] for p in d["not_copied"] if p["path"] == "/nowhere"]')" "['source']"
 	[ "$(json_get 'len(d["not_copied"])')" -ge 1 ] || fail "nothing reported"
 	[ ! -e "$WORK/crafted.manifest" ] || fail "a final manifest for a partial copy"
 	[ -f "$WORK/crafted.manifest.partial" ] || fail "no partial manifest"
