@@ -11,7 +11,7 @@ setup_file() {
 	SUM_BEFORE=$(sha256sum <"$IMG")
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	# the one launch: everything below reads its results
-	"$X" copy "$IMG" /var/lib/chat "/var/lib/chat/it's all holes" "$WORK/dest" --manifest "$WORK/manifest" --no-progress --json \
+	flock /tmp/lifeboat-appliance.lock "$X" copy "$IMG" /var/lib/chat "/var/lib/chat/it's all holes" "$WORK/dest" --manifest "$WORK/manifest" --no-progress --json \
 		>"$WORK/copy.out" 2>"$WORK/copy.err"
 	COPY_RC=$?
 	SUM_AFTER=$(sha256sum <"$IMG")

@@ -90,7 +90,8 @@ t_images_never_written() {
 
 # ---- refused before qemu or the appliance sees the image ---------------------
 
-# refused TRACE CMD... - the command fails and nothing runs qemu
+# no_qemu TRACE - nothing in TRACE ran qemu (refusals take the appliance
+# lock all the same: were the policy to regress, they would launch one)
 no_qemu() {
 	! grep -q 'execve(".*qemu' "$1" || fail "qemu was started"
 }
@@ -102,7 +103,7 @@ t_data_file_refused_and_never_opened() {
 	qemu-img create -q -f qcow2 -o data_file="$WORK/df2.raw",data_file_raw=on "$WORK/dfraw.qcow2" 1M
 	qemu-img amend -q -o data_file="$SECRET" "$WORK/dfraw.qcow2"
 	for img in df dfraw; do
-		traced "$WORK/$img.trace" "$X" ls "$WORK/$img.qcow2" / --allow-backing
+		traced "$WORK/$img.trace" flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/$img.qcow2" / --allow-backing
 		expect_rc 3
 		expect_err "external data file '$SECRET'"
 		never_opened "$WORK/$img.trace" "$SECRET"
@@ -121,7 +122,7 @@ t_data_file_refused_and_never_opened() {
 t_encrypted_refused_saying_what_is_needed() {
 	qemu-img create -q -f qcow2 --object secret,id=s,data=pw \
 		-o encrypt.format=luks,encrypt.key-secret=s "$WORK/luks.qcow2" 1M
-	run "$X" ls "$WORK/luks.qcow2" /
+	run flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/luks.qcow2" /
 	expect_rc 3
 	expect_err 'encrypted \(LUKS\).*passphrase.*qemu-img convert'
 }
@@ -130,7 +131,7 @@ t_chain_without_backing_format_refused() {
 	qemu-img create -q -f qcow2 -b base.raw -F raw "$WORK/nofmt.qcow2" 32M
 	# rename the backing format extension: a header that names no format
 	printf '\0\0\0\1' | dd of="$WORK/nofmt.qcow2" bs=1 seek=112 conv=notrunc status=none
-	traced "$WORK/nofmt.trace" "$X" ls "$WORK/nofmt.qcow2" / --allow-backing
+	traced "$WORK/nofmt.trace" flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/nofmt.qcow2" / --allow-backing
 	expect_rc 3
 	expect_err "backing file 'base.raw' has no format in the header"
 	no_qemu "$WORK/nofmt.trace"
@@ -140,7 +141,7 @@ t_chain_naming_a_host_file_two_levels_down() {
 	mkdir -p "$WORK/c2"
 	qemu-img create -q -f qcow2 -u -b "$SECRET" -F raw "$WORK/c2/mid.qcow2" 1M
 	qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 "$WORK/c2/top.qcow2" 1M
-	traced "$WORK/c2.trace" "$X" ls "$WORK/c2/top.qcow2" / --allow-backing
+	traced "$WORK/c2.trace" flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/c2/top.qcow2" / --allow-backing
 	expect_rc 3
 	expect_err "backing file '$SECRET' does not resolve inside the image's directory"
 	never_opened "$WORK/c2.trace" "$SECRET"
@@ -149,11 +150,11 @@ t_chain_naming_a_host_file_two_levels_down() {
 t_the_cloud_says_qcow2_the_file_is_not() {
 	cp "$WORK/base.raw" "$WORK/liar.img"
 	echo '{"disk_format": "qcow2"}' >"$WORK/liar.img.json"
-	run "$X" ls "$WORK/liar.img" /
+	run flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/liar.img" /
 	expect_rc 3
 	expect_err 'said to be qcow2 but has no qcow2 header; the format came from the cloud'
 	echo '{"disk_format": "vmdk"}' >"$WORK/liar.img.json"
-	run "$X" ls "$WORK/liar.img" /
+	run flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/liar.img" /
 	expect_rc 3
 	expect_err "format 'vmdk' is not raw or qcow2"
 }
