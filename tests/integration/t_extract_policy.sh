@@ -8,14 +8,16 @@
 traced() {
 	local log=$1
 	shift
-	run strace -f -qq --seccomp-bpf -e trace=open,openat,openat2,execve -o "$log" "$@"
+	# LeakSanitizer cannot run under ptrace: the sanitizer build leaves it out here
+	run env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+		strace -f -qq --seccomp-bpf -e trace=open,openat,openat2,execve -o "$log" "$@"
 }
 
 # A raw ext4 disk whose first kilobyte (unused by ext4) the guest filled
 # with a qcow2 header naming a file of this host as its backing file.
 make_lure() {
 	local disk=$1
-	mke2fs -q -F -t ext4 -d "$WORK/tree" -L lure "$disk" 32M >/dev/null || return 1
+	mke2fs -q -F -t ext4 -d "$WORK/ptree" -L lure "$disk" 32M >/dev/null || return 1
 	qemu-img create -q -f qcow2 -u -b "$SECRET" -F raw "$WORK/lure.qcow2" 32M || return 1
 	dd if="$WORK/lure.qcow2" of="$disk" bs=1024 count=1 conv=notrunc status=none
 }
@@ -25,12 +27,12 @@ setup_file() {
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	SECRET=$WORK/host-secret
 	echo "only on this host" >"$SECRET"
-	mkdir -p "$WORK/tree/notes" && echo "guest data" >"$WORK/tree/notes/a.txt"
+	mkdir -p "$WORK/ptree/notes" && echo "guest data" >"$WORK/ptree/notes/a.txt"
 	make_lure "$WORK/lure.raw" || return 1
 	make_lure "$WORK/lure-cloud.raw" || return 1
 	echo '{"id": "x", "disk_format": "raw"}' >"$WORK/lure-cloud.raw.json"
 	# a chain of depth 2: top.qcow2 -> mid.qcow2 -> base.raw (ext4)
-	mke2fs -q -F -t ext4 -d "$WORK/tree" -L base "$WORK/base.raw" 32M >/dev/null || return 1
+	mke2fs -q -F -t ext4 -d "$WORK/ptree" -L base "$WORK/base.raw" 32M >/dev/null || return 1
 	qemu-img create -q -f qcow2 -b base.raw -F raw "$WORK/mid.qcow2" 32M || return 1
 	qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 "$WORK/top.qcow2" 32M || return 1
 	SUMS_BEFORE=$(cat "$WORK/lure.raw" "$WORK/base.raw" "$WORK/mid.qcow2" "$WORK/top.qcow2" | sha256sum)
