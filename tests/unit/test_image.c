@@ -27,7 +27,7 @@ static void make_images(void)
 {
 	char cmd[8192];
 	snprintf(cmd, sizeof(cmd),
-	         "set -e; cd %s; exec >/dev/null 2>&1\n"
+	         "set -e; cd %s; exec >/dev/null\n"
 	         "head -c 3000000 /dev/urandom >raw.img\n"
 	         "echo 'host secret' >host-secret\n"
 	         "qemu-img convert -q -f raw -O qcow2 raw.img good.qcow2\n"
