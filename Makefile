@@ -67,9 +67,9 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
-                           $(call obj,extract/image.c common/qcow2.c)
+                           $(call obj,extract/image.c common/image_policy.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson cmocka)
 
 # retire's decision and the poll loop are tested on their own
 $(BUILD)/tests/test_retire: $(BUILD)/obj/tests/unit/test_retire.o $(call obj,snap/retire_decide.c)
@@ -81,8 +81,9 @@ $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/po
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
 # the writer's tests link the extractor's reader and writer, not the cloud
-WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)
-$(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
+WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c extract/outcome.c)
+$(BUILD)/tests/test_writer $(BUILD)/tests/test_copy: $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o \
+                                                      $(WRITER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
 

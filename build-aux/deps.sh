@@ -29,6 +29,7 @@ want_cmd qemu-img qemu-utils
 want_cmd mke2fs e2fsprogs
 want_cmd sgdisk gdisk
 want_cmd getfattr attr
+want_cmd strace strace
 [ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
 
 [ -z "$need_pkgs" ] && exit 0

@@ -24,8 +24,6 @@ struct xcli {
 	int progress;             /* -1 auto, 0 off, 1 on */
 };
 
-/* The handle of a running appliance, for the SIGINT handler. */
-extern guestfs_h *volatile running_guest;
 /* Set by SIGINT and SIGTERM. */
 extern volatile sig_atomic_t extract_interrupted;
 

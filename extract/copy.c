@@ -3,10 +3,10 @@
  * and the writer puts it under DEST */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "exit.h"
+#include "outcome.h"
 #include "reader_tar.h"
 #include "sparse.h"
 #include "writer.h"
@@ -26,11 +27,13 @@ struct tar_job {
 	bool is_file;
 	bool owner;
 	char *const *excludes;   /* left out of the tar, may be NULL */
+	char **merged;           /* owned: the excludes array, when made here */
 	int wfd;
 	char fdpath[32];
 	int rc;
 	char err[512];
 	pthread_t thread;
+	bool joined;
 };
 
 static void *tar_thread(void *arg)
@@ -54,7 +57,9 @@ static void *tar_thread(void *arg)
 static int tar_job_end(void *data, char *why, size_t size)
 {
 	struct tar_job *j = data;
-	pthread_join(j->thread, NULL);
+	if (!j->joined)
+		pthread_join(j->thread, NULL);
+	j->joined = true;
 	if (j->rc == -1)
 		snprintf(why, size, "%s", j->err);
 	return j->rc == -1 ? -1 : 0;
@@ -66,7 +71,16 @@ static int start_producer(struct tar_job *j, int fds[2])
 		return -1;
 	j->wfd = fds[1];
 	snprintf(j->fdpath, sizeof(j->fdpath), "/dev/fd/%d", fds[1]);
-	if (pthread_create(&j->thread, NULL, tar_thread, j) != 0) {
+	/* Signals go to the main thread only: the handler then never runs
+	 * while the handle it cancels is being closed there. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	int err = pthread_create(&j->thread, NULL, tar_thread, j);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err != 0) {
 		close(fds[0]);
 		close(fds[1]);
 		return -1;
@@ -123,8 +137,17 @@ static int file_data(struct reader *r, const void **buf, size_t *len, int64_t *o
 		snprintf(f->why, sizeof(f->why), "%s", strerror(errno));
 		return -1;
 	}
-	if (n == 0)
+	if (n == 0) {
+		/* The end of the pipe: only a finished download is the file. */
+		if (tar_job_end(f->job, f->why, sizeof(f->why)) < 0)
+			return -1;
+		if (f->pos < f->e.size) {
+			snprintf(f->why, sizeof(f->why), "%lld of %lld bytes came", (long long)f->pos,
+			         (long long)f->e.size);
+			return -1;
+		}
 		return 0;
+	}
 	*buf = f->buf;
 	*len = (size_t)n;
 	*offset = f->pos;
@@ -168,41 +191,44 @@ static struct reader *start_file(struct tar_job *j, const struct guestfs_statns 
 	return &f->ops;
 }
 
+/* What tar itself may leave out: the files of holes, and the --exclude
+ * names that are plain names (tar matches a name against every trailing
+ * run of components, its '*' crossing '/': only a plain name means
+ * exactly what it means to copy_wanted, which stays the judge). */
+static char **tar_excludes(const struct xcli *cli, const struct sparse_set *s)
+{
+	size_t n = 0, k = 0;
+	char *const *sp = s ? sparse_excludes(s) : NULL;
+	while (sp && sp[n])
+		n++;
+	char **out = calloc(n + cli->n_exclude + 1, sizeof(char *));
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		out[k++] = sp[i];
+	for (size_t i = 0; i < cli->n_exclude; i++)
+		if (!strpbrk(cli->exclude[i], "*?[\\/") && *cli->exclude[i])
+			out[k++] = (char *)cli->exclude[i];
+	if (k == 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* A directory: one tar without the files that are mostly holes, then
  * those files extent by extent. */
-static struct reader *start_tree(struct tar_job *j, const char *prefix)
+static struct reader *start_tree(const struct xcli *cli, struct tar_job *j, const char *prefix)
 {
 	struct sparse_set *s = sparse_scan(j->g, j->dir);
-	j->excludes = s ? sparse_excludes(s) : NULL;
+	j->merged = tar_excludes(cli, s);
+	j->excludes = j->merged;
 	struct reader *r = start_tar(j, prefix);
 	if (!r || !s) {
 		sparse_free(s);
 		return r;
 	}
 	return sparse_chain(r, s, j->g, prefix);
-}
-
-/* ---- what to copy ------------------------------------------------------------ */
-
-static bool any_glob(const char *const *globs, size_t n, const char *path)
-{
-	const char *base = strrchr(path, '/');
-	base = base ? base + 1 : path;
-	for (size_t i = 0; i < n; i++)
-		if (fnmatch(globs[i], path, 0) == 0 || fnmatch(globs[i], base, 0) == 0)
-			return true;
-	return false;
-}
-
-static bool wanted(const struct xcli *cli, const struct entry *e)
-{
-	if (any_glob(cli->exclude, cli->n_exclude, e->path))
-		return false;
-	if (e->type == ENT_DIR)
-		return true; /* the structure stays, filters pick the files */
-	if (cli->n_include && !any_glob(cli->include, cli->n_include, e->path))
-		return false;
-	return cli->newer_than < 0 || e->mtime_sec > cli->newer_than;
 }
 
 /* ---- one PATH ---------------------------------------------------------------- */
@@ -218,7 +244,7 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	}
 	struct reader *r = NULL;
 	if ((st->st_mode & S_IFMT) == S_IFDIR)
-		r = start_tree(job, prefix);
+		r = start_tree(cli, job, prefix);
 	else if ((st->st_mode & S_IFMT) == S_IFREG) {
 		struct sparse_set *s = sparse_file(path, st);
 		job->is_file = true;
@@ -229,66 +255,41 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	return r;
 }
 
-static int copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct writer *w)
+static void copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct writer *w,
+                      struct copy_filter *filter, struct copy_outcome *out)
 {
 	char *copy = strdup(path);
-	const char *prefix = strcmp(path, "/") == 0 ? "" : basename(copy);
+	const char *prefix = !copy || strcmp(path, "/") == 0 ? "" : basename(copy);
 	struct tar_job job;
 	struct reader *r = start_reader(cli, g, path, prefix, &job);
-	int rc = XT_OK;
 	if (!r) {
+		writer_note(w, PROBLEM_SOURCE, path, "not copied: not found or not readable");
+		out->paths_missing++;
 		free(copy);
-		return XT_NOT_FOUND;
-	}
-	struct entry e;
-	int more;
-	while ((more = r->next(r, &e)) == 1 && !extract_interrupted) {
-		if (wanted(cli, &e) && writer_put(w, r, &e) < 0) {
-			rc = XT_LOCAL_IO;
-			break;
-		}
-	}
-	if (extract_interrupted) {
-		rc = XT_INTERRUPTED;
-	} else if (more < 0) {
-		fprintf(stderr, "lifeboat-extract: reading '%s' failed: %s\n", path, r->error(r));
-		rc = XT_PARTIAL;
+		return;
 	}
 	char why[512] = "";
-	if (r->close(r, why, sizeof(why)) < 0 && rc == XT_OK) {
+	enum stream_end end = copy_entries(w, r, filter, &extract_interrupted, why, sizeof(why));
+	if (end == STREAM_BROKEN && !extract_interrupted) {
+		fprintf(stderr, "lifeboat-extract: reading '%s' failed: %s\n", path, why);
+		out->source_broke = true;
+	}
+	why[0] = '\0';
+	if (r->close(r, why, sizeof(why)) < 0 && end == STREAM_DONE && !extract_interrupted) {
 		/* tar in the appliance goes on past unreadable files and
 		 * says so at the end: what it copied is still good. */
-		fprintf(stderr, "lifeboat-extract: reading '%s' in the image: %s\n", path, why);
-		rc = XT_PARTIAL;
+		writer_note(w, PROBLEM_SOURCE, path, why);
 	}
+	free(job.merged);
+	if (extract_interrupted)
+		out->interrupted = true;
 	free(copy);
-	return rc;
 }
 
-static FILE *open_manifest(const char *path, char *tmp, size_t size)
+static void problem_json(void *ud, const char *path, enum problem_kind kind, const char *why)
 {
-	snprintf(tmp, size, "%s.tmp", path);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-	return fd < 0 ? NULL : fdopen(fd, "w");
-}
-
-static int close_manifest(FILE *f, const char *tmp, const char *path)
-{
-	if (!f)
-		return XT_OK;
-	int ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-	ok = fclose(f) == 0 && ok;
-	if (ok && rename(tmp, path) == 0)
-		return XT_OK;
-	fprintf(stderr, "lifeboat-extract: cannot write the manifest '%s': %s\n", path,
-	        strerror(errno));
-	unlink(tmp);
-	return XT_LOCAL_IO;
-}
-
-static void problem_json(void *ud, const char *path, const char *why)
-{
-	json_array_append_new(ud, json_pack("{s:s, s:s}", "path", path, "why", why));
+	json_array_append_new(ud, json_pack("{s:s, s:s, s:s}", "path", path, "kind",
+	                                    problem_kind_name(kind), "why", why));
 }
 
 /* The summary a script reads: what was copied, and what was not. */
@@ -307,6 +308,22 @@ static void print_summary_json(struct writer *w, const char *dest, const char *m
 	json_decref(doc);
 }
 
+static void report(struct writer *w, const char *dest, const struct copy_outcome *o)
+{
+	long long files, bytes;
+	writer_stats(w, &files, &bytes);
+	fprintf(stderr, "lifeboat-extract: %lld files, %lld bytes copied to '%s'\n", files, bytes,
+	        dest);
+	size_t n = 0;
+	for (int k = 0; k < PROBLEM_KINDS; k++)
+		n += o->counts[k];
+	if (n) {
+		fprintf(stderr, "lifeboat-extract: %zu entries not copied as they are (%zu skipped "
+		        "by policy):\n", n, o->counts[PROBLEM_SKIPPED]);
+		writer_report(w, stderr);
+	}
+}
+
 int cmd_copy(struct xcli *cli)
 {
 	const char *dest = cli->args[cli->nargs - 1];
@@ -314,14 +331,17 @@ int cmd_copy(struct xcli *cli)
 		fprintf(stderr, "lifeboat-extract: --preserve-owner needs root\n");
 		return XT_USAGE;
 	}
-	char tmp[4096];
+	char *partial = NULL;
 	FILE *manifest = NULL;
-	if (cli->manifest && !(manifest = open_manifest(cli->manifest, tmp, sizeof(tmp)))) {
-		fprintf(stderr, "lifeboat-extract: cannot create '%s': %s\n", tmp, strerror(errno));
+	if (cli->manifest && !(manifest = manifest_begin(cli->manifest, &partial))) {
+		fprintf(stderr, "lifeboat-extract: cannot create '%s': %s\n",
+		        partial ? partial : cli->manifest, strerror(errno));
+		free(partial);
 		return XT_LOCAL_IO;
 	}
 	struct writer_options wo = { .preserve_owner = cli->preserve_owner,
 	                             .specials = cli->specials, .manifest = manifest,
+	                             .stop = &extract_interrupted,
 	                             .progress = cli->progress == 1 ||
 	                                         (cli->progress < 0 && isatty(2)) };
 	char why[512];
@@ -329,37 +349,40 @@ int cmd_copy(struct xcli *cli)
 	if (!w) {
 		fprintf(stderr, "lifeboat-extract: %s\n", why);
 		if (manifest)
-			fclose(manifest), unlink(tmp);
+			manifest_end(manifest, partial, cli->manifest, false);
+		free(partial);
 		return XT_LOCAL_IO;
 	}
 	struct guest gu;
 	int rc = open_and_mount(cli, &gu);
-	bool partial = false;
-	for (int i = 1; rc == XT_OK && i < cli->nargs - 1; i++) {
-		int one = copy_tree(cli, gu.g, guest_path(&gu, cli->args[i]), w);
-		if (one == XT_PARTIAL)
-			partial = true;
-		else
-			rc = one;
+	struct copy_filter filter = { .include = cli->include, .n_include = cli->n_include,
+	                              .exclude = cli->exclude, .n_exclude = cli->n_exclude,
+	                              .newer_than = cli->newer_than };
+	struct copy_outcome o = { 0 };
+	for (int i = 1; rc == XT_OK && i < cli->nargs - 1 && !o.interrupted; i++)
+		copy_tree(cli, gu.g, guest_path(&gu, cli->args[i]), w, &filter, &o);
+	copy_filter_clear(&filter);
+	o.flush_failed = writer_finish(w, o.counts) < 0;
+	if (extract_interrupted)
+		o.interrupted = true;
+	if (rc == XT_OK) {
+		report(w, dest, &o);
+		rc = copy_exit_code(&o);
 	}
-	size_t problems = writer_finish(w);
-	long long files, bytes;
-	writer_stats(w, &files, &bytes);
-	fprintf(stderr, "lifeboat-extract: %lld files, %lld bytes copied to '%s'\n", files,
-	        bytes, dest);
-	if (problems) {
-		fprintf(stderr, "lifeboat-extract: %zu entries not copied as they are:\n", problems);
-		writer_report(w, stderr);
+	if (manifest && manifest_end(manifest, partial, cli->manifest, rc == XT_OK) < 0) {
+		fprintf(stderr, "lifeboat-extract: cannot write the manifest '%s': %s\n",
+		        cli->manifest, strerror(errno));
+		if (rc == XT_OK)
+			rc = XT_LOCAL_IO;
 	}
-	int mrc = close_manifest(manifest, tmp, cli->manifest);
+	if (manifest && rc != XT_OK)
+		fprintf(stderr, "lifeboat-extract: the copy is not complete: the manifest is '%s', "
+		        "not '%s'; run the same copy again to repair it\n", partial, cli->manifest);
 	if (rc == XT_INTERRUPTED)
 		fprintf(stderr, "lifeboat-extract: interrupted: '%s' holds a partial copy\n", dest);
-	if (rc == XT_OK && (problems || partial))
-		rc = XT_PARTIAL;
-	if (rc == XT_OK)
-		rc = mrc;
 	if (cli->json)
 		print_summary_json(w, dest, cli->manifest, rc);
+	free(partial);
 	writer_close(w);
 	guest_close(&gu);
 	return rc;

@@ -11,9 +11,10 @@ enum extract_exit {
 	XT_BAD_IMAGE = 4,     /* unreadable, truncated or corrupt image */
 	XT_APPLIANCE = 5,     /* the libguestfs appliance failed */
 	XT_NOT_FOUND = 6,     /* no such path, filesystem or OS in the image */
-	XT_PARTIAL = 7,       /* copied, but some entries failed or were skipped */
+	XT_PARTIAL = 7,       /* copied, but some entries (or PATHs) could not be */
 	XT_MISMATCH = 8,      /* verify: the copy differs from the manifest */
 	XT_LOCAL_IO = 9,      /* the destination could not be written */
+	XT_SOURCE = 10,       /* the image could not be read to the end */
 	XT_INTERRUPTED = 130, /* stopped by SIGINT or SIGTERM */
 };
 

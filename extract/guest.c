@@ -1,10 +1,19 @@
 /* guest.c - opening an image strictly read-only with libguestfs */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "exit.h"
 #include "guest.h"
+
+extern char **environ;
+
+guestfs_h *volatile running_guest;
 
 static void free_strings(char **list)
 {
@@ -26,12 +35,74 @@ static guestfs_h *new_handle(const struct guest_options *opt)
 	return g;
 }
 
+/* qemu-img create -u: the overlay is made without opening its backing
+ * file, whose name is the policy's json: spec (qemu opens nothing else). */
+static int run_qemu_img_create(const char *spec, const char *format, const char *overlay,
+                               unsigned long long size)
+{
+	char size_s[32];
+	snprintf(size_s, sizeof(size_s), "%llu", size);
+	char *argv[] = { (char *)"qemu-img", (char *)"create", (char *)"-q", (char *)"-f",
+	                 (char *)"qcow2", (char *)"-u", (char *)"-b", (char *)spec, (char *)"-F",
+	                 (char *)format, (char *)overlay, size_s, NULL };
+	pid_t pid;
+	int err = posix_spawnp(&pid, "qemu-img", NULL, NULL, argv, environ);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	errno = EIO;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+static int make_overlay(struct guest *gu)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir = NULL;
+	if (asprintf(&dir, "%s/lifeboat-drive.XXXXXX", tmp && *tmp ? tmp : "/var/tmp") < 0)
+		return -1;
+	if (!mkdtemp(dir)) {
+		fprintf(stderr, "lifeboat-extract: cannot create '%s': %s\n", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	gu->overlay_dir = dir;
+	if (asprintf(&gu->overlay, "%s/overlay.qcow2", dir) < 0) {
+		gu->overlay = NULL;
+		return -1;
+	}
+	if (run_qemu_img_create(gu->info.d.qemu_spec, gu->info.format, gu->overlay,
+	                        (unsigned long long)gu->info.d.virtual_size) < 0) {
+		fprintf(stderr, "lifeboat-extract: cannot create the overlay (qemu-img create): "
+		        "%s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void remove_overlay(struct guest *gu)
+{
+	if (gu->overlay)
+		unlink(gu->overlay);
+	if (gu->overlay_dir)
+		rmdir(gu->overlay_dir);
+	free(gu->overlay);
+	free(gu->overlay_dir);
+	gu->overlay = gu->overlay_dir = NULL;
+}
+
 static int add_drive(struct guest *gu, const char *image)
 {
-	/* readonly=1 puts a throwaway overlay in front of the image: the
-	 * image file itself is never opened for writing. */
-	if (guestfs_add_drive_opts(gu->g, image, GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
-	                           GUESTFS_ADD_DRIVE_OPTS_FORMAT, gu->info.format, -1) == -1) {
+	/* Not readonly=1: libguestfs would then make its own overlay naming
+	 * the image by its path, and qemu would open that by the format
+	 * given, or probe it. Ours names it by the policy's spec; the image
+	 * is its backing file, which qemu opens read-only. */
+	if (guestfs_add_drive_opts(gu->g, gu->overlay, GUESTFS_ADD_DRIVE_OPTS_READONLY, 0,
+	                           GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1) == -1) {
 		fprintf(stderr, "lifeboat-extract: cannot add '%s': %s\n", image,
 		        guestfs_last_error(gu->g));
 		return XT_APPLIANCE;
@@ -77,7 +148,7 @@ static int launch(struct guest *gu, const char *image, const struct guest_option
 int guest_open(struct guest *gu, const char *image, const struct guest_options *opt)
 {
 	memset(gu, 0, sizeof(*gu));
-	char why[1024];
+	char why[1400];
 	int rc = image_probe(image, opt->format, opt->allow_backing, &gu->info, why, sizeof(why));
 	if (rc != XT_OK) {
 		fprintf(stderr, "lifeboat-extract: '%s': %s\n", image, why);
@@ -88,17 +159,33 @@ int guest_open(struct guest *gu, const char *image, const struct guest_options *
 		fprintf(stderr, "lifeboat-extract: cannot create a libguestfs handle\n");
 		return XT_APPLIANCE;
 	}
+	if (make_overlay(gu) < 0)
+		return XT_LOCAL_IO;
 	rc = add_drive(gu, image);
-	return rc == XT_OK ? launch(gu, image, opt) : rc;
+	if (rc == XT_OK)
+		rc = launch(gu, image, opt);
+	if (rc == XT_OK)
+		running_guest = gu->g;
+	return rc;
 }
 
 void guest_close(struct guest *gu)
 {
+	/* The handler must not cancel a handle being freed. */
+	sigset_t block, old;
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	running_guest = NULL;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (gu->g) {
 		guestfs_umount_all(gu->g);
 		guestfs_shutdown(gu->g);
 		guestfs_close(gu->g);
 	}
+	remove_overlay(gu);
+	image_info_free(&gu->info);
 	free(gu->os_root);
 	memset(gu, 0, sizeof(*gu));
 }
@@ -133,12 +220,21 @@ static int mount_os(struct guest *gu, const char *root)
 	/* pairs (mountpoint, device), shortest mountpoint first */
 	qsort(mps, n / 2, 2 * sizeof(char *), compare_mountpoints);
 	int rc = XT_OK;
-	for (size_t i = 0; i + 1 < n; i += 2)
-		if (mount_ro(gu->g, mps[i + 1], mps[i]) == -1)
-			fprintf(stderr, "lifeboat-extract: warning: cannot mount %s on %s: %s\n",
-			        mps[i + 1], mps[i], guestfs_last_error(gu->g));
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		if (mount_ro(gu->g, mps[i + 1], mps[i]) == 0)
+			continue;
+		/* Without its root nothing else can be mounted or found. */
+		bool is_root = strcmp(mps[i], "/") == 0;
+		fprintf(stderr, "lifeboat-extract: %scannot mount %s on %s: %s\n",
+		        is_root ? "" : "warning: ", mps[i + 1], mps[i], guestfs_last_error(gu->g));
+		if (is_root) {
+			rc = XT_NOT_FOUND;
+			break;
+		}
+	}
 	free_strings(mps);
-	gu->os_root = strdup(root);
+	if (rc == XT_OK && !(gu->os_root = strdup(root)))
+		rc = XT_FAIL;
 	return rc;
 }
 

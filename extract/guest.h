@@ -11,6 +11,8 @@
 struct guest {
 	guestfs_h *g;
 	struct image_info info;
+	char *overlay_dir;    /* private: the throwaway overlay qemu writes to */
+	char *overlay;
 	char *os_root;        /* inspected root filesystem, NULL when none */
 	bool dev_paths;       /* several filesystems: paths start /dev/sda1/ */
 };
@@ -22,7 +24,17 @@ struct guest_options {
 	bool verbose;
 };
 
-/* Probe, add, launch. Returns an exit code; messages printed. */
+/* The handle of a running appliance, for the SIGINT handler: set once
+ * launched, cleared before the handle is closed. Signals are handled on
+ * the main thread only (workers block them), so the handler never sees a
+ * freed handle. */
+extern guestfs_h *volatile running_guest;
+
+/* Probe (the image policy), add, launch. The drive qemu gets is a
+ * throwaway qcow2 overlay whose backing file is the policy's block spec:
+ * every level's format pinned, the chain ended, so qemu neither probes the
+ * image's bytes nor opens any file the policy did not decide on. Returns
+ * an exit code; messages printed. */
 int guest_open(struct guest *gu, const char *image, const struct guest_options *opt);
 /* Mount the OS's filesystems at their mountpoints, or one filesystem at
  * /, all read-only. Returns an exit code. */

@@ -1,25 +1,28 @@
-/* image.h - what a disk image file is, decided by reading its header
- * ourselves, before anything else (qemu included) opens it */
+/* image.h - lifeboat-extract's side of the image policy (common/
+ * image_policy.h): where the format comes from, and the exit code for a
+ * refusal */
 #ifndef EXTRACT_IMAGE_H
 #define EXTRACT_IMAGE_H
 
 #include <stdbool.h>
-#include <stdint.h>
+#include <stddef.h>
+#include "image_policy.h"
 
 struct image_info {
-	char format[8];          /* "qcow2" or "raw" */
-	uint32_t qcow2_version;
-	uint64_t virtual_size;
-	char backing[1024];      /* the backing file named in the header, "" if none */
-	char backing_resolved[4096]; /* with allow_backing: its real path */
+	struct image_decision d;   /* owned: image_info_free() */
+	char format[8];            /* d.format, for short */
+	const char *source;        /* static: "--format", "the cloud (FILE.json)",
+	                              "the header" */
 };
 
-/* Inspect path: qcow2 magic, else raw (unless format forces one). A qcow2
- * header is checked for truncation and impossible offsets; a backing file
- * is refused unless allow_backing, and even then only one that resolves
- * inside the image's directory. Returns an exit code (XT_OK when the image
- * may be opened) and fills why with the reason otherwise. */
+/* Decide about PATH: FORMAT (--format) when given, else the disk_format
+ * of the sidecar PATH.json when there is one, else the header. A sidecar
+ * that --format contradicts is reported on stderr; a raw image whose first
+ * bytes look like qcow2 is opened as raw, and said so. Returns an exit
+ * code (XT_OK when the image may be opened) with why filled otherwise;
+ * info is filled either way and must be released with image_info_free. */
 int image_probe(const char *path, const char *format, bool allow_backing,
                 struct image_info *info, char *why, size_t why_size);
+void image_info_free(struct image_info *info);
 
 #endif

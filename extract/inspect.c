@@ -19,10 +19,8 @@ static void free_strings(char **list)
 int open_and_mount(struct xcli *cli, struct guest *gu)
 {
 	int rc = guest_open(gu, cli->args[0], &cli->guest);
-	if (rc == XT_OK) {
-		running_guest = gu->g;
+	if (rc == XT_OK)
 		rc = guest_mount(gu, &cli->guest);
-	}
 	return rc;
 }
 
@@ -124,7 +122,6 @@ int cmd_filesystems(struct xcli *cli)
 	struct guest gu;
 	int rc = guest_open(&gu, cli->args[0], &cli->guest);
 	if (rc == XT_OK) {
-		running_guest = gu.g;
 		json_t *doc = json_pack("{s:s, s:o, s:[]}", "format", gu.info.format,
 		                        "filesystems", filesystems_json(gu.g), "os");
 		char **roots = guestfs_inspect_os(gu.g);

@@ -24,13 +24,13 @@ static const char usage_text[] =
 "     --manifest FILE   one line per entry, with sha256\n"
 "     --include GLOB  --exclude GLOB  --newer-than 2026-01-31\n"
 "     --preserve-owner  keep uid/gid, setuid bits, security.* xattrs (root)\n"
-"     --specials        recreate FIFOs and device nodes (skipped otherwise)\n"
+"     --specials        recreate FIFOs (and devices: root, --preserve-owner)\n"
 "  verify DEST MANIFEST       check a copy against its manifest (--owner)\n"
 "\n"
 "options:\n"
-"  --format raw|qcow2         do not decide from the image's header\n"
+"  --format raw|qcow2         the format, whatever IMAGE.json or the header say\n"
 "  --filesystem DEV           mount DEV at / instead of inspecting the OS\n"
-"  --allow-backing            open a qcow2 whose backing file lies beside it\n"
+"  --allow-backing            open a qcow2 chain whose every level lies beside it\n"
 "  --json                     one JSON document on stdout (all but cat)\n"
 "  --progress | --no-progress copy: files and bytes on stderr\n"
 "  -v, --verbose              trace libguestfs calls\n"
@@ -79,7 +79,6 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, 2, 2 },
 };
 
-guestfs_h *volatile running_guest;
 volatile sig_atomic_t extract_interrupted;
 
 /* The first signal cancels the transfer under way (guestfs_user_cancel
@@ -186,6 +185,9 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* A file past RLIMIT_FSIZE is a write error (EFBIG) to report, not a
+	 * reason to die with the copy half done. */
+	signal(SIGXFSZ, SIG_IGN);
 	struct xcli cli = { .newer_than = -1, .progress = -1 };
 	int rc = parse_args(&cli, argc, argv);
 	if (rc)

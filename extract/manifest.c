@@ -1,4 +1,7 @@
-/* manifest.c - "verify DEST MANIFEST": is the copy still what was copied? */
+/* manifest.c - "verify DEST MANIFEST": is the copy still what was copied?
+ * Every field a line holds is compared; entries missing from DEST and
+ * entries DEST holds that the manifest does not name are reported. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -17,40 +20,69 @@ struct line {
 	char type;
 	unsigned mode, uid, gid;
 	long long size, mtime_sec;
-	long mtime_nsec;
-	char sha[65];
-	char *path;
+	char *hash;              /* points into the line's text */
+	char *path;              /* unescaped, owned */
+	char *target;            /* unescaped, owned; symlinks and hard links */
 };
 
-static int parse_line(char *text, struct line *l)
+static int parse_number(const char *s, int base, long long *out)
 {
-	char esc[8192];
-	if (sscanf(text, "%c %o %u %u %lld %lld.%ld %64s %8191s", &l->type, &l->mode, &l->uid,
-	           &l->gid, &l->size, &l->mtime_sec, &l->mtime_nsec, l->sha, esc) != 9)
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, base);
+	if (errno || end == s || (*end && *end != '.'))
 		return -1;
-	l->path = manifest_unescape(esc);
-	return l->path ? 0 : -1;
+	*out = v;
+	return 0;
 }
 
-/* Open path below root without following any symlink on the way. */
-static int open_below(int root, const char *path, int flags)
+/* T MODE UID GID SIZE MTIME HASH PATH [TARGET], any length. */
+static int parse_line(char *text, struct line *l)
+{
+	char *field[10];
+	int n = 0;
+	for (char *save = NULL, *t = strtok_r(text, " \n", &save); t;
+	     t = strtok_r(NULL, " \n", &save)) {
+		if (n == 10)
+			return -1;
+		field[n++] = t;
+	}
+	long long mode, uid, gid;
+	if (n < 8 || strlen(field[0]) != 1 || !strchr("fdlhcbps", field[0][0]) ||
+	    parse_number(field[1], 8, &mode) < 0 || parse_number(field[2], 10, &uid) < 0 ||
+	    parse_number(field[3], 10, &gid) < 0 || parse_number(field[4], 10, &l->size) < 0 ||
+	    parse_number(field[5], 10, &l->mtime_sec) < 0)
+		return -1;
+	l->type = field[0][0];
+	l->mode = (unsigned)mode;
+	l->uid = (unsigned)uid;
+	l->gid = (unsigned)gid;
+	l->hash = field[6];
+	l->path = manifest_unescape(field[7]);
+	l->target = n == 9 ? manifest_unescape(field[8]) : NULL;
+	return l->path && (n == 8 || l->target) ? 0 : -1;
+}
+
+/* Open path below root without following any symlink on the way; the
+ * last component with O_PATH, so a FIFO never blocks. */
+static int open_below(int root, const char *path)
 {
 	int fd = dup(root);
 	const char *p = path;
 	for (;;) {
 		const char *slash = strchr(p, '/');
-		char comp[256];
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
-		if (n >= sizeof(comp)) {
+		char *comp = strndup(p, n);
+		if (!comp) {
 			close(fd);
-			errno = ENAMETOOLONG;
 			return -1;
 		}
-		memcpy(comp, p, n);
-		comp[n] = '\0';
-		int next = openat(fd, comp, (slash ? O_RDONLY | O_DIRECTORY : flags) |
-		                            O_NOFOLLOW | O_CLOEXEC);
+		int next = openat(fd, comp, (slash ? O_RDONLY | O_DIRECTORY : O_PATH) | O_NOFOLLOW |
+		                            O_CLOEXEC);
+		int saved = errno;
+		free(comp);
 		close(fd);
+		errno = saved;
 		if (next < 0 || !slash)
 			return next;
 		fd = next;
@@ -58,35 +90,142 @@ static int open_below(int root, const char *path, int flags)
 	}
 }
 
-static const char *check_one(int root, const struct line *l, bool owner, char *why, size_t size)
+static bool same_target(int fd, const char *want)
 {
-	int fd = open_below(root, l->path, l->type == 'f' || l->type == 'h' ? O_RDONLY : O_PATH);
-	if (fd < 0) {
-		snprintf(why, size, "missing: %s", strerror(errno));
-		return why;
-	}
+	size_t n = strlen(want);
+	char *buf = malloc(n + 2);
+	ssize_t k = buf ? readlinkat(fd, "", buf, n + 1) : -1;
+	bool same = k >= 0 && (size_t)k == n && memcmp(buf, want, n) == 0;
+	free(buf);
+	return same;
+}
+
+static const char *check_content(int fd, const struct line *l)
+{
+	char path[64], got[DIGEST_TEXT];
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int rfd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int rc = rfd < 0 ? -1 : digest_file(rfd, l->hash, (volatile const int *)&extract_interrupted, got);
+	if (rfd >= 0)
+		close(rfd);
+	if (rc < 0)
+		return extract_interrupted ? "not checked: interrupted" : "cannot read";
+	return strcmp(got, l->hash) == 0 ? NULL : "content differs (sha256)";
+}
+
+static const char *check_one(int root, const struct line *l, bool owner)
+{
+	int fd = open_below(root, l->path);
+	if (fd < 0)
+		return "missing";
 	struct stat st;
 	const char *bad = NULL;
-	char sha[65] = "";
 	char want_type = l->type == 'h' ? 'f' : l->type;
 	if (fstat(fd, &st) < 0)
 		bad = "cannot stat";
-	else if (mode_type_letter(st.st_mode) != want_type)
+	else if (mode_type_letter(st.st_mode) != want_type &&
+	         !(l->type == 'h' && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)))
 		bad = "type differs";
-	else if ((st.st_mode & 01777) != (l->mode & 01777) && l->type != 'l')
+	else if (l->type != 'l' && l->type != 'h' && (st.st_mode & 07777) != (l->mode & 07777))
 		bad = "mode differs";
 	else if (owner && (st.st_uid != l->uid || st.st_gid != l->gid))
 		bad = "owner differs";
 	else if (l->type == 'f' && st.st_size != l->size)
 		bad = "size differs";
-	else if (l->type != 'l' && l->type != 'd' && st.st_mtim.tv_sec != l->mtime_sec)
+	else if (l->type != 'h' && st.st_mtim.tv_sec != l->mtime_sec)
 		bad = "mtime differs";
-	else if (l->type == 'f' && (digest_file(fd, sha) < 0 || strcmp(sha, l->sha) != 0))
-		bad = "content differs (sha256)";
+	else if (l->type == 'l' && l->target && !same_target(fd, l->target))
+		bad = "symlink target differs";
+	else if (l->type == 'f')
+		bad = check_content(fd, l);
+	if (!bad && l->type == 'h' && l->target) {
+		int t = open_below(root, l->target);
+		struct stat ts;
+		if (t < 0 || fstat(t, &ts) < 0 || ts.st_ino != st.st_ino || ts.st_dev != st.st_dev)
+			bad = "no longer a hard link to its target";
+		if (t >= 0)
+			close(t);
+	}
 	close(fd);
-	if (bad)
-		snprintf(why, size, "%s", bad);
-	return bad ? why : NULL;
+	return bad;
+}
+
+/* ---- what DEST holds beyond the manifest ---------------------------------------- */
+
+static int compare_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct extras {
+	char **known;            /* the manifest's paths, sorted */
+	size_t n_known;
+	bool json;
+	json_t *diffs;
+	long long found;
+	const char *skip;        /* the manifest itself, when inside DEST */
+};
+
+static void report(struct extras *x, const char *path, const char *why)
+{
+	char *shown = manifest_escape(path);
+	if (x->json)
+		json_array_append_new(x->diffs, json_pack("{s:s, s:s}", "path", shown ? shown : "?",
+		                                          "why", why));
+	else
+		printf("%s: %s\n", shown ? shown : "?", why);
+	free(shown);
+}
+
+static bool known(const struct extras *x, const char *path)
+{
+	return bsearch(&path, x->known, x->n_known, sizeof(char *), compare_str) != NULL;
+}
+
+/* Every name under dirfd (taken) at REL, depth first, no symlink followed. */
+static void walk_extras(struct extras *x, int dirfd, const char *rel)
+{
+	DIR *d = fdopendir(dirfd);
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	struct dirent *de;
+	while ((de = readdir(d)) && !extract_interrupted) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		char *path = NULL;
+		if (asprintf(&path, "%s%s%s", rel, *rel ? "/" : "", de->d_name) < 0)
+			break;
+		if (x->skip && strcmp(path, x->skip) == 0) {
+			free(path);
+			continue;
+		}
+		if (!known(x, path)) {
+			report(x, path, "not in the manifest");
+			x->found++;
+		}
+		struct stat st;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub >= 0)
+				walk_extras(x, sub, path);
+		}
+		free(path);
+	}
+	closedir(d);
+}
+
+/* The manifest's own path relative to DEST, when it lies inside it. */
+static char *inside(const char *dest, const char *manifest)
+{
+	char *d = realpath(dest, NULL), *m = realpath(manifest, NULL), *rel = NULL;
+	size_t n = d ? strlen(d) : 0;
+	if (d && m && strncmp(m, d, n) == 0 && m[n] == '/')
+		rel = strdup(m + n + 1);
+	free(d);
+	free(m);
+	return rel;
 }
 
 int cmd_verify(struct xcli *cli)
@@ -106,42 +245,53 @@ int cmd_verify(struct xcli *cli)
 	char *text = NULL;
 	size_t cap = 0;
 	long long checked = 0, bad = 0, lineno = 0;
-	json_t *diffs = json_array();
-	while (getline(&text, &cap, f) > 0) {
+	struct extras x = { .json = cli->json, .diffs = json_array() };
+	while (getline(&text, &cap, f) > 0 && !extract_interrupted) {
 		lineno++;
 		struct line l = { 0 };
-		char why[128];
 		if (parse_line(text, &l) < 0) {
 			fprintf(stderr, "lifeboat-extract: %s:%lld: malformed line\n", manifest, lineno);
 			bad++;
-			continue;
+		} else {
+			const char *problem = check_one(root, &l, cli->owner);
+			if (problem) {
+				report(&x, l.path, problem);
+				bad++;
+			}
+			checked++;
+			char **k = realloc(x.known, (x.n_known + 1) * sizeof(*k));
+			if (k) {
+				x.known = k;
+				x.known[x.n_known++] = l.path;
+				l.path = NULL;
+			}
 		}
-		const char *problem = check_one(root, &l, cli->owner, why, sizeof(why));
-		if (problem) {
-			char *shown = manifest_escape(l.path);
-			if (cli->json)
-				json_array_append_new(diffs, json_pack("{s:s, s:s}", "path", shown,
-				                                       "why", problem));
-			else
-				printf("%s: %s\n", shown, problem);
-			free(shown);
-			bad++;
-		}
-		checked++;
 		free(l.path);
+		free(l.target);
 	}
 	free(text);
 	fclose(f);
-	close(root);
+	qsort(x.known, x.n_known, sizeof(char *), compare_str);
+	char *skip = inside(dest, manifest);
+	x.skip = skip;
+	walk_extras(&x, root, "");
+	bad += x.found;
+	free(skip);
+	for (size_t i = 0; i < x.n_known; i++)
+		free(x.known[i]);
+	free(x.known);
 	if (cli->json) {
-		json_t *doc = json_pack("{s:I, s:I, s:o}", "checked", (json_int_t)checked,
-		                        "differ", (json_int_t)bad, "differences", diffs);
+		json_t *doc = json_pack("{s:I, s:I, s:I, s:o}", "checked", (json_int_t)checked,
+		                        "differ", (json_int_t)bad, "extra", (json_int_t)x.found,
+		                        "differences", x.diffs);
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(doc);
 	} else {
-		json_decref(diffs);
+		json_decref(x.diffs);
 		printf("%lld entries checked, %lld differ\n", checked, bad);
 	}
+	if (extract_interrupted)
+		return XT_INTERRUPTED;
 	return bad ? XT_MISMATCH : XT_OK;
 }

@@ -128,13 +128,23 @@ static int scan_into(guestfs_h *g, struct sparse_set *s)
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	struct stat st;
 	int rc = -1;
-	if (guestfs_find0(g, s->dir, path) == 0 && fstat(fd, &st) == 0) {
+	/* find stops on nothing, but fails at the end when a name could not be
+	 * stated (a crafted directory entry): the names it gave are still
+	 * good, and the files of holes among them must not go through tar. */
+	guestfs_push_error_handler(g, NULL, NULL);
+	guestfs_find0(g, s->dir, path);
+	guestfs_pop_error_handler(g);
+	if (fstat(fd, &st) == 0) {
 		if (st.st_size == 0) {
 			rc = 0;
 		} else {
 			char *names = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 			if (names != MAP_FAILED) {
-				rc = stat_all(g, s, names, (size_t)st.st_size);
+				/* only whole names: up to the last NUL */
+				size_t n = (size_t)st.st_size;
+				while (n > 0 && names[n - 1] != '\0')
+					n--;
+				rc = n ? stat_all(g, s, names, n) : 0;
 				munmap(names, (size_t)st.st_size);
 			}
 		}
@@ -288,6 +298,9 @@ struct chain {
 	struct reader ops;       /* first: the public face */
 	struct reader *inner;
 	bool inner_done;
+	bool inner_failed;       /* its stream broke: said at the very end */
+	bool inner_complained;   /* complete, but its producer failed: said at close */
+	char inner_why[512];
 	struct sparse_set *s;
 	guestfs_h *g;
 	char *prefix;
@@ -362,17 +375,41 @@ static int give_sparse(struct chain *c, struct entry *e)
 	return load_xattrs(c, e) < 0 ? -1 : 1;
 }
 
+/* The tar's end: its thread is joined before the handle is used again
+ * (a libguestfs handle takes one call at a time), and a broken tar does
+ * not keep the files of holes from being copied. */
+static void end_inner(struct chain *c, int rc)
+{
+	c->inner_done = true;
+	if (rc < 0) {
+		snprintf(c->inner_why, sizeof(c->inner_why), "%s", c->inner->error(c->inner));
+		c->inner_failed = true;
+	}
+	char why[512] = "";
+	if (c->inner->close(c->inner, why, sizeof(why)) < 0 && !c->inner_failed) {
+		/* tar went on past what it could not read, and said so at the
+		 * end: what it gave is good */
+		snprintf(c->inner_why, sizeof(c->inner_why), "%s", why);
+		c->inner_complained = true;
+	}
+	c->inner = NULL;
+}
+
 static int chain_next(struct reader *r, struct entry *e)
 {
 	struct chain *c = (struct chain *)r;
 	if (!c->inner_done && c->inner) {
 		int rc = c->inner->next(c->inner, e);
-		if (rc != 0)
-			return rc;
-		c->inner_done = true;
+		if (rc == 1)
+			return 1;
+		end_inner(c, rc);
 	}
 	if (c->next == c->s->n) {
 		clear_current(c);
+		if (c->inner_failed) {
+			snprintf(c->why, sizeof(c->why), "%s", c->inner_why);
+			return -1;
+		}
 		return 0;
 	}
 	return give_sparse(c, e);
@@ -427,6 +464,10 @@ static int chain_close(struct reader *r, char *why, size_t size)
 {
 	struct chain *c = (struct chain *)r;
 	int rc = c->inner ? c->inner->close(c->inner, why, size) : 0;
+	if (!c->inner && (c->inner_complained || (c->inner_failed && c->next < c->s->n))) {
+		snprintf(why, size, "%s", c->inner_why);
+		rc = -1;
+	}
 	clear_current(c);
 	sparse_free(c->s);
 	free(c->prefix);

@@ -11,42 +11,30 @@
 #include "cli.h"
 #include "exit.h"
 #include "hashes.h"
-#include "qcow2.h"
+#include "image_policy.h"
 
 struct qcow2_info {
 	bool is_qcow2;
 	uint32_t version;
 	uint64_t virtual_size;
-	char backing[1024];   /* "" when none */
 };
 
-/* Returns 0, or an exit code with the reason printed. */
-static int read_qcow2_header(int fd, const char *file, struct qcow2_info *q)
+/* The image policy (common/image_policy.h), with the format Glance
+ * recorded in FILE.json when there is one. Returns 0, or an exit code
+ * with the reason printed. */
+static int read_qcow2_header(const char *file, struct qcow2_info *q)
 {
-	struct qcow2_header h;
-	memset(q, 0, sizeof(*q));
-	int kind = qcow2_read_header(fd, &h);
-	if (kind == 0)
-		return EXIT_OK; /* raw, or something else: not ours to judge */
-	q->is_qcow2 = true;
-	if (kind < 0) {
-		complain("'%s': truncated qcow2 header", file);
-		return EXIT_CHECKSUM;
-	}
-	q->version = h.version;
-	q->virtual_size = h.virtual_size;
-	if (q->version != 2 && q->version != 3) {
-		complain("'%s': unknown qcow2 version %u", file, q->version);
-		return EXIT_CHECKSUM;
-	}
-	if (h.backing_offset == 0)
-		return EXIT_OK;
-	if (qcow2_read_backing(fd, &h, q->backing, sizeof(q->backing)) < 0)
-		q->backing[0] = '\0';
-	complain("'%s' has a backing file '%s': it is not a standalone image, and "
-	         "opening it would read that file on this host", file,
-	         q->backing[0] ? q->backing : "(unreadable)");
-	return EXIT_CHECKSUM;
+	char cloud[16], why[512];
+	int sc = image_sidecar_format(file, cloud, sizeof(cloud), why, sizeof(why));
+	struct image_request req = { .path = file, .expected_format = sc == 1 ? cloud : NULL };
+	struct image_decision d;
+	enum image_verdict v = image_decide(&req, &d);
+	*q = (struct qcow2_info){ strcmp(d.format, "qcow2") == 0, d.qcow2_version,
+	                          d.virtual_size };
+	if (v != IMAGE_OK)
+		complain("'%s': %s", file, d.why);
+	image_decision_free(&d);
+	return v == IMAGE_OK ? EXIT_OK : EXIT_CHECKSUM;
 }
 
 /* qemu-img's own consistency check, when qemu-img is installed. Returns
@@ -203,7 +191,7 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 	}
 	struct qcow2_info q;
 	if (rc == EXIT_OK)
-		rc = read_qcow2_header(fd, file, &q);
+		rc = read_qcow2_header(file, &q);
 	if (rc == EXIT_OK)
 		rc = check_format(file, format, &q);
 	if (rc == EXIT_OK)
