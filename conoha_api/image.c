@@ -48,7 +48,7 @@ static char *str_or_null(const json_t *obj, const char *key)
 	return v && *v ? strdup(v) : NULL;
 }
 
-static void image_from_json(json_t *j, struct conoha_image *img)
+void image_from_json(json_t *j, struct conoha_image *img)
 {
 	memset(img, 0, sizeof(*img));
 	img->id = str_or_null(j, "id");
@@ -177,7 +177,7 @@ static int parse_size(const char *s, long long *bytes)
 
 /* The quota object has one key, "image_size" on VPS 3.0 and
  * "<region>_image_size" on the legacy regions. */
-static int quota_from_json(const json_t *doc, long long *quota)
+int quota_from_json(const json_t *doc, long long *quota)
 {
 	const char *key;
 	json_t *val;

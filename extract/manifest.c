@@ -11,18 +11,10 @@
 #include "cli.h"
 #include "digest.h"
 #include "exit.h"
+#include "manifest.h"
 #include "writer.h"
 
-struct line {
-	char type;
-	unsigned mode, uid, gid;
-	long long size, mtime_sec;
-	long mtime_nsec;
-	char sha[65];
-	char *path;
-};
-
-static int parse_line(char *text, struct line *l)
+int manifest_parse_line(char *text, struct line *l)
 {
 	char esc[8192];
 	if (sscanf(text, "%c %o %u %u %lld %lld.%ld %64s %8191s", &l->type, &l->mode, &l->uid,
@@ -111,7 +103,7 @@ int cmd_verify(struct xcli *cli)
 		lineno++;
 		struct line l = { 0 };
 		char why[128];
-		if (parse_line(text, &l) < 0) {
+		if (manifest_parse_line(text, &l) < 0) {
 			fprintf(stderr, "lifeboat-extract: %s:%lld: malformed line\n", manifest, lineno);
 			bad++;
 			continue;

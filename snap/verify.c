@@ -12,6 +12,7 @@
 #include "exit.h"
 #include "hashes.h"
 #include "qcow2.h"
+#include "verify.h"
 
 struct qcow2_info {
 	bool is_qcow2;
@@ -74,8 +75,7 @@ static int qemu_img_check(const char *file)
 	return WEXITSTATUS(status) == 0 ? 1 : 0;
 }
 
-/* The sha512 from FILE.sha512 ("HEX  NAME"). Caller frees. */
-static char *read_sidecar(const char *file)
+char *read_sidecar(const char *file)
 {
 	char path[4096 + 16];
 	snprintf(path, sizeof(path), "%s.sha512", file);
