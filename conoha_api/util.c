@@ -96,8 +96,14 @@ int conoha_parse_iso8601(const char *s, time_t *out)
 		p++;
 	} else if (*p == '+' || *p == '-') {
 		int sign = *p == '-' ? -1 : 1;
-		int hh, mm;
-		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || hh > 23 || mm > 59)
+		/* Exactly HH:MM: "%2d:%2d" also took "5:30", and the six
+		 * bytes skipped below then ran past the end of the string. */
+		for (int i = 1; i <= 5; i++)
+			if (i == 3 ? p[i] != ':' : !isdigit((unsigned char)p[i]))
+				return -1;
+		int hh = (p[1] - '0') * 10 + (p[2] - '0');
+		int mm = (p[4] - '0') * 10 + (p[5] - '0');
+		if (hh > 23 || mm > 59)
 			return -1;
 		offset = sign * (hh * 3600L + mm * 60L);
 		p += 6;
