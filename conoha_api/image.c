@@ -1,6 +1,7 @@
 /* image.c - Glance v2: images, their properties, ConoHa's image quota */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,8 @@ static int parse_size(const char *s, long long *bytes)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
 		if (strcasecmp(end, units[i].unit) == 0) {
+			if (n > LLONG_MAX / units[i].mult)
+				return -1;
 			*bytes = n * units[i].mult;
 			return 0;
 		}
