@@ -153,8 +153,8 @@ static void read_identity(struct retire *r)
 	r->server_id = json_string_value(json_object_get(srv, "id"));
 	r->server_name = json_string_value(json_object_get(r->receipt, "server_display_name"));
 	r->boot_volume = NULL;
-	bool volume_backed = strcmp(json_string_value(json_object_get(r->receipt, "boot_source")),
-	                            "volume") == 0;
+	const char *boot = json_string_value(json_object_get(r->receipt, "boot_source"));
+	bool volume_backed = boot && strcmp(boot, "volume") == 0;
 	size_t i;
 	json_t *v;
 	json_array_foreach(json_object_get(r->receipt, "volumes"), i, v) {
@@ -172,11 +172,11 @@ static int check_data_volumes(struct retire *r)
 	size_t used = 0;
 	json_array_foreach(json_object_get(r->receipt, "volumes"), i, v) {
 		const char *id = json_string_value(json_object_get(v, "id"));
-		if (r->boot_volume && strcmp(id, r->boot_volume) == 0)
+		if (r->boot_volume && id && strcmp(id, r->boot_volume) == 0)
 			continue;
 		n++;
 		int k = snprintf(list + used, sizeof(list) - used, "%s%s (%lld GB)",
-		                 used ? ", " : "", id,
+		                 used ? ", " : "", id ? id : "(no id)",
 		                 (long long)json_integer_value(json_object_get(v, "size_gb")));
 		if (k > 0 && (size_t)k < sizeof(list) - used)
 			used += (size_t)k;
