@@ -50,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all deps check check-release check-asan check-openstack openstack unit integration \
-        lint-man demo demo-openstack bench install clean fuzz fuzz-bins fuzz-replay
+        lint-man demo demo-openstack bench install clean fuzz fuzz-bins fuzz-replay soak
 
 all: $(SNAP) $(EXTRACT)
 
@@ -160,6 +160,13 @@ unit: $(UNIT_BINS)
 
 integration: $(SNAP) $(EXTRACT)
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh $(IT_FILES)
+
+# create/download/verify cycles with random faults; a bounded run (60 s)
+# is part of integration, as t_soak.sh
+SOAK_CYCLES ?= 1000
+soak: $(SNAP) $(EXTRACT)
+	@SOAK_CYCLES=$(SOAK_CYCLES) SOAK_SECONDS=0 LIFEBOAT_BIN=$(abspath $(BUILD)) \
+		tests/integration/run.sh tests/integration/t_soak.sh
 
 lint-man: $(SNAP) $(EXTRACT)
 	@tests/lint-man.sh $(SNAP) $(EXTRACT)
