@@ -114,6 +114,7 @@ FUZZ_S    ?= 60
 FUZZ_JOBS ?= 2
 FUZZ_CC   ?= clang
 fuzz:
+	@LIFEBOAT_FUZZ=1 build-aux/deps.sh
 	$(MAKE) BUILD=build/fuzz SAN=fuzz CC=$(FUZZ_CC) fuzz-bins
 	@tests/fuzz/run.sh $(abspath build/fuzz/fuzz) $(FUZZ_S) $(FUZZ_JOBS) $(FUZZ_NAMES)
 
