@@ -174,3 +174,28 @@ os.kill(os.getpid(), signal.SIGSEGV)' "$PW") 2>/dev/null &
 	[ ${#cores[@]} -ge 1 ] || { echo "    (no core dumps on this machine: skipped)"; return 0; }
 	leaks "a core dump" "${cores[@]}" >/dev/null || fail "a dumpable process's core lacks the secret"
 }
+
+# lifeboat-extract needs no credentials, but an openrc may have exported
+# them: qemu, run by the appliance, must not inherit them (one launch).
+t_extract_children_get_no_cloud_secrets() {
+	local dir=$WORK/x
+	rm -rf "$dir" && mkdir -p "$dir/children" && cd "$dir"
+	cat >"$dir/qemu" <<-WRAP
+	#!/bin/sh
+	cat /proc/\$\$/cmdline >"$dir/children/\$\$.cmdline"
+	cat /proc/\$\$/environ >"$dir/children/\$\$.environ"
+	exec $(command -v qemu-system-x86_64) "\$@"
+	WRAP
+	chmod +x "$dir/qemu"
+	OS_PASSWORD=$PW OS_APPLICATION_CREDENTIAL_SECRET=$ACS OS_TOKEN=$TOK \
+	LIBGUESTFS_BACKEND_SETTINGS=force_tcg LIBGUESTFS_HV=$dir/qemu \
+		run "$LIFEBOAT_BIN/lifeboat-extract" ls "$WORK/disk.img" /etc
+	expect_rc 0
+	expect_out hostname
+	local files
+	mapfile -t files < <(find "$dir/children" -type f)
+	[ ${#files[@]} -ge 2 ] || fail "the appliance did not run our qemu"
+	leaks "qemu's command line or environment" "${files[@]}" && return 1
+	leaks "the output" "$WORK/out" "$WORK/err" && return 1
+	return 0
+}
