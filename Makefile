@@ -15,6 +15,12 @@ ifeq ($(SAN),1)
 OPT       := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all \
              -fno-omit-frame-pointer
 LDOPT     := -fsanitize=address,undefined
+else ifeq ($(SAN),fuzz)
+# `make fuzz`: clang's libFuzzer, coverage on every object (clang's
+# -Wformat=2 also flags the v*printf wrappers, which gcc checks already)
+OPT       := -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+             -fno-sanitize-recover=all -fno-omit-frame-pointer -Wno-format-nonliteral
+LDOPT     := -fsanitize=fuzzer,address,undefined
 else
 # Debian's hardening flags, as dpkg-buildflags gives them.
 OPT       := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
@@ -44,7 +50,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all deps check check-release check-asan check-openstack openstack unit integration \
-        lint-man demo demo-openstack bench install clean
+        lint-man demo demo-openstack bench install clean fuzz fuzz-bins fuzz-replay soak
 
 all: $(SNAP) $(EXTRACT)
 
@@ -87,7 +93,45 @@ $(BUILD)/tests/test_writer $(BUILD)/tests/test_copy: $(BUILD)/tests/%: $(BUILD)/
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
 
+# ---- fuzz targets ------------------------------------------------------------
+# One per parser, linked with the programs' own objects. With SAN=fuzz
+# libFuzzer gives main(); otherwise tests/fuzz/replay.c does, and the
+# target runs each file it is given once.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS  := $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_NAMES))
+FUZZ_MAIN  := $(if $(filter fuzz,$(SAN)),,$(call obj,tests/fuzz/replay.c))
+SNAP_NOMAIN := $(call obj,$(filter-out snap/main.c,$(SNAP_SRC)) tests/fuzz/snap_stubs.c)
+
+$(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -pthread -o $@ $(filter %.o,$^) $(LIB) $(PKG_LIBS) $(EXTRACT_LIBS)
+
+.SECONDARY: $(patsubst %,$(BUILD)/obj/tests/fuzz/fuzz_%.o,$(FUZZ_NAMES))
+
+$(BUILD)/fuzz/qcow2: $(call obj,common/qcow2.c extract/image.c)
+$(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c) $(WRITER_OBJ)
+$(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
+$(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- fuzzing ------------------------------------------------------------------
+# `make fuzz`: every target under libFuzzer for FUZZ_S seconds, FUZZ_JOBS
+# at a time (needs clang). `make fuzz-replay`, part of check-asan: every
+# corpus and crash input once, built with CC and the sanitizers, so the
+# regression pass needs no clang.
+FUZZ_S    ?= 60
+FUZZ_JOBS ?= 2
+FUZZ_CC   ?= clang
+fuzz:
+	@LIFEBOAT_FUZZ=1 build-aux/deps.sh
+	$(MAKE) BUILD=build/fuzz SAN=fuzz CC=$(FUZZ_CC) fuzz-bins
+	@tests/fuzz/run.sh $(abspath build/fuzz/fuzz) $(FUZZ_S) $(FUZZ_JOBS) $(FUZZ_NAMES)
+
+fuzz-bins: $(FUZZ_BINS)
+
+fuzz-replay: $(FUZZ_BINS)
+	@tests/fuzz/replay.sh $(abspath $(BUILD)/fuzz) $(FUZZ_NAMES)
 
 # ---- dependencies ---------------------------------------------------------
 deps:
@@ -107,7 +151,7 @@ check-release:
 # The OS-disk images (five appliance launches) run once, in the release
 # build: the sanitizer build meets the hostile tree, where the risk is.
 check-asan:
-	$(MAKE) BUILD=build/asan SAN=1 unit integration \
+	$(MAKE) BUILD=build/asan SAN=1 unit fuzz-replay integration \
 		IT_FILES="$(filter-out %/t_extract_os.sh,$(wildcard tests/integration/t_*.sh))"
 
 # Real Keystone, Glance and Nova from Debian, in the sanitizer build;
@@ -127,6 +171,13 @@ unit: $(UNIT_BINS)
 
 integration: $(SNAP) $(EXTRACT)
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh $(IT_FILES)
+
+# create/download/verify cycles with random faults; a bounded run (60 s)
+# is part of integration, as t_soak.sh
+SOAK_CYCLES ?= 1000
+soak: $(SNAP) $(EXTRACT)
+	@SOAK_CYCLES=$(SOAK_CYCLES) SOAK_SECONDS=0 LIFEBOAT_BIN=$(abspath $(BUILD)) \
+		tests/integration/run.sh tests/integration/t_soak.sh
 
 lint-man: $(SNAP) $(EXTRACT)
 	@tests/lint-man.sh $(SNAP) $(EXTRACT)

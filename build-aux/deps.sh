@@ -31,6 +31,14 @@ want_cmd sgdisk gdisk
 want_cmd getfattr attr
 want_cmd strace strace
 [ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
+# `make fuzz` only (make check replays the corpora with gcc): clang and
+# libFuzzer's runtime, which Debian ships in libclang-rt-14-dev
+if [ "${LIFEBOAT_FUZZ:-0}" = 1 ]; then
+	want_cmd clang clang
+	command -v clang >/dev/null 2>&1 &&
+		[ -f "$(clang -print-runtime-dir 2>/dev/null)/libclang_rt.fuzzer-x86_64.a" ] ||
+		need_pkgs="$need_pkgs libclang-rt-14-dev"
+fi
 
 [ -z "$need_pkgs" ] && exit 0
 echo "deps: installing$need_pkgs"

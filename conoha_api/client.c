@@ -275,8 +275,8 @@ static int take_string(char **slot, const json_t *obj, const char *key)
 	return 0;
 }
 
-static int parse_v3_token(conoha_client *c, const json_t *root,
-                          struct http_response *resp, conoha_error *err)
+int parse_v3_token(conoha_client *c, const json_t *root,
+                   struct http_response *resp, conoha_error *err)
 {
 	json_t *token = json_object_get(root, "token");
 	if (!json_is_object(token) || !resp->subject_token)
@@ -299,7 +299,7 @@ static int parse_v3_token(conoha_client *c, const json_t *root,
 	return catalog_parse_v3(cat, &c->catalog, err);
 }
 
-static int parse_v2_token(conoha_client *c, const json_t *root, conoha_error *err)
+int parse_v2_token(conoha_client *c, const json_t *root, conoha_error *err)
 {
 	json_t *access = json_object_get(root, "access");
 	json_t *token = json_object_get(access, "token");

@@ -52,4 +52,14 @@ int api_list_all(conoha_client *c, const char *service, const char *path,
 /* The client's project id (after authentication), or NULL. Borrowed. */
 const char *client_project_id(const conoha_client *c);
 
+/* The parsers of what the cloud answers, each file's own; not static so
+ * that tests/fuzz can feed them arbitrary documents. */
+int parse_v3_token(conoha_client *c, const json_t *root, struct http_response *resp,
+                   conoha_error *err);
+int parse_v2_token(conoha_client *c, const json_t *root, conoha_error *err);
+int server_from_json(const json_t *j, struct conoha_server *s, conoha_error *err);
+void image_from_json(json_t *j, struct conoha_image *img);
+int quota_from_json(const json_t *doc, long long *quota);
+void volume_from_json(const json_t *v, const char *device, struct conoha_volume *out);
+
 #endif

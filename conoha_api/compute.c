@@ -49,7 +49,7 @@ static char *flavor_name(const json_t *server)
 	return name ? name : json_strdup(flavor, "id");
 }
 
-static int server_from_json(const json_t *j, struct conoha_server *s, conoha_error *err)
+int server_from_json(const json_t *j, struct conoha_server *s, conoha_error *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->id = json_strdup(j, "id");

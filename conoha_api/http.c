@@ -275,6 +275,8 @@ static int setup(struct http *h, struct transfer *t, struct curl_slist **hdrs,
 	SETOPT(h, CURLOPT_SSL_VERIFYHOST, h->opt.insecure ? 0L : 2L);
 	if (h->opt.cacert)
 		SETOPT(h, CURLOPT_CAINFO, h->opt.cacert);
+	/* Nothing older than TLS 1.2, whatever the system's OpenSSL allows. */
+	SETOPT(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	SETOPT(h, CURLOPT_USERAGENT, "lifeboat/" LIFEBOAT_VERSION);
 	SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
 	SETOPT(h, CURLOPT_WRITEDATA, t);
@@ -410,8 +412,12 @@ static int transfer_once(struct http *h, const struct http_request *req,
 		set_error(err, CONOHA_ERR_CONNECT, "%s %s: stalled: nothing moved for %ld s",
 		          req->method, req->url, h->opt.low_speed_time_s);
 	else
-		set_error(err, classify_curl(rc), "%s %s: %s", req->method, req->url,
-		          h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc));
+		set_error(err, classify_curl(rc), "%s %s: %s%s", req->method, req->url,
+		          h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc),
+		          rc == CURLE_SSL_CONNECT_ERROR && strstr(h->errbuf, "protocol version")
+		                  ? " (the server offers only TLS versions older than 1.2, "
+		                    "which lifeboat refuses)"
+		                  : "");
 	logf_(h, "! %s", err->message);
 	return -1;
 }

@@ -1,6 +1,7 @@
 /* image.c - Glance v2: images, their properties, ConoHa's image quota */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,7 +49,7 @@ static char *str_or_null(const json_t *obj, const char *key)
 	return v && *v ? strdup(v) : NULL;
 }
 
-static void image_from_json(json_t *j, struct conoha_image *img)
+void image_from_json(json_t *j, struct conoha_image *img)
 {
 	memset(img, 0, sizeof(*img));
 	img->id = str_or_null(j, "id");
@@ -172,6 +173,8 @@ static int parse_size(const char *s, long long *bytes)
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(units); i++)
 		if (strcasecmp(end, units[i].unit) == 0) {
+			if (n > LLONG_MAX / units[i].mult)
+				return -1;
 			*bytes = n * units[i].mult;
 			return 0;
 		}
@@ -180,7 +183,7 @@ static int parse_size(const char *s, long long *bytes)
 
 /* The quota object has one key, "image_size" on VPS 3.0 and
  * "<region>_image_size" on the legacy regions. */
-static int quota_from_json(const json_t *doc, long long *quota)
+int quota_from_json(const json_t *doc, long long *quota)
 {
 	const char *key;
 	json_t *val;

@@ -49,7 +49,7 @@ void conoha_volume_list_free(struct conoha_volume_list *list)
 	list->count = 0;
 }
 
-static void volume_from_json(const json_t *v, const char *device, struct conoha_volume *out)
+void volume_from_json(const json_t *v, const char *device, struct conoha_volume *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->id = xstrdup(json_string_value(json_object_get(v, "id")));

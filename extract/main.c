@@ -176,8 +176,28 @@ static int parse_args(struct xcli *cli, int argc, char **argv)
 	return 0;
 }
 
+/* lifeboat-extract talks to no cloud, but an openrc may have left a
+ * password or a token in OS_*: drop them, so that qemu, which the
+ * appliance runs, does not show them in its /proc/PID/environ. */
+static void drop_cloud_environment(void)
+{
+	extern char **environ;
+	for (size_t i = 0; environ[i];) {
+		const char *eq = strchr(environ[i], '=');
+		char *name = strncmp(environ[i], "OS_", 3) == 0 && eq
+		             ? strndup(environ[i], (size_t)(eq - environ[i])) : NULL;
+		if (name && unsetenv(name) == 0) {
+			free(name);
+			continue; /* environ[i] is the next one now */
+		}
+		free(name);
+		i++;
+	}
+}
+
 int main(int argc, char **argv)
 {
+	drop_cloud_environment();
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

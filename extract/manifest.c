@@ -14,16 +14,9 @@
 #include "cli.h"
 #include "digest.h"
 #include "exit.h"
+#include "manifest.h"
 #include "writer.h"
 
-struct line {
-	char type;
-	unsigned mode, uid, gid;
-	long long size, mtime_sec;
-	char *hash;              /* points into the line's text */
-	char *path;              /* unescaped, owned */
-	char *target;            /* unescaped, owned; symlinks and hard links */
-};
 
 static int parse_number(const char *s, int base, long long *out)
 {
@@ -37,7 +30,7 @@ static int parse_number(const char *s, int base, long long *out)
 }
 
 /* T MODE UID GID SIZE MTIME HASH PATH [TARGET], any length. */
-static int parse_line(char *text, struct line *l)
+int manifest_parse_line(char *text, struct line *l)
 {
 	char *field[10];
 	int n = 0;
@@ -249,7 +242,7 @@ int cmd_verify(struct xcli *cli)
 	while (getline(&text, &cap, f) > 0 && !extract_interrupted) {
 		lineno++;
 		struct line l = { 0 };
-		if (parse_line(text, &l) < 0) {
+		if (manifest_parse_line(text, &l) < 0) {
 			fprintf(stderr, "lifeboat-extract: %s:%lld: malformed line\n", manifest, lineno);
 			bad++;
 		} else {

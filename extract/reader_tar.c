@@ -83,9 +83,14 @@ static int tar_next(struct reader *r, struct entry *e)
 			snprintf(t->why, sizeof(t->why), "%s", archive_error_string(t->a));
 			return -1;
 		}
+		const char *name = archive_entry_pathname(ae);
+		if (!name) {
+			snprintf(t->why, sizeof(t->why), "a tar entry without a readable name");
+			return -1;
+		}
 		free(t->path);
 		free(t->link);
-		t->path = joined(t->prefix, archive_entry_pathname(ae));
+		t->path = joined(t->prefix, name);
 		const char *hl = archive_entry_hardlink(ae);
 		t->link = hl ? joined(t->prefix, hl) : NULL;
 		if (!t->path || (hl && !t->link))

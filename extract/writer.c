@@ -1,6 +1,7 @@
 /* writer.c - the safe unpacker: openat/mkdirat/symlinkat relative to
  * directory fds, O_NOFOLLOW everywhere, holes kept as holes, every entry
  * made under a temporary name and renamed only once complete */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -272,7 +273,8 @@ char *manifest_unescape(const char *text)
 			continue;
 		}
 		unsigned v;
-		if (p[1] != 'x' || sscanf(p + 2, "%2x", &v) != 1 || v == 0) {
+		if (p[1] != 'x' || !isxdigit((unsigned char)p[2]) || !isxdigit((unsigned char)p[3]) ||
+		    sscanf(p + 2, "%2x", &v) != 1 || v == 0) {
 			free(out);
 			return NULL;
 		}

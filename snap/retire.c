@@ -276,7 +276,7 @@ static int check_data_volumes(struct retire *r)
 			continue;
 		n++;
 		int k = snprintf(list + used, sizeof(list) - used, "%s%s (%lld GB)",
-		                 used ? ", " : "", id,
+		                 used ? ", " : "", id ? id : "(no id)",
 		                 (long long)json_integer_value(json_object_get(v, "size_gb")));
 		if (k > 0 && (size_t)k < sizeof(list) - used)
 			used += (size_t)k;

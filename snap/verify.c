@@ -12,6 +12,7 @@
 #include "exit.h"
 #include "hashes.h"
 #include "image_policy.h"
+#include "verify.h"
 
 struct qcow2_info {
 	bool is_qcow2;
@@ -37,22 +38,48 @@ static int read_qcow2_header(const char *file, struct qcow2_info *q)
 	return v == IMAGE_OK ? EXIT_OK : EXIT_CHECKSUM;
 }
 
+extern char **environ;
+
+/* The environment without OS_* (the password, a token or an application
+ * credential's secret may be there): a child needs none of them, and its
+ * /proc/PID/environ is open to every process of the user. Caller frees
+ * the array, not the strings. */
+static char **environ_without_os(void)
+{
+	size_t n = 0, k = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 1, sizeof(*env));
+	for (size_t i = 0; env && i < n; i++)
+		if (strncmp(environ[i], "OS_", 3) != 0)
+			env[k++] = environ[i];
+	return env;
+}
+
 /* qemu-img's own consistency check, when qemu-img is installed. Returns
  * 1 when it passed, 0 when it failed, -1 when not run. */
 static int qemu_img_check(const char *file)
 {
-	pid_t pid = fork();
-	if (pid < 0)
+	char prog[] = "qemu-img", check[] = "check", quiet[] = "-q", f[] = "-f", fmt[] = "qcow2";
+	char *argv[] = { prog, check, quiet, f, fmt, (char *)file, NULL };
+	char **env = environ_without_os();
+	if (!env)
 		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		free(env);
+		return -1;
+	}
 	if (pid == 0) {
 		int devnull = open("/dev/null", O_WRONLY);
 		if (devnull >= 0) {
 			dup2(devnull, STDOUT_FILENO);
 			dup2(devnull, STDERR_FILENO);
 		}
-		execlp("qemu-img", "qemu-img", "check", "-q", "-f", "qcow2", file, (char *)NULL);
+		execvpe("qemu-img", argv, env);
 		_exit(127);
 	}
+	free(env);
 	int status;
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
@@ -62,8 +89,7 @@ static int qemu_img_check(const char *file)
 	return WEXITSTATUS(status) == 0 ? 1 : 0;
 }
 
-/* The sha512 from FILE.sha512 ("HEX  NAME"). Caller frees. */
-static char *read_sidecar(const char *file)
+char *read_sidecar(const char *file)
 {
 	char path[4096 + 16];
 	snprintf(path, sizeof(path), "%s.sha512", file);
