@@ -53,7 +53,12 @@ int manifest_parse_line(char *text, struct line *l)
 	l->hash = field[6];
 	l->path = manifest_unescape(field[7]);
 	l->target = n == 9 ? manifest_unescape(field[8]) : NULL;
-	return l->path && (n == 8 || l->target) ? 0 : -1;
+	if (l->path && (n == 8 || l->target))
+		return 0;
+	free(l->path);
+	free(l->target);
+	l->path = l->target = NULL;
+	return -1;
 }
 
 /* Open path below root without following any symlink on the way; the

@@ -1,10 +1,14 @@
 /* fuzz_manifest.c - the lines "lifeboat-extract verify" reads back from a
  * manifest, and the path escaping both ways: whatever unescapes must
  * escape and unescape to itself */
+#include <signal.h>
 #include <stdio.h>
 #include "fuzz.h"
 #include "../../extract/manifest.h"
 #include "../../extract/writer.h"
+
+/* main.c's flag, which verify polls: never set here */
+volatile sig_atomic_t extract_interrupted;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

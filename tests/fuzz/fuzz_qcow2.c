@@ -1,32 +1,33 @@
-/* fuzz_qcow2.c - a qcow2 header and what it points at, as both programs
- * read it: common/qcow2.c's fields and backing name, then
- * lifeboat-extract's probe (layout, L1/L2 tables, the backing file) */
+/* fuzz_qcow2.c - an image's first bytes as the one image policy reads them
+ * (common/image_policy.c: the whole qcow2 header, every extension, the
+ * layout), for both programs, with and without a format the cloud named */
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include "fuzz.h"
-#include "qcow2.h"
-#include "../../extract/image.h"
+#include "image_policy.h"
 
 static char path[96];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!path[0])
-		snprintf(path, sizeof(path), "%s/disk.qcow2", fuzz_tmpdir());
+		snprintf(path, sizeof(path), "%s/disk.img", fuzz_tmpdir());
 	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
 		abort();
-	struct qcow2_header h;
-	if (qcow2_read_header(fd, &h) == 1) {
-		char backing[64];
-		if (qcow2_read_backing(fd, &h, backing, sizeof(backing)) == 0 &&
-		    !memchr(backing, '\0', sizeof(backing)))
-			abort();
-	}
 	close(fd);
-	static struct image_info info;
-	char why[512];
-	(void)image_probe(path, NULL, size % 2 == 1, &info, why, sizeof(why));
+	static const char *const formats[] = { NULL, "raw", "qcow2" };
+	struct image_request req = {
+		.path = path,
+		.expected_format = formats[size % 3],
+		.allow_backing = size % 2 == 1,
+	};
+	struct image_decision d;
+	enum image_verdict v = image_decide(&req, &d);
+	/* a refusal always says why; an acceptance names its format */
+	if (v != IMAGE_OK ? !d.why[0] : !d.format[0])
+		abort();
+	image_decision_free(&d);
 	return 0;
 }
