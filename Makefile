@@ -21,8 +21,9 @@ OPT       := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDOPT     := -Wl,-z,relro -Wl,-z,now
 endif
 # lifeboat-extract needs no cloud library: only libguestfs, libarchive,
-# OpenSSL's hashes and jansson for --json.
-EXTRACT_PKGS := libguestfs libarchive libcrypto jansson
+# OpenSSL's hashes and jansson for --json; and for the native reader
+# libnbd (qemu-nbd), libext2fs and libseccomp. lifeboat-snap links none.
+EXTRACT_PKGS := libguestfs libarchive libcrypto jansson libnbd ext2fs com_err libseccomp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(EXTRACT_PKGS) 2>/dev/null)
 EXTRACT_LIBS = $(shell pkg-config --libs $(EXTRACT_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
