@@ -21,8 +21,8 @@ OPT       := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDOPT     := -Wl,-z,relro -Wl,-z,now
 endif
 # lifeboat-extract needs no cloud library: only libguestfs, libarchive,
-# OpenSSL's hashes and jansson for --json.
-EXTRACT_PKGS := libguestfs libarchive libcrypto jansson
+# OpenSSL's hashes, jansson for --json and libext2fs for the native reader.
+EXTRACT_PKGS := libguestfs libarchive libcrypto jansson ext2fs com_err
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(EXTRACT_PKGS) 2>/dev/null)
 EXTRACT_LIBS = $(shell pkg-config --libs $(EXTRACT_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
