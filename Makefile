@@ -41,6 +41,7 @@ LIB       := $(BUILD)/libconoha_api.a
 SNAP      := $(BUILD)/lifeboat-snap
 EXTRACT   := $(BUILD)/lifeboat-extract
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+JOURNAL_APPLY := $(BUILD)/tests/journal-apply
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -77,6 +78,16 @@ WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)
 $(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
+
+# the journal's tests: the replay alone, on a filesystem libext2fs opens
+JOURNAL_LIBS = $(shell pkg-config --libs ext2fs com_err)
+$(BUILD)/tests/test_journal: $(BUILD)/obj/tests/unit/test_journal.o $(call obj,extract/journal.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JOURNAL_LIBS) $(shell pkg-config --libs cmocka)
+
+$(JOURNAL_APPLY): $(BUILD)/obj/tests/images/journal-apply.o $(call obj,extract/journal.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JOURNAL_LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -116,7 +127,7 @@ openstack: $(SNAP) $(EXTRACT)
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-integration: $(SNAP) $(EXTRACT)
+integration: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY)
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh $(IT_FILES)
 
 lint-man: $(SNAP) $(EXTRACT)
