@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 #include "ext4.h"
+#include "journal.h"
 
 #define CHUNK (64u << 10)         /* the io cache's unit */
 #define CACHE_SLOTS 128u          /* 8 MiB of metadata cache */
@@ -262,7 +263,7 @@ int ext4_check_features(const unsigned char *sb, bool can_replay, char *why, siz
 		         "replayed here");
 		return -1;
 	}
-	if (sb32(sb, 0xe0) && (incompat & EXT3_FEATURE_INCOMPAT_RECOVER)) {
+	if (sb32(sb, 0xe4) && (incompat & EXT3_FEATURE_INCOMPAT_RECOVER)) {
 		/* s_journal_dev: an external journal, not in this image */
 		snprintf(why, size, "the journal is on another device");
 		return -1;
@@ -287,8 +288,52 @@ static int open_fs(struct ext4 *x, char *why, size_t size)
 	return 0;
 }
 
-/* Replays the journal into memory. */
-static int (*const ext4_replay_hook)(struct ext4 *fs, char *why, size_t size) = NULL;
+/* Every read is served from the disk, then patched by each replayed
+ * block it overlaps: by byte range, since libext2fs reads with more than
+ * one block size (the superblock with 1024). */
+static void overlay_patch(void *arg, void *buf, size_t len, uint64_t off)
+{
+	const struct block_overlay *ov = arg;
+	uint64_t bs = overlay_block_size(ov);
+	if (!len || !bs)
+		return;
+	for (uint64_t b = off / bs; b <= (off + len - 1) / bs; b++) {
+		const unsigned char *p = overlay_block(ov, b);
+		if (!p)
+			continue;
+		uint64_t start = b * bs;
+		uint64_t from = off > start ? off : start;
+		uint64_t to = off + len < start + bs ? off + len : start + bs;
+		memcpy((unsigned char *)buf + (from - off), p + (from - start), (size_t)(to - from));
+	}
+}
+
+static void release_overlay(void *arg)
+{
+	overlay_free(arg);
+}
+
+/* needs_recovery: what the journal would write home goes into memory,
+ * and the filesystem is opened again through it, superblock and group
+ * descriptors included. */
+static int replay(struct ext4 *x, char *why, size_t size)
+{
+	struct block_overlay *ov = NULL;
+	char jwhy[300] = "";
+	if (journal_replay(x->fs, &ov, jwhy, sizeof(jwhy)) < 0) {
+		snprintf(why, size, "unsupported: the journal needs recovery, but does not parse: %s",
+		         jwhy);
+		return -1;
+	}
+	if (!ov)
+		return 0;
+	x->replayed = overlay_count(ov);
+	ext2fs_close_free(&x->fs);
+	x->io.patch = overlay_patch;
+	x->io.patch_arg = ov;
+	x->release = release_overlay;
+	return open_fs(x, why, size);
+}
 
 struct ext4 *ext4_open(struct disk *d, uint64_t start, uint64_t size, char *why, size_t wsize)
 {
@@ -304,7 +349,7 @@ struct ext4 *ext4_open(struct disk *d, uint64_t start, uint64_t size, char *why,
 			snprintf(why, wsize, "too small for a filesystem");
 		return NULL;
 	}
-	if (ext4_check_features(sb, ext4_replay_hook != NULL, reason, sizeof(reason)) < 0) {
+	if (ext4_check_features(sb, true, reason, sizeof(reason)) < 0) {
 		snprintf(why, wsize, "unsupported: %s", reason);
 		return NULL;
 	}
@@ -322,8 +367,7 @@ struct ext4 *ext4_open(struct disk *d, uint64_t start, uint64_t size, char *why,
 		ext4_close(x);
 		return NULL;
 	}
-	if (ext2fs_has_feature_journal_needs_recovery(x->fs->super) && ext4_replay_hook &&
-	    ext4_replay_hook(x, why, wsize) < 0) {
+	if (ext2fs_has_feature_journal_needs_recovery(x->fs->super) && replay(x, why, wsize) < 0) {
 		ext4_close(x);
 		return NULL;
 	}

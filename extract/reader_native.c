@@ -391,8 +391,13 @@ static json_t *os_json(struct fsinfo *f)
 		long dmajor, dminor;
 		if (dv && isdigit((unsigned char)dv[0])) {
 			version_of(dv, &dmajor, &dminor);
-			if (dmajor == major || !version)
+			if (dmajor == major || !version) {
+				/* as inspection does: the point release names it */
 				major = dmajor, minor = dminor;
+				dv[strcspn(dv, "\r\n")] = '\0';
+				free(pretty);
+				pretty = strdup(dv);
+			}
 		}
 		free(dv);
 	}
