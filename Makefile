@@ -77,6 +77,11 @@ $(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
 
+# the sandbox's tests: the frames alone
+$(BUILD)/tests/test_frame: $(BUILD)/obj/tests/unit/test_frame.o $(call obj,extract/frame.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- dependencies ---------------------------------------------------------
