@@ -21,8 +21,8 @@ OPT       := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDOPT     := -Wl,-z,relro -Wl,-z,now
 endif
 # lifeboat-extract needs no cloud library: only libguestfs, libarchive,
-# OpenSSL's hashes, jansson for --json and libseccomp for the sandbox.
-EXTRACT_PKGS := libguestfs libarchive libcrypto jansson libseccomp
+# OpenSSL's hashes and jansson for --json.
+EXTRACT_PKGS := libguestfs libarchive libcrypto jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(EXTRACT_PKGS) 2>/dev/null)
 EXTRACT_LIBS = $(shell pkg-config --libs $(EXTRACT_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -71,19 +71,21 @@ $(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
-# the writer's tests link the extractor's reader and writer, not the cloud
-WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)
-$(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
-
-# the sandbox's tests: the frames alone, and the sandbox around real readers
+# the sandbox (extract/sandbox.c) confines readers with libseccomp; its
+# tests: the frames alone, and the sandbox around real readers
+EXTRACT_PKGS += libseccomp
 $(BUILD)/tests/test_frame: $(BUILD)/obj/tests/unit/test_frame.o $(call obj,extract/frame.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
 SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c)
 $(BUILD)/tests/test_sandbox: $(BUILD)/obj/tests/unit/test_sandbox.o $(SANDBOX_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
+
+# the writer's tests link the extractor's reader and writer, not the cloud
+WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)
+$(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
 
