@@ -311,10 +311,22 @@ static int set_limit(int res, rlim_t value)
 	return setrlimit(res, &rl);
 }
 
+/* The lowest free fd number: RLIMIT_NOFILE set to it lets no new fd be
+ * made (every free number is at or above it), yet poll() still takes that
+ * many fds (it refuses more than RLIMIT_NOFILE: libnbd polls one). */
+static int lowest_free_fd(void)
+{
+	int fd = 0;
+	while (fd < MAX_FDS && fcntl(fd, F_GETFD) >= 0)
+		fd++;
+	return fd;
+}
+
 static int set_limits(const struct sandbox_limits *lim)
 {
 	struct rlimit cpu = { lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1 };
-	if (setrlimit(RLIMIT_CPU, &cpu) < 0 || set_limit(RLIMIT_NOFILE, 0) < 0 ||
+	if (setrlimit(RLIMIT_CPU, &cpu) < 0 ||
+	    set_limit(RLIMIT_NOFILE, (rlim_t)lowest_free_fd()) < 0 ||
 	    set_limit(RLIMIT_FSIZE, 0) < 0 || set_limit(RLIMIT_CORE, 0) < 0)
 		return -1;
 	if (!SANDBOX_ASAN && set_limit(RLIMIT_AS, (rlim_t)lim->address_space) < 0)
@@ -650,9 +662,11 @@ static int wait_failure(struct sandbox *s, int rc)
 		return failed(s, "%.900s after %llu bytes of the stream, before its end", how,
 		              (unsigned long long)s->at);
 	}
-	default:
+	default: {
+		int err = errno;
 		reap(s, 0);
-		return failed(s, "cannot read from the sandbox: %s", strerror(errno));
+		return failed(s, "cannot read from the sandbox: %s", strerror(err));
+	}
 	}
 }
 
@@ -682,6 +696,8 @@ static int terminal(struct sandbox *s, uint64_t at)
 	if (frame_error_get(s->frame, s->hdr.len, &err, text, sizeof(text)) < 0)
 		return refused(s, at, FRAME_MALFORMED, text);
 	reap(s, 2000);
+	if (!text[0])
+		snprintf(text, sizeof(text), "the reader in the sandbox failed without saying why");
 	if (err == ENOMEM && !SANDBOX_ASAN)
 		return failed(s, "the reader in the sandbox ran out of memory (limit %llu MiB): %s",
 		              (unsigned long long)(s->lim.address_space >> 20), text);

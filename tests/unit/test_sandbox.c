@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -64,7 +65,7 @@ static unsigned char byte_at(const char *path, int64_t off)
 
 enum behaviour {
 	B_SCRIPT, B_SEGV, B_SPIN, B_OPEN, B_SOCKET, B_EXECVE, B_ALLOC, B_WRITE_FILE, B_DUP,
-	B_BLOCK, B_RAW, B_MANY, B_HUGE_XATTR, B_OPEN_FAILS,
+	B_BLOCK, B_RAW, B_MANY, B_HUGE_XATTR, B_OPEN_FAILS, B_POLL,
 };
 
 struct scenario {
@@ -186,6 +187,16 @@ static int t_next(struct reader *r, struct entry *e)
 		(void)k;
 		return 0;
 	}
+	case B_POLL: {
+		/* as libnbd waits for its socket */
+		struct pollfd p[2] = { { t->fd, POLLIN, 0 }, { t->fd, POLLOUT, 0 } };
+		int rc = poll(p, 2, 0);
+		if (rc < 0) {
+			snprintf(t->why, sizeof(t->why), "poll: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
 	case B_RAW: {
 		ssize_t k = write(t->fd, t->sc->raw, t->sc->raw_len);
 		(void)k;
@@ -255,7 +266,7 @@ static struct reader *t_open(void *arg, char *why, size_t size)
 	t->ops = (struct reader){ t_next, t_data, t_error, t_close };
 	t->sc = sc;
 	t->fd = -1;
-	if (sc->b == B_WRITE_FILE || sc->b == B_DUP) {
+	if (sc->b == B_WRITE_FILE || sc->b == B_DUP || sc->b == B_POLL) {
 		char name[] = "/tmp/lifeboat-sandbox-XXXXXX";
 		t->fd = mkstemp(name);
 		unlink(name);
@@ -592,6 +603,61 @@ static void test_hostile(void **state)
 	}
 }
 
+/* A compromised child writing garbage: random bytes, and random frames
+ * with good headers. The parent ends each with an error; nothing crashes,
+ * leaks or stays behind. */
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t next_random(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static size_t random_stream(unsigned char *p, size_t cap, int framed)
+{
+	size_t n = 0;
+	if (!framed) {
+		n = 1 + next_random() % cap;
+		for (size_t i = 0; i < n; i++)
+			p[i] = (unsigned char)next_random();
+		return n;
+	}
+	while (n + FRAME_HEADER_SIZE + 64 <= cap && next_random() % 8) {
+		uint32_t len = (uint32_t)(next_random() % 64);
+		enum frame_type type = (enum frame_type)(1 + next_random() % 8);
+		if (type == FRAME_ENTRY && len < FRAME_ENTRY_FIXED)
+			len = FRAME_ENTRY_FIXED + len % 8;
+		frame_header_put(p + n, type, len);
+		n += FRAME_HEADER_SIZE;
+		for (uint32_t i = 0; i < len; i++)
+			p[n + i] = (unsigned char)(next_random() % 4 ? next_random() % 8 : 'a');
+		n += len;
+	}
+	return n;
+}
+
+static void test_garbage(void **state)
+{
+	(void)state;
+	static unsigned char buf[4096];
+	int clean = 0;   /* empty streams: a clean end is right */
+	for (int i = 0; i < 300; i++) {
+		size_t n = random_stream(buf, sizeof(buf), i & 1);
+		struct scenario sc = { B_RAW, NULL, 0, buf, n, -1, -1 };
+		char err[1024];
+		size_t entries;
+		run(&sc, &small, err, sizeof(err), &entries);
+		if (n == 0)
+			clean++;
+		else if (!err[0])
+			fail_msg("garbage stream #%d of %zu bytes was accepted", i, n);
+	}
+	printf("    300 garbage streams refused (%d were empty)\n", clean);
+}
+
 /* ---- children that break ---- */
 
 static const struct {
@@ -652,6 +718,11 @@ static void test_no_new_fds(void **state)
 	run(&sc, &small, err, sizeof(err), &n);
 	sandbox_allow_extra(NULL);
 	assert_non_null(strstr(err, "dup: Too many open files"));
+	/* the limit still lets poll() take a few fds (it refuses more than
+	 * RLIMIT_NOFILE) */
+	struct scenario polls = { B_POLL, NULL, 0, NULL, 0, -1, -1 };
+	run(&polls, &small, err, sizeof(err), &n);
+	assert_string_equal(err, "");
 	static const char *const bogus[] = { "no_such_call", NULL };
 	sandbox_allow_extra(bogus);
 	run(&sc, &small, err, sizeof(err), &n);
@@ -758,6 +829,50 @@ static void test_ctrl_c(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	assert_int_equal(kill(child, 0), -1); /* reaped by its parent: gone */
+	close(ctl[0]);
+	close(ctl[1]);
+	close(back[0]);
+	close(back[1]);
+}
+
+/* Ctrl-C while the parent is busy elsewhere (here: SIGINT blocked): the
+ * child is not stopped by it, the stream goes on and ends well. */
+static void test_child_ignores_ctrl_c(void **state)
+{
+	(void)state;
+	int ctl[2], back[2];
+	assert_int_equal(pipe(ctl), 0);
+	assert_int_equal(pipe(back), 0);
+	pid_t mid = fork();
+	assert_true(mid >= 0);
+	if (mid == 0) {
+		setpgid(0, 0);
+		sigset_t intr;
+		sigemptyset(&intr);
+		sigaddset(&intr, SIGINT);
+		sigprocmask(SIG_BLOCK, &intr, NULL);
+		struct scenario sc = { B_BLOCK, NULL, 0, NULL, 0, ctl[0], back[1] };
+		char why[1024];
+		struct reader *r = sandbox_start(t_open, &sc, &small, why, sizeof(why));
+		if (!r)
+			_exit(10);
+		struct entry e;
+		int rc = r->next(r, &e);
+		if (rc != 0)
+			_exit(11);
+		_exit(r->close(r, why, sizeof(why)) == 0 ? 0 : 12);
+	}
+	setpgid(mid, mid);
+	pid_t child;
+	assert_int_equal(read(back[0], &child, sizeof(child)), sizeof(child));
+	assert_int_equal(kill(-mid, SIGINT), 0);
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	nanosleep(&ts, NULL);
+	assert_int_equal(write(ctl[1], "x", 1), 1);   /* now let it end */
+	int st;
+	assert_int_equal(waitpid(mid, &st, 0), mid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
 	close(ctl[0]);
 	close(ctl[1]);
 	close(back[0]);
@@ -956,10 +1071,12 @@ int main(void)
 		cmocka_unit_test(test_no_data),
 		cmocka_unit_test(test_early_close),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_no_new_fds),
 		cmocka_unit_test(test_child_fds),
 		cmocka_unit_test(test_ctrl_c),
+		cmocka_unit_test(test_child_ignores_ctrl_c),
 		cmocka_unit_test(test_parent_dies),
 		cmocka_unit_test(test_tar_inside),
 	};
