@@ -49,6 +49,7 @@
 #define DEFAULT_XATTRS 256
 #define DEFAULT_XATTR_SIZE 65536
 #define INBUF_SIZE (256 * 1024)
+#define DIRECT_MIN (64 * 1024)
 #define MAX_FDS 1024
 #define EXIT_FILTER 125         /* the child's status when SIGSYS did not end it */
 
@@ -526,7 +527,12 @@ static int wait_readable(struct sandbox *s, int64_t deadline)
 	}
 }
 
-static int read_exact(struct sandbox *s, unsigned char *dst, size_t n, int64_t deadline)
+/* n bytes to dst. A header (exact) or a large payload is read straight to
+ * its place when nothing is buffered, so that file data is copied once
+ * out of the pipe and no more; small payloads fill the buffer, which then
+ * holds the next frames too. */
+static int read_exact(struct sandbox *s, unsigned char *dst, size_t n, int exact,
+                      int64_t deadline)
 {
 	while (n > 0) {
 		if (s->in_off < s->in_len) {
@@ -540,8 +546,7 @@ static int read_exact(struct sandbox *s, unsigned char *dst, size_t n, int64_t d
 		int rc = wait_readable(s, deadline);
 		if (rc != GOT)
 			return rc;
-		/* big reads go straight to their place */
-		int direct = n >= INBUF_SIZE;
+		int direct = exact || n >= DIRECT_MIN;
 		ssize_t k = read(s->fd, direct ? dst : s->in, direct ? n : INBUF_SIZE);
 		if (k < 0 && errno == EINTR)
 			return INTERRUPTED;
@@ -711,7 +716,7 @@ static int get_frame(struct sandbox *s)
 	unsigned char head[FRAME_HEADER_SIZE];
 	uint64_t at = s->at;
 	int64_t deadline = now_ms() + (int64_t)s->lim.wall_seconds * 1000;
-	int rc = read_exact(s, head, sizeof(head), deadline);
+	int rc = read_exact(s, head, sizeof(head), 1, deadline);
 	if (rc != GOT)
 		return wait_failure(s, rc);
 	char why[512];
@@ -729,7 +734,7 @@ static int get_frame(struct sandbox *s)
 		s->frame = p;
 		s->frame_cap = s->hdr.len;
 	}
-	rc = read_exact(s, s->frame, s->hdr.len, deadline);
+	rc = read_exact(s, s->frame, s->hdr.len, 0, deadline);
 	if (rc != GOT)
 		return wait_failure(s, rc);
 	s->at += FRAME_HEADER_SIZE + s->hdr.len;
