@@ -664,6 +664,8 @@ static int wait_failure(struct sandbox *s, int rc)
 		child_ended(s, 2000);
 		char how[sizeof(s->why)];
 		snprintf(how, sizeof(how), "%s", s->why);
+		if (s->at == 0)
+			return failed(s, "%.900s while it opened its input", how);
 		return failed(s, "%.900s after %llu bytes of the stream, before its end", how,
 		              (unsigned long long)s->at);
 	}

@@ -65,7 +65,8 @@ static unsigned char byte_at(const char *path, int64_t off)
 
 enum behaviour {
 	B_SCRIPT, B_SEGV, B_SPIN, B_OPEN, B_SOCKET, B_EXECVE, B_ALLOC, B_WRITE_FILE, B_DUP,
-	B_BLOCK, B_RAW, B_MANY, B_HUGE_XATTR, B_OPEN_FAILS, B_POLL,
+	B_BLOCK, B_RAW, B_MANY, B_HUGE_XATTR, B_OPEN_FAILS, B_POLL, B_READ_UNHELD, B_MMAP_EXEC,
+	B_OPEN_HANGS, B_OPEN_CRASHES,
 };
 
 struct scenario {
@@ -187,6 +188,18 @@ static int t_next(struct reader *r, struct entry *e)
 		(void)k;
 		return 0;
 	}
+	case B_READ_UNHELD: {
+		/* stdin is /dev/null, and not among the fds the filter lets it use */
+		char c;
+		ssize_t k = read(0, &c, 1);
+		snprintf(t->why, sizeof(t->why), "read gave %zd", k);
+		return -1;
+	}
+	case B_MMAP_EXEC: {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		snprintf(t->why, sizeof(t->why), "mmap gave %p", p);
+		return -1;
+	}
 	case B_POLL: {
 		/* as libnbd waits for its socket */
 		struct pollfd p[2] = { { t->fd, POLLIN, 0 }, { t->fd, POLLOUT, 0 } };
@@ -221,6 +234,8 @@ static int t_next(struct reader *r, struct entry *e)
 		return 1;
 	case B_SCRIPT:
 	case B_OPEN_FAILS:
+	case B_OPEN_HANGS:
+	case B_OPEN_CRASHES:
 		break;
 	}
 	return script_next(t, e);
@@ -258,6 +273,11 @@ static int find_pipe(void)
 static struct reader *t_open(void *arg, char *why, size_t size)
 {
 	const struct scenario *sc = arg;
+	if (sc->b == B_OPEN_HANGS)
+		for (;;)
+			pause();
+	if (sc->b == B_OPEN_CRASHES)
+		abort();
 	if (sc->b == B_OPEN_FAILS) {
 		snprintf(why, size, "cannot open 'disk.img': No such file or directory");
 		return NULL;
@@ -682,6 +702,14 @@ static const struct {
 	  { "ran out of memory (limit 256 MiB)", "no memory after" }, 0 },
 	{ "writes a file it holds", B_WRITE_FILE, { .wall_seconds = 10 },
 	  { "tried to write a file (SIGXFSZ)", NULL }, 1 },
+	{ "reads an fd it does not hold", B_READ_UNHELD, { .wall_seconds = 10 },
+	  { "killed by the filter (SIGSYS) at syscall read (0)", NULL }, 1 },
+	{ "maps executable memory", B_MMAP_EXEC, { .wall_seconds = 10 },
+	  { "killed by the filter (SIGSYS) at syscall mmap (9)", NULL }, 1 },
+	{ "open() hangs", B_OPEN_HANGS, { .wall_seconds = 1 },
+	  { "timed out: no frame for 1 s", NULL }, 1 },
+	{ "open() crashes", B_OPEN_CRASHES, { .wall_seconds = 10 },
+	  { "crashed (signal 6, Aborted) while it opened its input", NULL }, 1 },
 };
 
 static void test_broken(void **state)
