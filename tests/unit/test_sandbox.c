@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libnbd.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -1092,6 +1093,150 @@ static void test_tar_inside(void **state)
 	assert_no_children();
 }
 
+/* ---- and qemu-nbd through libnbd, as the native reader reads a qcow2 ---- */
+
+struct nbd_reader {
+	struct reader ops;
+	struct nbd_handle *h;
+	int64_t size, at;
+	int entries;
+	char buf[65536];
+	char why[256];
+};
+
+static int nbd_next(struct reader *r, struct entry *e)
+{
+	struct nbd_reader *n = (struct nbd_reader *)r;
+	if (n->entries++)
+		return 0;
+	memset(e, 0, sizeof(*e));
+	e->path = "disk";
+	e->type = ENT_FILE;
+	e->perm = 0600;
+	e->size = n->size;
+	return 1;
+}
+
+static int nbd_data(struct reader *r, const void **buf, size_t *len, int64_t *offset)
+{
+	struct nbd_reader *n = (struct nbd_reader *)r;
+	if (n->at >= n->size)
+		return 0;
+	size_t k = n->size - n->at < (int64_t)sizeof(n->buf) ? (size_t)(n->size - n->at)
+	                                                      : sizeof(n->buf);
+	if (nbd_pread(n->h, n->buf, k, (uint64_t)n->at, 0) == -1) {
+		snprintf(n->why, sizeof(n->why), "%s", nbd_get_error());
+		return -1;
+	}
+	*buf = n->buf;
+	*len = k;
+	*offset = n->at;
+	n->at += (int64_t)k;
+	return 1;
+}
+
+static const char *nbd_error(struct reader *r)
+{
+	return ((struct nbd_reader *)r)->why;
+}
+
+static int nbd_close_reader(struct reader *r, char *why, size_t size)
+{
+	(void)why;
+	(void)size;
+	struct nbd_reader *n = (struct nbd_reader *)r;
+	nbd_close(n->h);
+	free(n);
+	return 0;
+}
+
+static struct reader *nbd_open(void *arg, char *why, size_t size)
+{
+	struct nbd_reader *n = calloc(1, sizeof(*n));
+	n->ops = (struct reader){ nbd_next, nbd_data, nbd_error, nbd_close_reader };
+	n->h = nbd_create();
+	char *argv[] = { (char *)"qemu-nbd", (char *)"--read-only", (char *)"-f", (char *)"raw",
+	                 arg, NULL };
+	if (!n->h || nbd_connect_systemd_socket_activation(n->h, argv) == -1 ||
+	    (n->size = nbd_get_size(n->h)) < 0) {
+		snprintf(why, size, "qemu-nbd: %s", nbd_get_error());
+		return NULL;
+	}
+	return &n->ops;
+}
+
+static int qemu_nbd_running(const char *image)
+{
+	int found = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char path[300], cmd[4096];
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t n = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+		for (size_t i = 0; i + 1 < n; i++)
+			if (cmd[i] == '\0')
+				cmd[i] = ' ';
+		cmd[n] = '\0';
+		found += strstr(cmd, "qemu-nbd") && strstr(cmd, image);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static void test_nbd_inside(void **state)
+{
+	(void)state;
+	if (access("/usr/bin/qemu-nbd", X_OK) != 0)
+		skip();
+	char image[] = "/tmp/lifeboat-sandbox-nbd-XXXXXX";
+	int fd = mkstemp(image);
+	assert_true(fd >= 0);
+	size_t size = 3 * 1024 * 1024 + 512;
+	unsigned char *want = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		want[i] = byte_at("disk", (int64_t)i);
+	assert_int_equal(write(fd, want, size), (ssize_t)size);
+	close(fd);
+	char why[1024];
+	struct reader *r = sandbox_start(nbd_open, image, &small, why, sizeof(why));
+	if (!r)
+		fail_msg("sandbox_start: %s", why);
+	struct entry e;
+	assert_int_equal(r->next(r, &e), 1);
+	assert_int_equal(e.size, (int64_t)size);
+	size_t got = 0;
+	const void *buf;
+	size_t len;
+	int64_t off;
+	int rc;
+	while ((rc = r->data(r, &buf, &len, &off)) == 1) {
+		assert_int_equal(off, (int64_t)got);
+		assert_memory_equal(buf, want + got, len);
+		got += len;
+	}
+	if (rc < 0)
+		fail_msg("data: %s", r->error(r));
+	assert_int_equal(got, size);
+	assert_int_equal(r->next(r, &e), 0);
+	assert_int_equal(r->close(r, why, sizeof(why)), 0);
+	assert_no_children();
+	/* the child's end closed qemu-nbd's socket: it has gone too */
+	int left = 1;
+	for (int i = 0; i < 200 && (left = qemu_nbd_running(image)); i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(left, 0);
+	unlink(image);
+	free(want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1107,6 +1252,7 @@ int main(void)
 		cmocka_unit_test(test_child_ignores_ctrl_c),
 		cmocka_unit_test(test_parent_dies),
 		cmocka_unit_test(test_tar_inside),
+		cmocka_unit_test(test_nbd_inside),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
