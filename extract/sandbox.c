@@ -104,6 +104,8 @@ static int send_frame(int fd, enum frame_type type, const void *a, size_t alen, 
 
 static void send_error(int fd, int err, const char *text)
 {
+	if (!text)
+		text = "";
 	unsigned char e[4];
 	frame_u32_put(e, (uint32_t)err);
 	size_t n = strlen(text);
@@ -438,6 +440,8 @@ static void child_main(int out, pid_t parent, sandbox_open_fn open_fn, void *arg
 		child_fail(out, errno, "cannot open /dev/null");
 	static struct fdid inherited[MAX_FDS], held[MAX_FDS];
 	size_t n_inherited = list_fds(inherited, MAX_FDS, out);
+	if (n_inherited == MAX_FDS)   /* some might be left open: refuse */
+		child_fail(out, EMFILE, "the parent holds too many fds");
 	char why[FRAME_TEXT_MAX] = "";
 	errno = 0;
 	struct reader *r = open_fn(arg, why, sizeof(why));

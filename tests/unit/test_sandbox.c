@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -813,6 +814,27 @@ static void test_child_fds(void **state)
 	close(back[1]);
 }
 
+/* A parent with more fds than the child can account for: refused, rather
+ * than some left open. */
+static void test_too_many_fds(void **state)
+{
+	(void)state;
+	struct rlimit rl;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 1200)
+		skip();
+	static int fds[1100];
+	for (int i = 0; i < 1100; i++)
+		assert_true((fds[i] = open("/dev/null", O_RDONLY)) >= 0);
+	struct scenario sc = { B_SCRIPT, good, 1, NULL, 0, -1, -1 };
+	char err[1024];
+	size_t n;
+	run(&sc, &small, err, sizeof(err), &n);
+	for (int i = 0; i < 1100; i++)
+		close(fds[i]);
+	assert_non_null(strstr(err, "the parent holds too many fds"));
+}
+
 static void on_sigint(int sig)
 {
 	(void)sig;
@@ -1248,6 +1270,7 @@ int main(void)
 		cmocka_unit_test(test_broken),
 		cmocka_unit_test(test_no_new_fds),
 		cmocka_unit_test(test_child_fds),
+		cmocka_unit_test(test_too_many_fds),
 		cmocka_unit_test(test_ctrl_c),
 		cmocka_unit_test(test_child_ignores_ctrl_c),
 		cmocka_unit_test(test_parent_dies),
