@@ -337,6 +337,20 @@ static int set_limits(const struct sandbox_limits *lim)
 	return 0;
 }
 
+/* What the child maps already (it is a copy of the parent): the address
+ * space limit must leave room above it. 0 when unknown. */
+static uint64_t mapped_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long long pages = 0;
+	if (f) {
+		if (fscanf(f, "%llu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
 static int send_data(int out, struct reader *r)
 {
 	for (;;) {
@@ -464,6 +478,16 @@ static void child_main(int out, pid_t parent, sandbox_open_fn open_fn, void *arg
 	sigsys_fd = out;
 	if (sigaction(SIGSYS, &sa, NULL) < 0)
 		child_fail(out, errno, "cannot catch SIGSYS");
+	uint64_t mapped = mapped_bytes();
+	if (!SANDBOX_ASAN && mapped + (UINT64_C(32) << 20) > lim->address_space) {
+		char text[200];
+		snprintf(text, sizeof(text), "sandbox: an address space limit of %llu MiB leaves "
+		         "no room: the reader maps %llu MiB already",
+		         (unsigned long long)(lim->address_space >> 20),
+		         (unsigned long long)(mapped >> 20));
+		send_error(out, 0, text);
+		child_exit(1);
+	}
 	if (set_limits(lim) < 0)
 		child_fail(out, errno, "cannot set the resource limits");
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
