@@ -747,7 +747,8 @@ static void test_broken(void **state)
 static void test_no_new_fds(void **state)
 {
 	(void)state;
-	static const char *const dup_too[] = { "dup", NULL };
+	/* extras may repeat base calls (read) and still load */
+	static const char *const dup_too[] = { "dup", "read", "mmap", NULL };
 	sandbox_allow_extra(dup_too);
 	struct scenario sc = { B_DUP, NULL, 0, NULL, 0, -1, -1 };
 	char err[1024];
