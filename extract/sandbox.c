@@ -60,9 +60,27 @@ void sandbox_allow_extra(const char *const *names)
 	extra_names = names;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ================= the child ================= */
 
 static int sigsys_fd = -1;
+
+/* Small frames gather here and leave together: a tree of small files
+ * then costs a write per OUT_SIZE bytes, not two per file. Nothing waits
+ * in it longer than one call of the inner reader after OUT_AGE_MS. */
+#define OUT_SIZE (64 * 1024)
+#define OUT_AGE_MS 10
+static struct {
+	unsigned char b[OUT_SIZE];
+	size_t len;
+	int64_t since;
+} outq;
 
 static int write_all(int fd, struct iovec *iov, int n)
 {
@@ -86,8 +104,29 @@ static int write_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
-/* One frame in one writev loop: the filter's signal handler can then only
- * ever start its frame at a frame boundary. */
+static int flush_out(int fd)
+{
+	struct iovec v = { outq.b, outq.len };
+	outq.len = 0;
+	return v.iov_len ? write_all(fd, &v, 1) : 0;
+}
+
+/* Before the child waits on the inner reader again. */
+static int flush_if_old(int fd)
+{
+	return outq.len && now_ms() - outq.since >= OUT_AGE_MS ? flush_out(fd) : 0;
+}
+
+static void queue(const void *p, size_t n)
+{
+	if (n)
+		memcpy(outq.b + outq.len, p, n);
+	outq.len += n;
+}
+
+/* A frame: queued when it fits, else written at once after the queue, in
+ * one writev loop. Either way the filter's signal handler, which flushes
+ * the queue first, starts its frame at a frame boundary. */
 static int send_frame(int fd, enum frame_type type, const void *a, size_t alen, const void *b,
                       size_t blen, const void *c, size_t clen)
 {
@@ -96,10 +135,21 @@ static int send_frame(int fd, enum frame_type type, const void *a, size_t alen, 
 	if (len > UINT32_MAX)
 		return -1;
 	frame_header_put(head, type, (uint32_t)len);
-	struct iovec iov[4] = {
-		{ head, sizeof(head) }, { (void *)a, alen }, { (void *)b, blen }, { (void *)c, clen },
+	if (outq.len + FRAME_HEADER_SIZE + len <= OUT_SIZE) {   /* len < 2^32: no overflow */
+		if (outq.len == 0)
+			outq.since = now_ms();
+		queue(head, sizeof(head));
+		queue(a, alen);
+		queue(b, blen);
+		queue(c, clen);
+		return 0;
+	}
+	struct iovec iov[5] = {
+		{ outq.b, outq.len }, { head, sizeof(head) }, { (void *)a, alen }, { (void *)b, blen },
+		{ (void *)c, clen },
 	};
-	return write_all(fd, iov, 4);
+	outq.len = 0;
+	return write_all(fd, iov, 5);
 }
 
 static void send_error(int fd, int err, const char *text)
@@ -110,6 +160,7 @@ static void send_error(int fd, int err, const char *text)
 	frame_u32_put(e, (uint32_t)err);
 	size_t n = strlen(text);
 	send_frame(fd, FRAME_ERROR, e, 4, text, n < FRAME_TEXT_MAX ? n : FRAME_TEXT_MAX, NULL, 0);
+	flush_out(fd);
 }
 
 /* SIGSYS from the filter (SCMP_ACT_TRAP): tell the parent which call it
@@ -119,6 +170,14 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
 	(void)uc;
+	/* the trap is in the inner reader, never in the queue's own code:
+	 * the queue is whole */
+	for (size_t at = 0; at < outq.len;) {
+		ssize_t k = write(sigsys_fd, outq.b + at, outq.len - at);
+		if (k <= 0)
+			break;
+		at += (size_t)k;
+	}
 	unsigned char f[FRAME_HEADER_SIZE + 8];
 	frame_header_put(f, FRAME_FILTER, 8);
 	frame_u32_put(f + FRAME_HEADER_SIZE, (uint32_t)si->si_syscall);
@@ -357,6 +416,8 @@ static int send_data(int out, struct reader *r)
 		const void *buf;
 		size_t len;
 		int64_t off;
+		if (flush_if_old(out) < 0)
+			child_exit(1);
 		int rc = r->data(r, &buf, &len, &off);
 		if (rc <= 0)
 			return rc;
@@ -380,6 +441,8 @@ static void stream(int out, struct reader *r, int want_data)
 	uint64_t entries = 0;
 	for (;;) {
 		struct entry e;
+		if (flush_if_old(out) < 0)
+			child_exit(1);
 		errno = 0;
 		int rc = r->next(r, &e);
 		if (rc == 0)
@@ -433,6 +496,7 @@ static void stream(int out, struct reader *r, int want_data)
 	unsigned char n[8];
 	frame_u64_put(n, entries);
 	send_frame(out, FRAME_DONE, n, sizeof(n), NULL, 0, NULL, 0);
+	flush_out(out);
 	child_exit(0);
 }
 
@@ -496,7 +560,8 @@ static void child_main(int out, pid_t parent, sandbox_open_fn open_fn, void *arg
 	if (rc < 0)
 		child_fail(out, -rc, "cannot load the seccomp filter");
 	seccomp_release(ctx);
-	if (send_frame(out, FRAME_HELLO, FRAME_HELLO_TEXT, FRAME_HELLO_SIZE, NULL, 0, NULL, 0) < 0)
+	if (send_frame(out, FRAME_HELLO, FRAME_HELLO_TEXT, FRAME_HELLO_SIZE, NULL, 0, NULL, 0) < 0 ||
+	    flush_out(out) < 0)
 		child_exit(1);
 	stream(out, r, lim->want_data);
 }
@@ -529,13 +594,6 @@ struct sandbox {
 	uint32_t filter_nr, filter_arch;
 	char why[1024];
 };
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Wait (until deadline) for the pipe to be readable. */
 static int wait_readable(struct sandbox *s, int64_t deadline)

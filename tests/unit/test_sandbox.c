@@ -68,7 +68,7 @@ static unsigned char byte_at(const char *path, int64_t off)
 enum behaviour {
 	B_SCRIPT, B_SEGV, B_SPIN, B_OPEN, B_SOCKET, B_EXECVE, B_ALLOC, B_WRITE_FILE, B_DUP,
 	B_BLOCK, B_RAW, B_MANY, B_HUGE_XATTR, B_OPEN_FAILS, B_POLL, B_READ_UNHELD, B_MMAP_EXEC,
-	B_OPEN_HANGS, B_OPEN_CRASHES,
+	B_OPEN_HANGS, B_OPEN_CRASHES, B_GEN,
 };
 
 struct scenario {
@@ -88,13 +88,44 @@ struct treader {
 	int fd, fd2;
 	void *big;
 	struct xattr huge;
-	char path[64];
+	char path[4096];
+	struct xattr gx[3];
+	char gvalue[3][5000];
 	char why[128];
 };
+
+/* B_GEN: entry i, made the same way in the child and in the parent: paths,
+ * xattrs and data of every length around the child's 64 KiB queue. */
+#define GEN_N 3000
+static size_t gen_len(size_t i, size_t mod)
+{
+	return 1 + (i * 2654435761u) % mod;
+}
+
+static void gen_path(size_t i, char *out)
+{
+	size_t n = gen_len(i, 3000);
+	int at = snprintf(out, 32, "g/%zu/", i);
+	memset(out + at, 'a' + (int)(i % 26), n);
+	out[at + (int)n] = '\0';
+}
 
 static int t_data(struct reader *r, const void **buf, size_t *len, int64_t *offset)
 {
 	struct treader *t = (struct treader *)r;
+	if (t->sc->b == B_GEN) {
+		size_t i = t->i - 1, n = gen_len(i, 70000);
+		if (t->blk++)
+			return 0;
+		free(t->buf);
+		t->buf = malloc(n);
+		for (size_t k = 0; k < n; k++)
+			t->buf[k] = byte_at(t->path, (int64_t)k);
+		*buf = t->buf;
+		*len = n;
+		*offset = 0;
+		return 1;
+	}
 	const struct tspec *s = &t->sc->specs[t->i - 1];
 	if (t->blk >= 4 || s->blocks[t->blk].len == 0)
 		return 0;
@@ -216,6 +247,27 @@ static int t_next(struct reader *r, struct entry *e)
 		ssize_t k = write(t->fd, t->sc->raw, t->sc->raw_len);
 		(void)k;
 		return 0;
+	}
+	case B_GEN: {
+		if (t->i >= GEN_N)
+			return 0;
+		size_t i = t->i++;
+		t->blk = 0;
+		gen_path(i, t->path);
+		memset(e, 0, sizeof(*e));
+		e->path = t->path;
+		e->type = ENT_FILE;
+		e->perm = (mode_t)(i & 07777);
+		e->size = (int64_t)gen_len(i, 70000);
+		e->n_xattrs = i % 4;
+		for (size_t k = 0; k < e->n_xattrs; k++) {
+			size_t vl = gen_len(i + k, 5000) - 1;
+			memset(t->gvalue[k], (int)k, vl);
+			t->gx[k] = (struct xattr){ k == 0 ? "user.a" : k == 1 ? "user.bb" : "user.ccc",
+			                           t->gvalue[k], vl };
+		}
+		e->xattrs = t->gx;
+		return 1;
 	}
 	case B_MANY:
 		if (t->i >= 10000000)
@@ -468,6 +520,49 @@ static void test_round_trip(void **state)
 	assert_string_equal(r->error(r), "");
 	assert_int_equal(r->close(r, why, sizeof(why)), 0);
 	assert_int_equal(count_fds(), fds);
+	assert_no_children();
+}
+
+/* thousands of entries of every size: all arrive whole, in order */
+static void test_round_trip_sizes(void **state)
+{
+	(void)state;
+	struct scenario sc = { B_GEN, NULL, 0, NULL, 0, -1, -1 };
+	char why[1024];
+	struct reader *r = sandbox_start(t_open, &sc, &small, why, sizeof(why));
+	assert_non_null(r);
+	static char path[4096];
+	struct entry e;
+	size_t i = 0;
+	while (r->next(r, &e) == 1) {
+		gen_path(i, path);
+		assert_string_equal(e.path, path);
+		assert_int_equal(e.perm, i & 07777);
+		assert_int_equal(e.n_xattrs, i % 4);
+		for (size_t k = 0; k < e.n_xattrs; k++) {
+			size_t vl = gen_len(i + k, 5000) - 1;
+			assert_int_equal(e.xattrs[k].size, vl);
+			for (size_t q = 0; q < vl; q++)
+				if (((const unsigned char *)e.xattrs[k].value)[q] != k)
+					fail_msg("entry %zu: xattr %zu byte %zu", i, k, q);
+		}
+		size_t got = 0;
+		const void *buf;
+		size_t len;
+		int64_t off;
+		while (r->data(r, &buf, &len, &off) == 1) {
+			assert_int_equal(off, (int64_t)got);
+			for (size_t q = 0; q < len; q++)
+				if (((const unsigned char *)buf)[q] != byte_at(path, off + (int64_t)q))
+					fail_msg("entry %zu: data byte %zu", i, got + q);
+			got += len;
+		}
+		assert_int_equal(got, gen_len(i, 70000));
+		i++;
+	}
+	assert_string_equal(r->error(r), "");
+	assert_int_equal(i, GEN_N);
+	assert_int_equal(r->close(r, why, sizeof(why)), 0);
 	assert_no_children();
 }
 
@@ -1271,6 +1366,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_round_trip_sizes),
 		cmocka_unit_test(test_no_data),
 		cmocka_unit_test(test_early_close),
 		cmocka_unit_test(test_hostile),
