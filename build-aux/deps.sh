@@ -30,6 +30,9 @@ want_cmd qemu-img qemu-utils
 want_cmd mke2fs e2fsprogs
 want_cmd sgdisk gdisk
 want_cmd getfattr attr
+# the sandbox around the native reader, and its test with qemu-nbd
+want_pc libseccomp libseccomp-dev
+want_pc libnbd libnbd-dev
 [ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
 
 [ -z "$need_pkgs" ] && exit 0
