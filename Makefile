@@ -141,6 +141,12 @@ openstack: $(SNAP) $(EXTRACT)
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
+# the partition parser and the superblock's feature check, alone
+PART_OBJ = $(call obj,extract/part.c extract/ext4.c extract/journal.c extract/disk.c)
+$(BUILD)/tests/test_part: $(BUILD)/obj/tests/unit/test_part.o $(PART_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
+
 # builds the native reader's 50,000-entry htree in seconds
 $(GROW_DIR): $(BUILD)/obj/tests/images/grow-dir.o
 	@mkdir -p $(dir $@)
