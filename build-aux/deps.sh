@@ -17,6 +17,8 @@ want_pc cmocka libcmocka-dev
 want_pc libguestfs libguestfs-dev
 want_pc libarchive libarchive-dev
 want_pc ext2fs libext2fs-dev
+want_pc libnbd libnbd-dev
+want_pc libseccomp libseccomp-dev
 # the appliance needs a kernel to boot, and guestfish builds test images
 [ -n "$(ls /boot/vmlinuz-* 2>/dev/null)" ] || need_pkgs="$need_pkgs linux-image-amd64"
 want_cmd guestfish libguestfs-tools
@@ -27,6 +29,8 @@ want_cmd openssl openssl
 want_cmd mandoc mandoc
 want_cmd col bsdextrautils
 want_cmd qemu-img qemu-utils
+want_cmd qemu-nbd qemu-utils
+want_cmd setpriv util-linux
 want_cmd mke2fs e2fsprogs
 want_cmd sgdisk gdisk
 want_cmd getfattr attr
