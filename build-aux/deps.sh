@@ -17,8 +17,6 @@ want_pc cmocka libcmocka-dev
 want_pc libguestfs libguestfs-dev
 want_pc libarchive libarchive-dev
 want_pc ext2fs libext2fs-dev
-want_pc libnbd libnbd-dev
-want_pc libseccomp libseccomp-dev
 # the appliance needs a kernel to boot, and guestfish builds test images
 [ -n "$(ls /boot/vmlinuz-* 2>/dev/null)" ] || need_pkgs="$need_pkgs linux-image-amd64"
 want_cmd guestfish libguestfs-tools
