@@ -625,7 +625,7 @@ int ext4_list_dir(struct ext4 *x, const struct ext4_node *n, struct ext4_dirent 
 		ext4_free_dirents(l.d, l.n);
 		return -1;
 	}
-	if (l.hashed)
+	if (l.hashed && l.n)
 		qsort(l.d, l.n, sizeof(*l.d), by_hash);
 	*out = l.d;
 	*count = l.n;

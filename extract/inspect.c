@@ -279,7 +279,8 @@ static int ls_native(struct xcli *cli, struct reader *r, const char *shown)
 		fprintf(stderr, "lifeboat-extract: cannot list '%s': %s\n", shown, r->error(r));
 		rc = XT_BAD_IMAGE;
 	}
-	qsort(l, n, sizeof(*l), by_name);
+	if (n)
+		qsort(l, n, sizeof(*l), by_name);
 	json_t *arr = json_array();
 	struct ls_out out = { cli, arr };
 	for (size_t i = 0; i < n; i++) {
