@@ -695,6 +695,29 @@ static void test_clean_filesystem(void **state)
 	assert_null(ov);
 }
 
+/* with s_journal_inum cleared the journal would be on another device: refused */
+static void test_external_journal(void **state)
+{
+	(void)state;
+	char ext[128], cmd[300];
+	int n = snprintf(ext, sizeof(ext), "%s/external.img", dir);
+	assert_true(n > 0 && (size_t)n < sizeof(ext));
+	n = snprintf(cmd, sizeof(cmd), "cp %s %s", img, ext);
+	assert_true(n > 0 && (size_t)n < sizeof(cmd));
+	assert_int_equal(system(cmd), 0);
+	ext2_filsys fs;
+	assert_int_equal(ext2fs_open2(ext, NULL, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0,
+	                              unix_io_manager, &fs), 0);
+	fs->super->s_journal_inum = 0;
+	ext2fs_mark_super_dirty(fs);
+	assert_int_equal(ext2fs_close_free(&fs), 0);
+	struct block_overlay *ov;
+	char why[128];
+	assert_int_equal(replay_file(ext, &ov, why, sizeof(why)), -1);
+	assert_null(ov);
+	assert_non_null(strstr(why, "on another device"));
+}
+
 static void test_null_overlay(void **state)
 {
 	(void)state;
@@ -786,6 +809,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
 		cmocka_unit_test(test_clean_filesystem),
+		cmocka_unit_test(test_external_journal),
 		cmocka_unit_test(test_null_overlay),
 		cmocka_unit_test(test_never_writes),
 	};
