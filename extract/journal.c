@@ -11,7 +11,13 @@
  *           the newest committed copy of each block wins.
  * Nothing is written: the result is a table of blocks in memory. Everything the image says
  * is checked before it is used (lengths, counts, block numbers, checksums), the scan may not
- * pass the whole log, and the memory held is capped (JOURNAL_MAX_OVERLAY). */
+ * pass the whole log, and what is held is capped: the journal's pieces (JOURNAL_MAX_RUNS),
+ * the block copies it lists (JOURNAL_MAX_TAGS) and the replayed data (JOURNAL_MAX_OVERLAY).
+ * So the work is linear in the journal's length and the memory is bounded whatever it says.
+ *
+ * Where the kernel is lenient this is strict, because the caller can fall back to a kernel:
+ * a checksum that does not match (superblock, descriptor, revoke, commit or data block) is
+ * an error here, where the kernel may take it for the end of the log or skip the block. */
 #include "journal.h"
 
 #include <errno.h>
@@ -81,7 +87,12 @@ enum { JBD2_DESCRIPTOR = 1, JBD2_COMMIT = 2, JBD2_SB_V1 = 3, JBD2_SB_V2 = 4, JBD
 #define REVOKE_RECORDS          0x10
 
 #define JBD2_MIN_BLOCKS         1024u   /* the kernel refuses shorter journals */
-#define JBD2_MAX_BLOCKS         (1u << 27)
+#define JBD2_MAX_BLOCKS         (1u << 24)  /* mke2fs stops at 10,240,000 */
+
+/* Caps on what is held while reading a journal. mke2fs makes journals of at most 1 GiB
+ * (262144 blocks of 4 KiB) in one or a few pieces; these leave room for far more. */
+#define JOURNAL_MAX_RUNS        ((size_t)1 << 18)   /* 6 MiB of extents */
+#define JOURNAL_MAX_TAGS        ((size_t)1 << 20)   /* 24 MiB of copies, 1 M entries */
 
 /* At most this much replayed data is held in memory; a journal that needs more is refused
  * (the caller falls back). Real dirty journals hold a few MiB. */
@@ -98,6 +109,7 @@ struct ov_ent {
 struct block_overlay {
 	unsigned block_size;
 	size_t count;           /* entries with data */
+	size_t used;            /* entries */
 	size_t mask;            /* table size - 1, a power of two minus one */
 	struct ov_ent *tab;
 };
@@ -110,29 +122,56 @@ static size_t ov_hash(uint64_t blk, size_t mask)
 	return (size_t)blk & mask;
 }
 
-/* The entry for blk, or (with add) a new empty one; NULL when absent. The table is sized
- * before use for every block the journal names, so it never fills. */
-static struct ov_ent *ov_find(const struct block_overlay *ov, uint64_t blk, bool add)
+/* The entry for blk, or NULL. The table is never more than half full, so this ends. */
+static struct ov_ent *ov_find(const struct block_overlay *ov, uint64_t blk)
 {
 	for (size_t i = ov_hash(blk, ov->mask);; i = (i + 1) & ov->mask) {
 		struct ov_ent *e = &ov->tab[i];
-		if (!e->used) {
-			if (!add)
-				return NULL;
-			e->used = true;
-			e->blk = blk;
-			return e;
-		}
+		if (!e->used)
+			return NULL;
 		if (e->blk == blk)
 			return e;
 	}
+}
+
+static struct ov_ent *ov_slot(struct ov_ent *tab, size_t mask, uint64_t blk)
+{
+	size_t i = ov_hash(blk, mask);
+	while (tab[i].used && tab[i].blk != blk)
+		i = (i + 1) & mask;
+	return &tab[i];
+}
+
+/* The entry for blk, added empty if it is new; NULL when out of memory. */
+static struct ov_ent *ov_add(struct block_overlay *ov, uint64_t blk)
+{
+	struct ov_ent *e = ov_find(ov, blk);
+	if (e)
+		return e;
+	if ((ov->used + 1) * 2 > ov->mask + 1) {
+		size_t size = (ov->mask + 1) * 2;
+		struct ov_ent *tab = calloc(size, sizeof(*tab));
+		if (!tab)
+			return NULL;
+		for (size_t i = 0; i <= ov->mask; i++)
+			if (ov->tab[i].used)
+				*ov_slot(tab, size - 1, ov->tab[i].blk) = ov->tab[i];
+		free(ov->tab);
+		ov->tab = tab;
+		ov->mask = size - 1;
+	}
+	e = ov_slot(ov->tab, ov->mask, blk);
+	e->used = true;
+	e->blk = blk;
+	ov->used++;
+	return e;
 }
 
 const void *overlay_block(const struct block_overlay *ov, uint64_t blk)
 {
 	if (!ov)
 		return NULL;
-	const struct ov_ent *e = ov_find(ov, blk, false);
+	const struct ov_ent *e = ov_find(ov, blk);
 	return e ? e->data : NULL;
 }
 
@@ -282,7 +321,12 @@ static int map_block(ext2_filsys fs, blk64_t *blocknr, e2_blkcnt_t blockcnt, blk
 		r->len++;
 		return 0;
 	}
-	if (grow((void **)&j->runs, &j->runs_cap, j->nruns, sizeof(*j->runs), (size_t)j->maxlen + 1)) {
+	if (j->nruns >= JOURNAL_MAX_RUNS) {
+		say(j, "the journal inode is in more than %zu pieces", JOURNAL_MAX_RUNS);
+		j->failed = 1;
+		return BLOCK_ABORT;
+	}
+	if (grow((void **)&j->runs, &j->runs_cap, j->nruns, sizeof(*j->runs), JOURNAL_MAX_RUNS)) {
 		say(j, "out of memory mapping the journal");
 		j->failed = 1;
 		return BLOCK_ABORT;
@@ -523,7 +567,11 @@ static int scan_descriptor(struct journal *j, uint32_t at, uint32_t seq, uint32_
 				return -1;
 			*crc_v1 = ext2fs_crc32_be(*crc_v1, data, j->bs);
 		}
-		if (grow((void **)&j->tags, &j->tags_cap, j->ntags, sizeof(*j->tags), (size_t)logsize + 1)) {
+		if (j->ntags >= JOURNAL_MAX_TAGS) {
+			say(j, "the journal lists more than %zu block copies", JOURNAL_MAX_TAGS);
+			return -1;
+		}
+		if (grow((void **)&j->tags, &j->tags_cap, j->ntags, sizeof(*j->tags), JOURNAL_MAX_TAGS)) {
 			say(j, "out of memory scanning the journal");
 			return -1;
 		}
@@ -591,8 +639,12 @@ static int scan(struct journal *j, uint32_t *ntrans)
 				goto out;
 			}
 			open = true;
+			if (j->nrevokes >= JOURNAL_MAX_TAGS) {
+				say(j, "the journal holds more than %zu revoke blocks", JOURNAL_MAX_TAGS);
+				goto out;
+			}
 			if (grow((void **)&j->revokes, &j->revokes_cap, j->nrevokes, sizeof(*j->revokes),
-			         (size_t)logsize + 1)) {
+			         JOURNAL_MAX_TAGS)) {
 				say(j, "out of memory scanning the journal");
 				goto out;
 			}
@@ -639,11 +691,15 @@ static int collect_revokes(struct journal *j, struct block_overlay *ov)
 		const struct jrevoke *r = &j->revokes[i];
 		if (jread(j, r->jblk, j->buf))
 			return -1;
-		size_t max = be32(j->buf + REVOKE_COUNT);   /* bounded by the scan */
+		size_t max = be32(j->buf + REVOKE_COUNT);
+		if (max > j->bs - (j->csum ? TAIL_SIZE : 0) || !tail_ok(j, j->buf)) {
+			say(j, "revoke block at journal block %u changed between reads", r->jblk);
+			return -1;
+		}
 		for (size_t off = REVOKE_RECORDS; off + rec <= max; off += rec) {
 			uint64_t blk = rec == 8 ? be64(j->buf + off) : be32(j->buf + off);
 			/* only blocks some transaction writes can be affected */
-			struct ov_ent *e = ov_find(ov, blk, false);
+			struct ov_ent *e = ov_find(ov, blk);
 			if (e && (!e->revoked || tid_gt(r->seq, e->revoke_seq))) {
 				e->revoked = true;
 				e->revoke_seq = r->seq;
@@ -670,7 +726,7 @@ static int replay(struct journal *j, struct block_overlay *ov)
 	uint64_t held = 0;
 	for (size_t i = 0; i < j->ntags; i++) {
 		const struct jtag *t = &j->tags[i];
-		struct ov_ent *e = ov_find(ov, t->blk, true);
+		struct ov_ent *e = ov_find(ov, t->blk);
 		if (e->revoked && !tid_gt(t->seq, e->revoke_seq))
 			continue;
 		if (jread(j, t->jblk, j->buf))
@@ -704,11 +760,9 @@ static int replay(struct journal *j, struct block_overlay *ov)
 }
 
 /* ---- the whole ---------------------------------------------------------- */
-static struct block_overlay *overlay_new(unsigned bs, size_t n)
+static struct block_overlay *overlay_new(unsigned bs)
 {
-	size_t size = 16;
-	while (size < n * 2)
-		size *= 2;
+	size_t size = 64;
 	struct block_overlay *ov = calloc(1, sizeof(*ov));
 	if (!ov)
 		return NULL;
@@ -797,13 +851,16 @@ int journal_replay(ext2_filsys fs, struct block_overlay **out, char *why, size_t
 		rc = 0;
 		goto out;
 	}
-	ov = overlay_new(j.bs, j.ntags);
+	ov = overlay_new(j.bs);
 	if (!ov) {
 		say(&j, "out of memory");
 		goto out;
 	}
 	for (size_t i = 0; i < j.ntags; i++)
-		ov_find(ov, j.tags[i].blk, true);
+		if (!ov_add(ov, j.tags[i].blk)) {
+			say(&j, "out of memory");
+			goto out;
+		}
 	if (collect_revokes(&j, ov) || replay(&j, ov))
 		goto out;
 	if (ov->count) {

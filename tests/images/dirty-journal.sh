@@ -32,9 +32,9 @@ for i in 1 2 3 4 5; do head -c $((4096 * i + 100)) /dev/urandom >"$src/data/keep
 for i in $(seq 1 300); do printf 'old %d\n' "$i" >"$src/data/old/file-with-a-long-name-$i.txt"; done
 chmod 0644 "$src/data/keep/"*
 
-mke2fs -q -F -t ext4 -b 4096 -L dj-ext4 -d "$src" "$out/ext4.raw" 64M >/dev/null
+mke2fs -q -F -t ext4 -b 4096 -m 0 -L dj-ext4 -d "$src" "$out/ext4.raw" 64M >/dev/null
 mke2fs -q -F -t ext4 -b 4096 -O ^metadata_csum -L dj-ext4j -d "$src" "$out/ext4j.raw" 64M >/dev/null
-mke2fs -q -F -t ext3 -b 1024 -L dj-ext3 -d "$src" "$out/ext3.raw" 32M >/dev/null
+mke2fs -q -F -t ext3 -b 1024 -m 0 -L dj-ext3 -d "$src" "$out/ext3.raw" 32M >/dev/null
 
 # files to upload: one whose every 4 KiB block starts with the jbd2 magic, and one larger
 # than ext4j's 4 MiB journal
@@ -52,9 +52,12 @@ with open(os.path.join(d, "blob.bin"), "wb") as f:
     f.write(os.urandom(300000))
 PY
 
-# workload P: the same changes under mount point P
+# workload P [fill]: the same changes under mount point P. With fill, the filesystem is
+# then filled (fallocate, or zeros on ext3), a directory removed (its blocks are revoked in the journal) and the space
+# filled again, so the revoked blocks now hold file data written home: a replay that
+# ignored the revoke would overwrite that data with the old directory blocks.
 workload() {
-	local p=$1
+	local p=$1 fill=${2:-}
 	cat <<GF
 mkdir-p $p/new/deep/er
 write $p/new/hello.txt "hello after the crash"
@@ -63,13 +66,25 @@ mv $p/home/user/notes.txt $p/new/notes-moved.txt
 chmod 0600 $p/data/keep/f1.bin
 ln-s ../etc/hostname $p/new/link
 write $p/data/keep/f2.bin "overwritten"
-rm-rf $p/data/old
-debug sh "sleep 2"
 mkdir $p/data/old2
 GF
 	local i
 	for i in $(seq 1 200); do echo "touch $p/data/old2/new-file-with-a-long-name-$i"; done
 	echo "rm $p/data/keep/f3.bin"
+	if [ -n "$fill" ]; then
+		# a commit that logs every block of data/old, before the one that frees them
+		for i in $(seq 10 10 300); do echo "rm $p/data/old/file-with-a-long-name-$i.txt"; done
+		# shellcheck disable=SC2016
+		cat <<GF
+debug sh "sleep 2"
+-debug sh "a=\$(df -B1 --output=avail /sysroot$p | tail -1); fallocate -l \$((a - 32768)) /sysroot$p/filler 2>/dev/null || head -c \$((a - a / 128 - 32768)) /dev/zero >/sysroot$p/filler"
+rm-rf $p/data/old
+debug sh "sleep 2"
+-debug sh "a=\$(df -B1 --output=avail /sysroot$p | tail -1); head -c \$((a - 8192)) /dev/urandom >/sysroot$p/new/reuse.bin"
+GF
+	else
+		echo "rm-rf $p/data/old"
+	fi
 }
 
 {
@@ -83,9 +98,9 @@ GF
 	echo "mkdir /e3"
 	echo 'mount-options "commit=1,data=journal,journal_checksum" /dev/sdb /j'
 	echo 'mount-options "commit=1" /dev/sdc /e3'
-	workload ""
+	workload "" fill
 	workload /j
-	workload /e3
+	workload /e3 fill
 	echo "upload $tmp/escape.bin /j/new/escape.bin"
 	echo "upload $tmp/big.bin /j/new/big.bin"
 	# journaled data freed again: its blocks are revoked

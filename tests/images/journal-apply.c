@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: journal-apply IMAGE [COPY]\n");
 		return 2;
 	}
+	initialize_ext2_error_table();
 	ext2_filsys fs;
 	errcode_t err = ext2fs_open2(argv[1], NULL, EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs);
 	if (err) {
