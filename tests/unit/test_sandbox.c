@@ -373,7 +373,7 @@ static struct reader *t_open(void *arg, char *why, size_t size)
 	return &t->ops;
 }
 
-/* ---- helpers ---- */
+/* ---- plumbing ---- */
 
 static const struct sandbox_limits small = {
 	.address_space = 256 << 20, .cpu_seconds = 20, .wall_seconds = 10, .want_data = 1,
