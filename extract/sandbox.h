@@ -34,6 +34,11 @@ typedef struct reader *(*sandbox_open_fn)(void *arg, char *why, size_t size);
  * the filter (SIGSYS, naming the syscall number if known), timed out, exceeded a limit, or sent
  * a malformed frame. NULL with why when the child cannot be started. close() reaps the child.
  *
+ * Two details: RLIMIT_NOFILE is the lowest free fd number rather than 0, which makes a new fd
+ * just as impossible while poll() (which refuses more fds than RLIMIT_NOFILE) still works;
+ * and a refused call traps (SIGSYS) into a handler that names it to the parent and then dies
+ * by SIGSYS, so the call never runs and the child still ends killed by SIGSYS.
+ *
  * sandbox_start returns once the child is confined (or has failed to open: then NULL, with
  * open's why). Call it, and use the reader, from one thread: the child dies with the thread
  * that forked it (PR_SET_PDEATHSIG). A signal that interrupts a wait for the child (EINTR:

@@ -68,7 +68,7 @@ static unsigned char byte_at(const char *path, int64_t off)
 enum behaviour {
 	B_SCRIPT, B_SEGV, B_SPIN, B_OPEN, B_SOCKET, B_EXECVE, B_ALLOC, B_WRITE_FILE, B_DUP,
 	B_BLOCK, B_RAW, B_MANY, B_HUGE_XATTR, B_OPEN_FAILS, B_POLL, B_READ_UNHELD, B_MMAP_EXEC,
-	B_OPEN_HANGS, B_OPEN_CRASHES, B_GEN,
+	B_OPEN_HANGS, B_OPEN_CRASHES, B_GEN, B_TRAP_LATE,
 };
 
 struct scenario {
@@ -269,6 +269,14 @@ static int t_next(struct reader *r, struct entry *e)
 		e->xattrs = t->gx;
 		return 1;
 	}
+	case B_TRAP_LATE:
+		if (t->i == 5) {
+			int fd = open("/etc/passwd", O_RDONLY);
+			snprintf(t->why, sizeof(t->why), "open gave %d", fd);
+			return -1;
+		}
+		/* five entries first */
+		__attribute__((fallthrough));
 	case B_MANY:
 		if (t->i >= 10000000)
 			return 0;
@@ -365,7 +373,7 @@ static struct reader *t_open(void *arg, char *why, size_t size)
 	return &t->ops;
 }
 
-/* ---- helpers ---- */
+/* ---- plumbing ---- */
 
 static const struct sandbox_limits small = {
 	.address_space = 256 << 20, .cpu_seconds = 20, .wall_seconds = 10, .want_data = 1,
@@ -836,6 +844,19 @@ static void test_broken(void **state)
 				fail_msg("%s: '%s' does not say '%s'", broken[i].name, err, broken[i].says[k]);
 		assert_true(took < (double)broken[i].lim.wall_seconds + 3);
 	}
+}
+
+/* Entries still queued in the child when the filter stops it arrive
+ * before the report of the stop. */
+static void test_trap_after_entries(void **state)
+{
+	(void)state;
+	struct scenario sc = { B_TRAP_LATE, NULL, 0, NULL, 0, -1, -1 };
+	char err[1024];
+	size_t n;
+	run(&sc, &small, err, sizeof(err), &n);
+	assert_int_equal(n, 5);
+	assert_non_null(strstr(err, "killed by the filter (SIGSYS) at syscall openat"));
 }
 
 /* RLIMIT_NOFILE 0: even where the filter lets dup through, no fd is made */
@@ -1330,6 +1351,7 @@ static void test_nbd_inside(void **state)
 	close(fd);
 	char why[1024];
 	struct reader *r = sandbox_start(nbd_open, image, &small, why, sizeof(why));
+	unlink(image);   /* qemu-nbd holds it open; nothing is left behind on a failure */
 	if (!r)
 		fail_msg("sandbox_start: %s", why);
 	struct entry e;
@@ -1358,7 +1380,6 @@ static void test_nbd_inside(void **state)
 		nanosleep(&ts, NULL);
 	}
 	assert_int_equal(left, 0);
-	unlink(image);
 	free(want);
 }
 
@@ -1372,6 +1393,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_garbage),
 		cmocka_unit_test(test_broken),
+		cmocka_unit_test(test_trap_after_entries),
 		cmocka_unit_test(test_no_new_fds),
 		cmocka_unit_test(test_child_fds),
 		cmocka_unit_test(test_too_many_fds),
