@@ -45,11 +45,14 @@ t_native_copy_is_the_replayed_tree() {
 	cmp "$J/ext4j.native/new/escape.bin" "$J/ext4j.replayed/new/escape.bin" || fail "escaped blocks"
 }
 
+# (ext4j's journal wraps: part of its changes went home before the crash)
 t_debugfs_sees_a_stale_tree() {
 	local f
 	for f in ext4 ext4j ext3; do
-		[ ! -e "$J/$f.stale/new/hello.txt" ] || fail "$f: no stale tree: the test proves nothing"
+		! diff -rq "$J/$f.stale" "$J/$f.native" >/dev/null 2>&1 ||
+			fail "$f: debugfs sees the same tree: the test proves nothing"
 	done
+	[ ! -e "$J/ext4.stale/new/hello.txt" ] || fail "ext4: hello.txt is home already"
 }
 
 t_images_never_written() {
