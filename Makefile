@@ -27,8 +27,9 @@ OPT       := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDOPT     := -Wl,-z,relro -Wl,-z,now
 endif
 # lifeboat-extract needs no cloud library: only libguestfs, libarchive,
-# OpenSSL's hashes and jansson for --json.
-EXTRACT_PKGS := libguestfs libarchive libcrypto jansson
+# OpenSSL's hashes and jansson for --json; and for the native reader
+# libnbd (qemu-nbd), libext2fs and libseccomp. lifeboat-snap links none.
+EXTRACT_PKGS := libguestfs libarchive libcrypto jansson libnbd ext2fs com_err libseccomp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(EXTRACT_PKGS) 2>/dev/null)
 EXTRACT_LIBS = $(shell pkg-config --libs $(EXTRACT_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -46,6 +47,8 @@ LIB       := $(BUILD)/libconoha_api.a
 SNAP      := $(BUILD)/lifeboat-snap
 EXTRACT   := $(BUILD)/lifeboat-extract
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+JOURNAL_APPLY := $(BUILD)/tests/journal-apply
+GROW_DIR  := $(BUILD)/tests/grow-dir
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -86,6 +89,19 @@ $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/po
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# the sandbox (extract/sandbox.c) confines readers with libseccomp; its
+# tests: the frames alone, and the sandbox around real readers (libarchive,
+# and libnbd with qemu-nbd)
+EXTRACT_PKGS += libseccomp
+$(BUILD)/tests/test_frame: $(BUILD)/obj/tests/unit/test_frame.o $(call obj,extract/frame.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
+SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c)
+$(BUILD)/tests/test_sandbox: $(BUILD)/obj/tests/unit/test_sandbox.o $(SANDBOX_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs libnbd cmocka)
+
 # the writer's tests link the extractor's reader and writer, not the cloud
 WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c extract/outcome.c)
 $(BUILD)/tests/test_writer $(BUILD)/tests/test_copy: $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o \
@@ -112,6 +128,15 @@ $(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c)
 $(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
 $(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))
+# the journal's tests: the replay alone, on a filesystem libext2fs opens
+JOURNAL_LIBS = $(shell pkg-config --libs ext2fs com_err)
+$(BUILD)/tests/test_journal: $(BUILD)/obj/tests/unit/test_journal.o $(call obj,extract/journal.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JOURNAL_LIBS) $(shell pkg-config --libs cmocka)
+
+$(JOURNAL_APPLY): $(BUILD)/obj/tests/images/journal-apply.o $(call obj,extract/journal.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JOURNAL_LIBS)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -169,7 +194,18 @@ openstack: $(SNAP) $(EXTRACT)
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-integration: $(SNAP) $(EXTRACT)
+# the partition parser and the superblock's feature check, alone
+PART_OBJ = $(call obj,extract/part.c extract/ext4.c extract/journal.c extract/disk.c)
+$(BUILD)/tests/test_part: $(BUILD)/obj/tests/unit/test_part.o $(PART_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
+
+# builds the native reader's 50,000-entry htree in seconds
+$(GROW_DIR): $(BUILD)/obj/tests/images/grow-dir.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JOURNAL_LIBS)
+
+integration: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY) $(GROW_DIR)
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh $(IT_FILES)
 
 # create/download/verify cycles with random faults; a bounded run (60 s)
@@ -194,6 +230,7 @@ demo-openstack: deps
 bench: all
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/run.sh
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/extract.sh
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/native.sh
 
 # ---- install ----------------------------------------------------------------
 install: all

@@ -16,6 +16,7 @@ want_pc yaml-0.1 libyaml-dev
 want_pc cmocka libcmocka-dev
 want_pc libguestfs libguestfs-dev
 want_pc libarchive libarchive-dev
+want_pc ext2fs libext2fs-dev
 # the appliance needs a kernel to boot, and guestfish builds test images
 [ -n "$(ls /boot/vmlinuz-* 2>/dev/null)" ] || need_pkgs="$need_pkgs linux-image-amd64"
 want_cmd guestfish libguestfs-tools
@@ -26,10 +27,15 @@ want_cmd openssl openssl
 want_cmd mandoc mandoc
 want_cmd col bsdextrautils
 want_cmd qemu-img qemu-utils
+want_cmd qemu-nbd qemu-utils
+want_cmd setpriv util-linux
 want_cmd mke2fs e2fsprogs
 want_cmd sgdisk gdisk
 want_cmd getfattr attr
 want_cmd strace strace
+# the sandbox around the native reader, and its test with qemu-nbd
+want_pc libseccomp libseccomp-dev
+want_pc libnbd libnbd-dev
 [ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
 # `make fuzz` only (make check replays the corpora with gcc): clang and
 # libFuzzer's runtime, which Debian ships in libclang-rt-14-dev

@@ -22,6 +22,7 @@ struct xcli {
 	size_t n_exclude;
 	long long newer_than;     /* seconds since the epoch, -1 when not given */
 	int progress;             /* -1 auto, 0 off, 1 on */
+	int reader;               /* enum reader_choice: auto, native, appliance */
 };
 
 /* Set by SIGINT and SIGTERM. */

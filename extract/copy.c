@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "exit.h"
 #include "outcome.h"
+#include "native_run.h"
 #include "reader_tar.h"
 #include "sparse.h"
 #include "writer.h"
@@ -255,19 +256,16 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	return r;
 }
 
-static void copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct writer *w,
+static void note_missing(struct writer *w, const char *path, struct copy_outcome *out)
+{
+	writer_note(w, PROBLEM_SOURCE, path, "not copied: not found or not readable");
+	out->paths_missing++;
+}
+
+/* Every wanted entry of R goes to W; R is closed. */
+static void copy_from(struct reader *r, const char *path, struct writer *w,
                       struct copy_filter *filter, struct copy_outcome *out)
 {
-	char *copy = strdup(path);
-	const char *prefix = !copy || strcmp(path, "/") == 0 ? "" : basename(copy);
-	struct tar_job job;
-	struct reader *r = start_reader(cli, g, path, prefix, &job);
-	if (!r) {
-		writer_note(w, PROBLEM_SOURCE, path, "not copied: not found or not readable");
-		out->paths_missing++;
-		free(copy);
-		return;
-	}
 	char why[512] = "";
 	enum stream_end end = copy_entries(w, r, filter, &extract_interrupted, why, sizeof(why));
 	if (end == STREAM_BROKEN && !extract_interrupted) {
@@ -280,10 +278,43 @@ static void copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct w
 		 * says so at the end: what it copied is still good. */
 		writer_note(w, PROBLEM_SOURCE, path, why);
 	}
-	free(job.merged);
 	if (extract_interrupted)
 		out->interrupted = true;
+}
+
+static void copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct writer *w,
+                      struct copy_filter *filter, struct copy_outcome *out)
+{
+	char *copy = strdup(path);
+	const char *prefix = !copy || strcmp(path, "/") == 0 ? "" : basename(copy);
+	struct tar_job job;
+	struct reader *r = start_reader(cli, g, path, prefix, &job);
+	if (r) {
+		copy_from(r, path, w, filter, out);
+		free(job.merged);
+	} else {
+		note_missing(w, path, out);
+	}
 	free(copy);
+}
+
+/* PATH with the native reader: NULL when it is not used, and then *rc
+ * is XT_OK for the appliance to try, else the exit code. */
+static struct reader *native_tree(struct xcli *cli, const char *path, bool first, int *rc)
+{
+	char *copy = strdup(path);
+	if (!copy) {
+		*rc = XT_FAIL;
+		return NULL;
+	}
+	const char *prefix = strcmp(path, "/") == 0 ? "" : basename(copy);
+	json_t *meta;
+	struct reader *r = native_start(cli, NATIVE_TREE, path, prefix, &meta, rc);
+	free(copy);
+	if (r && first)
+		native_print_mounts(meta);
+	json_decref(meta);
+	return r;
 }
 
 static void problem_json(void *ud, const char *path, enum problem_kind kind, const char *why)
@@ -353,14 +384,35 @@ int cmd_copy(struct xcli *cli)
 		free(partial);
 		return XT_LOCAL_IO;
 	}
-	struct guest gu;
-	int rc = open_and_mount(cli, &gu);
+	struct guest gu = { 0 };
+	int rc = XT_OK;
+	bool appliance = false;
 	struct copy_filter filter = { .include = cli->include, .n_include = cli->n_include,
 	                              .exclude = cli->exclude, .n_exclude = cli->n_exclude,
 	                              .newer_than = cli->newer_than };
 	struct copy_outcome o = { 0 };
-	for (int i = 1; rc == XT_OK && i < cli->nargs - 1 && !o.interrupted; i++)
+	for (int i = 1; rc == XT_OK && i < cli->nargs - 1 && !o.interrupted; i++) {
+		int one = XT_OK;
+		struct reader *r = appliance ? NULL : native_tree(cli, cli->args[i], i == 1, &one);
+		if (r) {
+			copy_from(r, cli->args[i], w, &filter, &o);
+			continue;
+		}
+		if (one == XT_NOT_FOUND) {
+			note_missing(w, cli->args[i], &o);
+			continue;
+		}
+		if (one != XT_OK) {
+			rc = one;
+			break;
+		}
+		if (!appliance) {
+			appliance = true;
+			if ((rc = open_and_mount(cli, &gu)) != XT_OK)
+				break;
+		}
 		copy_tree(cli, gu.g, guest_path(&gu, cli->args[i]), w, &filter, &o);
+	}
 	copy_filter_clear(&filter);
 	o.flush_failed = writer_finish(w, o.counts) < 0;
 	if (extract_interrupted)

@@ -9,6 +9,7 @@
 #include <time.h>
 #include "cli.h"
 #include "exit.h"
+#include "native_run.h"
 
 static const char usage_text[] =
 "usage: lifeboat-extract [options] <command> IMAGE [args]\n"
@@ -30,6 +31,8 @@ static const char usage_text[] =
 "options:\n"
 "  --format raw|qcow2         the format, whatever IMAGE.json or the header say\n"
 "  --filesystem DEV           mount DEV at / instead of inspecting the OS\n"
+"  --reader auto|native|appliance  ext2/3/4 natively, or the libguestfs\n"
+"                             appliance; auto: native when it can\n"
 "  --allow-backing            open a qcow2 chain whose every level lies beside it\n"
 "  --json                     one JSON document on stdout (all but cat)\n"
 "  --progress | --no-progress copy: files and bytes on stderr\n"
@@ -42,7 +45,7 @@ static const char usage_text[] =
 enum {
 	O_JSON = 256, O_VERSION, O_FORMAT, O_FILESYSTEM, O_ALLOW_BACKING, O_MANIFEST,
 	O_INCLUDE, O_EXCLUDE, O_NEWER, O_PRESERVE, O_SPECIALS, O_OWNER, O_PROGRESS,
-	O_NO_PROGRESS,
+	O_NO_PROGRESS, O_READER,
 };
 
 static const struct option longopts[] = {
@@ -62,6 +65,7 @@ static const struct option longopts[] = {
 	{ "owner", no_argument, NULL, O_OWNER },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
+	{ "reader", required_argument, NULL, O_READER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -143,6 +147,10 @@ static int apply(struct xcli *cli, int code, const char *arg)
 	case O_OWNER: cli->owner = true; return 0;
 	case O_PROGRESS: cli->progress = 1; return 0;
 	case O_NO_PROGRESS: cli->progress = 0; return 0;
+	case O_READER:
+		if (reader_choice_parse(arg, &cli->reader) < 0)
+			return usage_error("--reader: '%s' is not auto, native or appliance", arg);
+		return 0;
 	}
 	return XT_USAGE;
 }
