@@ -14,6 +14,7 @@ enum extract_exit {
 	XT_PARTIAL = 7,       /* copied, but some entries failed or were skipped */
 	XT_MISMATCH = 8,      /* verify: the copy differs from the manifest */
 	XT_LOCAL_IO = 9,      /* the destination could not be written */
+	XT_UNPROTECTED = 10,  /* inventory --fail-if-unprotected: something is */
 	XT_INTERRUPTED = 130, /* stopped by SIGINT or SIGTERM */
 };
 
