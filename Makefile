@@ -77,6 +77,13 @@ $(BUILD)/tests/test_writer: $(BUILD)/obj/tests/unit/test_writer.o $(WRITER_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
 
+# the inventory's core, parsers and report, against a fake source
+INVENTORY_OBJ = $(call obj,extract/inventory.c extract/inv_rules.c extract/inv_pkgdb.c \
+                extract/inv_backed.c extract/inv_report.c)
+$(BUILD)/tests/test_inventory: $(BUILD)/obj/tests/unit/test_inventory.o $(INVENTORY_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- dependencies ---------------------------------------------------------

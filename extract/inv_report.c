@@ -147,12 +147,12 @@ json_t *inv_report_json(const struct inv_result *r, const char *image)
 	for (char **c = cmds; c && *c; c++)
 		json_array_append_new(rescue, json_string(*c));
 	free_list(cmds);
-	return json_pack("{s:i, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:I, s:o, "
+	return json_pack("{s:i, s:s, s:s, s:b, s:o, s:I, s:I, s:I, s:o, "
 	                 "s:{s:I, s:I}, s:{s:I, s:I, s:I}, s:o, s:o, s:o, s:o}",
 	                 "schema", INV_SCHEMA, "image", image, "reader", r->source, "os",
 	                 r->has_os, "package_manager", str_or_null(r->package_manager),
 	                 "packages", (json_int_t)r->packages, "entries", (json_int_t)r->entries,
-	                 "skipped", (json_int_t)r->skipped, "owned", (json_int_t)r->owned,
+	                 "owned", (json_int_t)r->owned,
 	                 "roots", roots, "hidden", "roots", (json_int_t)r->hidden_roots, "size",
 	                 (json_int_t)r->hidden_size, "unprotected", "roots",
 	                 (json_int_t)r->unprotected_roots, "size", (json_int_t)r->unprotected_size,

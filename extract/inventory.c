@@ -519,7 +519,8 @@ static int cmp_conf(const void *a, const void *b)
 
 static int check_conffiles(struct inv *v)
 {
-	qsort(v->confs, v->n_confs, sizeof(struct conf), cmp_conf);
+	if (v->n_confs)
+		qsort(v->confs, v->n_confs, sizeof(struct conf), cmp_conf);
 	for (size_t i = 0; i < v->n_confs; i++) {
 		const struct conf *c = &v->confs[i];
 		if (i > 0 && strcmp(c->path, v->confs[i - 1].path) == 0)
@@ -958,7 +959,8 @@ static int make_roots(struct inv *v)
 		free_root(r);
 	}
 	res->roots = all;
-	qsort(res->drift, res->n_drift, sizeof(*res->drift), cmp_drift);
+	if (res->n_drift)
+		qsort(res->drift, res->n_drift, sizeof(*res->drift), cmp_drift);
 	for (size_t i = 0; i < res->n_drift; i++)
 		if (!res->drift[i].covered_by) {
 			res->unprotected_drift++;
