@@ -65,8 +65,8 @@ static int inventory_report(struct xcli *cli, struct inv_source *src, const stru
 	struct inv_result res;
 	char why[512];
 	int rc = inventory_run(src, &opt, &res, why, sizeof(why));
-	if (progress && res.entries >= 4096)
-		fprintf(stderr, "\rinventory: %llu entries\n", (unsigned long long)res.entries);
+	if (progress)
+		fprintf(stderr, "\rinventory: %llu entries walked\n", (unsigned long long)res.entries);
 	if (rc < 0) {
 		fprintf(stderr, "lifeboat-extract: inventory of '%s' failed: %s\n", cli->args[0], why);
 		inv_result_free(&res);
