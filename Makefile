@@ -21,8 +21,9 @@ OPT       := -O2 -g -fstack-protector-strong -D_FORTIFY_SOURCE=2
 LDOPT     := -Wl,-z,relro -Wl,-z,now
 endif
 # lifeboat-extract needs no cloud library: only libguestfs, libarchive,
-# OpenSSL's hashes and jansson for --json.
-EXTRACT_PKGS := libguestfs libarchive libcrypto jansson
+# OpenSSL's hashes and jansson for --json; and for the native reader
+# libnbd (qemu-nbd), libext2fs and libseccomp. lifeboat-snap links none.
+EXTRACT_PKGS := libguestfs libarchive libcrypto jansson libnbd ext2fs com_err libseccomp
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(EXTRACT_PKGS) 2>/dev/null)
 EXTRACT_LIBS = $(shell pkg-config --libs $(EXTRACT_PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -40,6 +41,7 @@ LIB       := $(BUILD)/libconoha_api.a
 SNAP      := $(BUILD)/lifeboat-snap
 EXTRACT   := $(BUILD)/lifeboat-extract
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+JOURNAL_APPLY := $(BUILD)/tests/journal-apply
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -84,6 +86,16 @@ $(BUILD)/tests/test_inventory: $(BUILD)/obj/tests/unit/test_inventory.o $(INVENT
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
 
+# the journal's tests: the replay alone, on a filesystem libext2fs opens
+JOURNAL_LIBS = $(shell pkg-config --libs ext2fs com_err)
+$(BUILD)/tests/test_journal: $(BUILD)/obj/tests/unit/test_journal.o $(call obj,extract/journal.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JOURNAL_LIBS) $(shell pkg-config --libs cmocka)
+
+$(JOURNAL_APPLY): $(BUILD)/obj/tests/images/journal-apply.o $(call obj,extract/journal.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JOURNAL_LIBS)
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
 # ---- dependencies ---------------------------------------------------------
@@ -122,7 +134,7 @@ openstack: $(SNAP) $(EXTRACT)
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-integration: $(SNAP) $(EXTRACT)
+integration: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY)
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh $(IT_FILES)
 
 lint-man: $(SNAP) $(EXTRACT)

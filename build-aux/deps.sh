@@ -16,6 +16,7 @@ want_pc yaml-0.1 libyaml-dev
 want_pc cmocka libcmocka-dev
 want_pc libguestfs libguestfs-dev
 want_pc libarchive libarchive-dev
+want_pc ext2fs libext2fs-dev
 # the appliance needs a kernel to boot, and guestfish builds test images
 [ -n "$(ls /boot/vmlinuz-* 2>/dev/null)" ] || need_pkgs="$need_pkgs linux-image-amd64"
 want_cmd guestfish libguestfs-tools

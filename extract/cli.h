@@ -26,6 +26,7 @@ struct xcli {
 	bool fail_if_unprotected;
 	long long min_size;       /* inventory --min-size, bytes */
 	size_t top;               /* inventory --top, 0 for all */
+	int reader;               /* enum reader_choice: auto, native, appliance */
 };
 
 /* The handle of a running appliance, for the SIGINT handler. */

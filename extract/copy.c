@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "exit.h"
+#include "native_run.h"
 #include "reader_tar.h"
 #include "sparse.h"
 #include "writer.h"
@@ -229,17 +230,10 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	return r;
 }
 
-static int copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct writer *w)
+/* Every entry of R that is wanted goes to W; R is closed. */
+static int copy_from(struct xcli *cli, struct reader *r, const char *path, struct writer *w)
 {
-	char *copy = strdup(path);
-	const char *prefix = strcmp(path, "/") == 0 ? "" : basename(copy);
-	struct tar_job job;
-	struct reader *r = start_reader(cli, g, path, prefix, &job);
 	int rc = XT_OK;
-	if (!r) {
-		free(copy);
-		return XT_NOT_FOUND;
-	}
 	struct entry e;
 	int more;
 	while ((more = r->next(r, &e)) == 1 && !extract_interrupted) {
@@ -261,8 +255,37 @@ static int copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct wr
 		fprintf(stderr, "lifeboat-extract: reading '%s' in the image: %s\n", path, why);
 		rc = XT_PARTIAL;
 	}
+	return rc;
+}
+
+static int copy_tree(struct xcli *cli, guestfs_h *g, const char *path, struct writer *w)
+{
+	char *copy = strdup(path);
+	const char *prefix = strcmp(path, "/") == 0 ? "" : basename(copy);
+	struct tar_job job;
+	struct reader *r = start_reader(cli, g, path, prefix, &job);
+	int rc = r ? copy_from(cli, r, path, w) : XT_NOT_FOUND;
 	free(copy);
 	return rc;
+}
+
+/* PATH with the native reader: NULL when it is not used, and then *rc
+ * is XT_OK for the appliance to try, else the exit code. */
+static struct reader *native_tree(struct xcli *cli, const char *path, bool first, int *rc)
+{
+	char *copy = strdup(path);
+	if (!copy) {
+		*rc = XT_FAIL;
+		return NULL;
+	}
+	const char *prefix = strcmp(path, "/") == 0 ? "" : basename(copy);
+	json_t *meta;
+	struct reader *r = native_start(cli, NATIVE_TREE, path, prefix, &meta, rc);
+	free(copy);
+	if (r && first)
+		native_print_mounts(meta);
+	json_decref(meta);
+	return r;
 }
 
 static FILE *open_manifest(const char *path, char *tmp, size_t size)
@@ -332,11 +355,21 @@ int cmd_copy(struct xcli *cli)
 			fclose(manifest), unlink(tmp);
 		return XT_LOCAL_IO;
 	}
-	struct guest gu;
-	int rc = open_and_mount(cli, &gu);
-	bool partial = false;
+	struct guest gu = { 0 };
+	int rc = XT_OK;
+	bool partial = false, appliance = false;
 	for (int i = 1; rc == XT_OK && i < cli->nargs - 1; i++) {
-		int one = copy_tree(cli, gu.g, guest_path(&gu, cli->args[i]), w);
+		int one = XT_OK;
+		struct reader *r = appliance ? NULL : native_tree(cli, cli->args[i], i == 1, &one);
+		if (r)
+			one = copy_from(cli, r, cli->args[i], w);
+		else if (one == XT_OK && !appliance) {
+			appliance = true;
+			if ((rc = open_and_mount(cli, &gu)) != XT_OK)
+				break;
+		}
+		if (!r && one == XT_OK)
+			one = copy_tree(cli, gu.g, guest_path(&gu, cli->args[i]), w);
 		if (one == XT_PARTIAL)
 			partial = true;
 		else

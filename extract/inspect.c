@@ -1,4 +1,5 @@
 /* inspect.c - "filesystems", "ls" and "cat": looking without copying */
+#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,6 +7,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "exit.h"
+#include "native_run.h"
 #include "walk.h"
 #include "writer.h"
 
@@ -70,15 +72,17 @@ static json_t *filesystems_json(guestfs_h *g)
 	for (size_t i = 0; fs && fs[i] && fs[i + 1]; i += 2) {
 		guestfs_push_error_handler(g, NULL, NULL);
 		char *label = guestfs_vfs_label(g, fs[i]);
+		char *uuid = guestfs_vfs_uuid(g, fs[i]);
 		int64_t size = guestfs_blockdev_getsize64(g, fs[i]);
 		long long used = strcmp(fs[i + 1], "swap") ? used_bytes(g, fs[i]) : -1;
 		guestfs_pop_error_handler(g);
-		json_t *o = json_pack("{s:s, s:s, s:s?, s:I}", "device", fs[i], "type", fs[i + 1],
-		                      "label", label && *label ? label : NULL, "size",
-		                      (json_int_t)size);
+		json_t *o = json_pack("{s:s, s:s, s:s?, s:s?, s:I}", "device", fs[i], "type",
+		                      fs[i + 1], "label", label && *label ? label : NULL, "uuid",
+		                      uuid && *uuid ? uuid : NULL, "size", (json_int_t)size);
 		json_object_set_new(o, "used", used >= 0 ? json_integer(used) : json_null());
 		json_array_append_new(arr, o);
 		free(label);
+		free(uuid);
 	}
 	free_strings(fs);
 	return arr;
@@ -94,16 +98,17 @@ static void filesystems_text(json_t *doc)
 {
 	size_t i;
 	json_t *f;
-	printf("%-24s %-8s %-16s %12s %12s\n", "DEVICE", "TYPE", "LABEL", "SIZE", "USED");
+	printf("%-24s %-8s %-16s %-36s %12s %12s\n", "DEVICE", "TYPE", "LABEL", "UUID", "SIZE",
+	       "USED");
 	json_array_foreach(json_object_get(doc, "filesystems"), i, f) {
 		json_t *used = json_object_get(f, "used");
 		char u[32] = "-";
 		if (json_is_integer(used))
 			snprintf(u, sizeof(u), "%lld", (long long)json_integer_value(used));
-		printf("%-24s %-8s %-16s %12lld %12s\n",
+		printf("%-24s %-8s %-16s %-36s %12lld %12s\n",
 		       json_string_value(json_object_get(f, "device")),
 		       json_string_value(json_object_get(f, "type")),
-		       str_or(f, "label", "-"),
+		       str_or(f, "label", "-"), str_or(f, "uuid", "-"),
 		       (long long)json_integer_value(json_object_get(f, "size")), u);
 	}
 	json_t *os;
@@ -119,10 +124,35 @@ static void filesystems_text(json_t *doc)
 		printf("os: none found (a data disk?)\n");
 }
 
+static void print_filesystems(struct xcli *cli, json_t *doc, int *rc)
+{
+	if (cli->json)
+		*rc = print_doc(doc);
+	else {
+		filesystems_text(doc);
+		json_decref(doc);
+	}
+}
+
 int cmd_filesystems(struct xcli *cli)
 {
+	json_t *meta;
+	int rc;
+	struct reader *r = native_start(cli, NATIVE_FILESYSTEMS, "/", NULL, &meta, &rc);
+	if (r) {
+		char why[256];
+		r->close(r, why, sizeof(why));
+		json_t *doc = json_pack("{s:O, s:O, s:O}", "format", json_object_get(meta, "format"),
+		                        "filesystems", json_object_get(meta, "filesystems"), "os",
+		                        json_object_get(meta, "os"));
+		json_decref(meta);
+		print_filesystems(cli, doc, &rc);
+		return rc;
+	}
+	if (rc != XT_OK)
+		return rc;
 	struct guest gu;
-	int rc = guest_open(&gu, cli->args[0], &cli->guest);
+	rc = guest_open(&gu, cli->args[0], &cli->guest);
 	if (rc == XT_OK) {
 		running_guest = gu.g;
 		json_t *doc = json_pack("{s:s, s:o, s:[]}", "format", gu.info.format,
@@ -194,11 +224,141 @@ static char **list_names(guestfs_h *g, const char *path, bool recursive)
 	return names;
 }
 
+/* ---- ls and cat with the native reader ---------------------------------------------- */
+
+struct listed {
+	char *name;
+	struct guestfs_statns st;
+};
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct listed *)a)->name, ((const struct listed *)b)->name);
+}
+
+static mode_t mode_of(const struct entry *e)
+{
+	static const mode_t kinds[] = { [ENT_FILE] = S_IFREG, [ENT_DIR] = S_IFDIR,
+	                                [ENT_SYMLINK] = S_IFLNK, [ENT_HARDLINK] = S_IFREG,
+	                                [ENT_CHAR] = S_IFCHR, [ENT_BLOCK] = S_IFBLK,
+	                                [ENT_FIFO] = S_IFIFO, [ENT_SOCKET] = S_IFSOCK };
+	return kinds[e->type] | (e->perm & 07777);
+}
+
+/* The entries, sorted by name as the appliance's ls and find give them. */
+static int ls_native(struct xcli *cli, struct reader *r, const char *shown)
+{
+	struct listed *l = NULL;
+	size_t n = 0, cap = 0;
+	struct entry e;
+	int more, rc = XT_OK;
+	while ((more = r->next(r, &e)) == 1) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct listed *bigger = realloc(l, cap * sizeof(*l));
+			if (!bigger) {
+				more = -1;
+				break;
+			}
+			l = bigger;
+		}
+		memset(&l[n].st, 0, sizeof(l[n].st));
+		l[n].st.st_mode = mode_of(&e);
+		l[n].st.st_uid = e.uid;
+		l[n].st.st_gid = e.gid;
+		l[n].st.st_size = e.size;
+		l[n].st.st_mtime_sec = e.mtime_sec;
+		l[n].st.st_mtime_nsec = e.mtime_nsec;
+		if (!(l[n].name = strdup(e.path))) {
+			more = -1;
+			break;
+		}
+		n++;
+	}
+	if (more < 0) {
+		fprintf(stderr, "lifeboat-extract: cannot list '%s': %s\n", shown, r->error(r));
+		rc = XT_BAD_IMAGE;
+	}
+	qsort(l, n, sizeof(*l), by_name);
+	json_t *arr = json_array();
+	struct ls_out out = { cli, arr };
+	for (size_t i = 0; i < n; i++) {
+		print_one(&out, l[i].name, &l[i].st);
+		free(l[i].name);
+	}
+	free(l);
+	if (rc == XT_OK && cli->json)
+		rc = print_doc(json_incref(arr));
+	json_decref(arr);
+	return rc;
+}
+
+static int cat_native(struct reader *r, const char *shown)
+{
+	static const char zeros[65536];
+	struct entry e;
+	int rc = r->next(r, &e);
+	int64_t pos = 0;
+	const void *buf;
+	size_t len;
+	int64_t off;
+	while (rc == 1 && (rc = r->data(r, &buf, &len, &off)) == 1) {
+		while (rc == 1 && pos < off) {
+			size_t k = off - pos < (int64_t)sizeof(zeros) ? (size_t)(off - pos) : sizeof(zeros);
+			rc = fwrite(zeros, 1, k, stdout) == k ? 1 : -2;
+			pos += (int64_t)k;
+		}
+		if (rc == 1 && fwrite(buf, 1, len, stdout) != len)
+			rc = -2;
+		pos = off + (int64_t)len;
+	}
+	while (rc == 0 && pos < e.size) {
+		size_t k = e.size - pos < (int64_t)sizeof(zeros) ? (size_t)(e.size - pos) : sizeof(zeros);
+		rc = fwrite(zeros, 1, k, stdout) == k ? 0 : -2;
+		pos += (int64_t)k;
+	}
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = -2;
+	if (rc == -1)
+		fprintf(stderr, "lifeboat-extract: cannot read '%s': %s\n", shown, r->error(r));
+	else if (rc == -2)
+		fprintf(stderr, "lifeboat-extract: cannot write: %s\n", strerror(errno));
+	return rc == 0 ? XT_OK : rc == -1 ? XT_BAD_IMAGE : XT_LOCAL_IO;
+}
+
+/* Run FN on the native reader for OP; *used says whether it was. */
+static int with_native(struct xcli *cli, enum native_op op, const char *shown, bool *used,
+                       int (*fn)(struct xcli *cli, struct reader *r, const char *shown))
+{
+	json_t *meta;
+	int rc;
+	struct reader *r = native_start(cli, op, shown, NULL, &meta, &rc);
+	*used = r || rc != XT_OK;
+	if (!r)
+		return rc;
+	native_print_mounts(meta);
+	json_decref(meta);
+	rc = fn(cli, r, shown);
+	char why[256];
+	r->close(r, why, sizeof(why));
+	return rc;
+}
+
+static int cat_fn(struct xcli *cli, struct reader *r, const char *shown)
+{
+	(void)cli;
+	return cat_native(r, shown);
+}
+
 int cmd_ls(struct xcli *cli)
 {
 	const char *shown = cli->nargs > 1 ? cli->args[1] : "/";
+	bool native;
+	int rc = with_native(cli, NATIVE_LIST, shown, &native, ls_native);
+	if (native)
+		return rc;
 	struct guest gu;
-	int rc = open_and_mount(cli, &gu);
+	rc = open_and_mount(cli, &gu);
 	const char *path = guest_path(&gu, shown);
 	char **names = NULL;
 	if (rc == XT_OK && !(names = list_names(gu.g, path, cli->recursive))) {
@@ -225,8 +385,12 @@ int cmd_ls(struct xcli *cli)
 
 int cmd_cat(struct xcli *cli)
 {
+	bool native;
+	int rc = with_native(cli, NATIVE_FILE, cli->args[1], &native, cat_fn);
+	if (native)
+		return rc;
 	struct guest gu;
-	int rc = open_and_mount(cli, &gu);
+	rc = open_and_mount(cli, &gu);
 	fflush(stdout);
 	if (rc == XT_OK &&
 	    guestfs_download(gu.g, guest_path(&gu, cli->args[1]), "/dev/stdout") == -1) {

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "exit.h"
 #include "inventory.h"
+#include "native_run.h"
 
 static const char usage_text[] =
 "usage: lifeboat-extract [options] <command> IMAGE [args]\n"
@@ -34,6 +35,8 @@ static const char usage_text[] =
 "options:\n"
 "  --format raw|qcow2         do not decide from the image's header\n"
 "  --filesystem DEV           mount DEV at / instead of inspecting the OS\n"
+"  --reader auto|native|appliance  ext2/3/4 natively, or the libguestfs\n"
+"                             appliance; auto: native when it can\n"
 "  --allow-backing            open a qcow2 whose backing file lies beside it\n"
 "  --json                     one JSON document on stdout (all but cat)\n"
 "  --progress | --no-progress copy, inventory: progress on stderr\n"
@@ -46,7 +49,7 @@ static const char usage_text[] =
 enum {
 	O_JSON = 256, O_VERSION, O_FORMAT, O_FILESYSTEM, O_ALLOW_BACKING, O_MANIFEST,
 	O_INCLUDE, O_EXCLUDE, O_NEWER, O_PRESERVE, O_SPECIALS, O_OWNER, O_PROGRESS,
-	O_NO_PROGRESS, O_BACKED_UP, O_FAIL_UNPROTECTED, O_MIN_SIZE, O_TOP,
+	O_NO_PROGRESS, O_BACKED_UP, O_FAIL_UNPROTECTED, O_MIN_SIZE, O_TOP, O_READER,
 };
 
 static const struct option longopts[] = {
@@ -70,6 +73,7 @@ static const struct option longopts[] = {
 	{ "fail-if-unprotected", no_argument, NULL, O_FAIL_UNPROTECTED },
 	{ "min-size", required_argument, NULL, O_MIN_SIZE },
 	{ "top", required_argument, NULL, O_TOP },
+	{ "reader", required_argument, NULL, O_READER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -177,6 +181,10 @@ static int apply(struct xcli *cli, int code, const char *arg)
 	case O_FAIL_UNPROTECTED: cli->fail_if_unprotected = true; return 0;
 	case O_MIN_SIZE: return parse_min_size(arg, &cli->min_size);
 	case O_TOP: return parse_top(arg, &cli->top);
+	case O_READER:
+		if (reader_choice_parse(arg, &cli->reader) < 0)
+			return usage_error("--reader: '%s' is not auto, native or appliance", arg);
+		return 0;
 	}
 	return XT_USAGE;
 }
