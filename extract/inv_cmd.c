@@ -10,6 +10,8 @@
 #include "cli.h"
 #include "exit.h"
 #include "inv_guest.h"
+#include "inv_native.h"
+#include "native_run.h"
 #include "inv_report.h"
 
 #define BACKUP_LIST_MAX ((size_t)16 << 20)
@@ -54,8 +56,10 @@ static void show_progress(void *ud, uint64_t entries)
 	fprintf(stderr, "\rinventory: %llu entries", (unsigned long long)entries);
 }
 
-/* The walk, the report and the verdict, for any source. */
-static int inventory_report(struct xcli *cli, struct inv_source *src, const struct inv_backups *b)
+/* The walk, the report and the verdict, for any source; why the walk
+ * failed goes to FAIL, for the caller to report or retry. */
+static int run_report(struct xcli *cli, struct inv_source *src, const struct inv_backups *b,
+                      char *fail, size_t fail_size)
 {
 	bool progress = cli->progress == 1 || (cli->progress == -1 && isatty(STDERR_FILENO));
 	struct inv_options opt = {
@@ -68,7 +72,7 @@ static int inventory_report(struct xcli *cli, struct inv_source *src, const stru
 	if (progress)
 		fprintf(stderr, "\rinventory: %llu entries walked\n", (unsigned long long)res.entries);
 	if (rc < 0) {
-		fprintf(stderr, "lifeboat-extract: inventory of '%s' failed: %s\n", cli->args[0], why);
+		snprintf(fail, fail_size, "%s", why);
 		inv_result_free(&res);
 		return extract_interrupted ? XT_INTERRUPTED : XT_FAIL;
 	}
@@ -88,24 +92,50 @@ static int inventory_report(struct xcli *cli, struct inv_source *src, const stru
 	return cli->fail_if_unprotected && unprotected ? XT_UNPROTECTED : XT_OK;
 }
 
+static void report_failure(const struct xcli *cli, const char *why)
+{
+	if (why[0])
+		fprintf(stderr, "lifeboat-extract: inventory of '%s' failed: %s\n", cli->args[0], why);
+}
+
+static int with_appliance(struct xcli *cli, const struct inv_backups *b)
+{
+	struct guest gu;
+	char why[512] = "";
+	int rc = open_and_mount(cli, &gu);
+	struct inv_source *src = rc == XT_OK ? inv_guest_source(&gu) : NULL;
+	if (rc == XT_OK && !src) {
+		snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
+		rc = XT_FAIL;
+	} else if (src)
+		rc = run_report(cli, src, b, why, sizeof(why));
+	report_failure(cli, why);
+	inv_guest_source_free(src);
+	guest_close(&gu);
+	return rc;
+}
+
 int cmd_inventory(struct xcli *cli)
 {
 	int rc = XT_OK;
 	struct inv_backups *b = NULL;
 	if (cli->backed_up && !(b = load_backups(cli->backed_up, &rc)))
 		return rc;
-	struct guest gu;
-	rc = open_and_mount(cli, &gu);
-	if (rc == XT_OK) {
-		struct inv_source *src = inv_guest_source(&gu);
-		if (!src) {
-			fprintf(stderr, "lifeboat-extract: %s\n", strerror(ENOMEM));
-			rc = XT_FAIL;
+	/* the native reader first, unless --reader=appliance; auto falls back
+	 * when it cannot read the image, or fails on the way */
+	struct inv_source *src = inv_native_source(cli, &rc);
+	if (src) {
+		char why[512] = "";
+		rc = run_report(cli, src, b, why, sizeof(why));
+		bool again = rc == XT_FAIL && inv_native_failed(src) && cli->reader == READER_AUTO;
+		inv_native_source_free(src);
+		if (again) {
+			fprintf(stderr, "lifeboat-extract: using the appliance: %s\n", why);
+			rc = with_appliance(cli, b);
 		} else
-			rc = inventory_report(cli, src, b);
-		inv_guest_source_free(src);
-	}
-	guest_close(&gu);
+			report_failure(cli, why);
+	} else if (rc == XT_OK)
+		rc = with_appliance(cli, b);
 	inv_backups_free(b);
 	return rc;
 }

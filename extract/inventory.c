@@ -2,6 +2,7 @@
  * remains gathered into data roots: the inventory as a pure function of
  * what a source yields (no guest code runs, nothing is written) */
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -192,6 +193,32 @@ bool inv_volatile(const char *path)
 	return false;
 }
 
+/* What read_dpkg, read_pacman, read_fstab, check_conffiles, check_timers
+ * and read_headers will ask for, by path alone. */
+size_t inv_prefetch(const char *path, int64_t size)
+{
+	static const char *const dbs[] = {
+		"/var/lib/dpkg/status", "/var/lib/dpkg/diversions", "/var/lib/dpkg/info/*.list",
+		"/var/lib/dpkg/info/*.md5sums", "/var/lib/dpkg/alternatives/*",
+		"/var/lib/pacman/local/*/files", "/var/lib/pacman/local/*/desc", NULL,
+	};
+	static const char *const units[] = {
+		"/etc/systemd/system/*.timer", "/etc/systemd/system/*.service",
+		"/usr/lib/systemd/system/*.timer", "/usr/lib/systemd/system/*.service",
+		"/lib/systemd/system/*.timer", "/lib/systemd/system/*.service", NULL,
+	};
+	for (const char *const *g = dbs; *g; g++)
+		if (fnmatch(*g, path, FNM_PATHNAME) == 0)
+			return DB_MAX;
+	for (const char *const *g = units; *g; g++)
+		if (fnmatch(*g, path, FNM_PATHNAME) == 0)
+			return UNIT_MAX;
+	/* conffiles are hashed whole; /etc is small, its big files are not config */
+	if (inv_under(path, "/etc") && size <= (int64_t)(1 << 20))
+		return CONF_MAX;
+	return inv_db_candidate(path) ? 16 : 0;
+}
+
 static int on_entry(void *ud, const struct inv_entry *e)
 {
 	struct inv *v = ud;
@@ -215,6 +242,9 @@ static int on_entry(void *ud, const struct inv_entry *e)
 	}
 	r->type = (uint8_t)e->type;
 	r->size = e->type == INV_FILE && e->size > 0 ? e->size : 0;
+	long first = e->same_as ? find_rec(v, e->same_as) : -1;
+	if (first >= 0)
+		r->size = v->recs[first].size;
 	r->mtime = e->mtime;
 	if (pmap_put(v, &v->map, rec_key, v->n) < 0) {
 		free(r->path);

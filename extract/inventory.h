@@ -19,6 +19,7 @@ struct inv_entry {
 	int64_t mtime;        /* seconds since the epoch */
 	uint32_t mode;        /* permission bits */
 	const char *link;     /* a symlink's target, else NULL */
+	const char *same_as;  /* a hard link to this earlier entry (its size counts), or NULL */
 };
 
 /* 0 to go on, -1 to stop the walk (out of memory). */
@@ -128,6 +129,11 @@ void inv_result_free(struct inv_result *res);
 /* The volatile and virtual trees a walk of an OS never enters:
  * /proc, /sys, /dev, /run, /tmp, /var/tmp, /var/cache, ... */
 bool inv_volatile(const char *path);
+
+/* How many bytes of the regular file PATH (SIZE bytes) the inventory
+ * may ask for: a source that streams file data can keep them as it walks
+ * by, rather than come back for them. 0 for none. */
+size_t inv_prefetch(const char *path, int64_t size);
 
 /* SIZE: bytes, or with k, M, G, T (powers of 1024). 0, or -1. */
 int inv_parse_size(const char *s, int64_t *out);
