@@ -239,9 +239,12 @@ int inv_report_text(FILE *out, const struct inv_result *r, const char *image)
 		fputs("\nnothing unprotected.\n", out);
 		return 0;
 	}
-	fprintf(out, "\nunprotected: %llu roots (%s) and %llu configuration files; to rescue "
-	        "them:\n", (unsigned long long)r->unprotected_roots,
-	        human(r->unprotected_size, sz, sizeof(sz)), (unsigned long long)r->unprotected_drift);
+	unsigned long long nr = r->unprotected_roots, nd = r->unprotected_drift;
+	fprintf(out, "\nunprotected: %llu root%s (%s)", nr, nr == 1 ? "" : "s",
+	        human(r->unprotected_size, sz, sizeof(sz)));
+	if (nd)
+		fprintf(out, " and %llu configuration file%s", nd, nd == 1 ? "" : "s");
+	fputs("; to rescue them:\n", out);
 	char **cmds = NULL;
 	if (inv_rescue_commands(r, image, &cmds) < 0)
 		return -1;
