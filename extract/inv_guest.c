@@ -145,6 +145,10 @@ static int walk_top(struct batch *b, inv_skip_fn skip, void *skip_ud, char *why,
 	char user[PATH_MAX];
 	const char *top = strcmp(b->top, "/") == 0 ? "" : b->top;
 	for (char *p = all; names && p < all + len; p += strlen(p) + 1) {
+		/* find0 names them relative to the directory, but for "/" without
+		 * a leading slash and for "/sda1" with one */
+		while (*p == '/')
+			memmove(p, p + 1, strlen(p));
 		if (!*p)
 			continue;
 		if (snprintf(user, sizeof(user), "%s/%s", top, p) >= (int)sizeof(user) ||
