@@ -222,10 +222,8 @@ size_t inv_prefetch(const char *path, int64_t size)
 static int on_entry(void *ud, const struct inv_entry *e)
 {
 	struct inv *v = ud;
-	if (skip_tree(v, e->path)) {
-		v->res->skipped++;
+	if (skip_tree(v, e->path))
 		return 0;
-	}
 	size_t plen = strnlen(e->path, PATH_MAX);
 	if (e->path[0] != '/' || plen >= PATH_MAX || find_rec(v, e->path) >= 0)
 		return 0;

@@ -102,7 +102,7 @@ struct inv_result {
 	bool has_os;
 	const char *package_manager;  /* "dpkg", "pacman", NULL */
 	uint64_t packages;
-	uint64_t entries, skipped, owned;
+	uint64_t entries, owned;
 	struct inv_root *roots;       /* listed roots, ranked */
 	size_t n_roots;
 	uint64_t hidden_roots;        /* below --min-size or past --top */

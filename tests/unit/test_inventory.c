@@ -25,6 +25,7 @@ struct fake_entry {
 	int64_t size, mtime;
 	const char *content;   /* NULL: SIZE bytes of 'x' */
 	const char *link;
+	const char *same_as;
 	size_t content_len;
 };
 
@@ -109,7 +110,8 @@ static int fake_walk(struct inv_source *s, inv_skip_fn skip, inv_emit_fn emit, v
 	(void)skip, (void)why, (void)size;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct fake_entry *fe = &f->e[i];
-		struct inv_entry e = { fe->path, fe->type, fe->size, fe->mtime, 0644, fe->link };
+		struct inv_entry e = { fe->path, fe->type, fe->size, fe->mtime, 0644, fe->link,
+			               fe->same_as };
 		if (emit(ud, &e) < 0)
 			return -1;
 	}
@@ -528,6 +530,40 @@ static void test_unreadable_db_and_rpm_are_noted(void **state)
 
 /* Symlinked directories that loop, and a package naming a path through
  * them: resolution stops. */
+/* A hard link the reader names by its first path counts that file's size. */
+static void test_hard_link_counts_its_size(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(true);
+	sized(f, "/srv/a/one", 700, 1700000000);
+	struct fake_entry *e = fake_add(f, "/srv/a/two", INV_FILE);
+	e->same_as = "/srv/a/one";
+	struct inv_options opt = { 0 };
+	struct inv_result r;
+	run(f, &opt, &r);
+	static const struct want_root want[] = {
+		{ "/srv/a", "service data", 1400, 2, 1700000000, NULL, false },
+	};
+	expect_roots(&r, want, 1);
+	inv_result_free(&r);
+	free_fake(f);
+}
+
+/* What a streaming source keeps for the inventory, by path. */
+static void test_prefetch(void **state)
+{
+	(void)state;
+	assert_true(inv_prefetch("/var/lib/dpkg/status", 2000000) >= 2000000);
+	assert_true(inv_prefetch("/var/lib/dpkg/info/bash.list", 9000) >= 9000);
+	assert_int_equal(inv_prefetch("/var/lib/dpkg/info/sub/x.list", 10), 0);
+	assert_true(inv_prefetch("/var/lib/pacman/local/bash-5.2-1/files", 10) > 0);
+	assert_true(inv_prefetch("/etc/ssh/sshd_config", 3000) >= 3000);
+	assert_int_equal(inv_prefetch("/etc/big.bin", 50 << 20), 0);
+	assert_true(inv_prefetch("/usr/lib/systemd/system/apt-daily.timer", 100) > 0);
+	assert_int_equal(inv_prefetch("/home/alice/notes.sqlite", 1 << 30), 16);
+	assert_int_equal(inv_prefetch("/usr/bin/ls", 100000), 0);
+}
+
 static void test_symlink_loop_is_bounded(void **state)
 {
 	(void)state;
@@ -890,6 +926,8 @@ int main(void)
 		cmocka_unit_test(test_no_os_tops_are_data),
 		cmocka_unit_test(test_pacman_tree),
 		cmocka_unit_test(test_unreadable_db_and_rpm_are_noted),
+		cmocka_unit_test(test_hard_link_counts_its_size),
+		cmocka_unit_test(test_prefetch),
 		cmocka_unit_test(test_symlink_loop_is_bounded),
 		cmocka_unit_test(test_dpkg_status),
 		cmocka_unit_test(test_dpkg_status_hostile),
