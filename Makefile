@@ -152,6 +152,7 @@ demo-openstack: deps
 bench: all
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/run.sh
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/extract.sh
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/inventory.sh
 
 # ---- install ----------------------------------------------------------------
 install: all
