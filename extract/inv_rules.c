@@ -52,7 +52,8 @@ static const char *const noise_globs[] = {
 	"/usr/share/glib-2.0/schemas/gschemas.compiled", "/usr/lib/*/gio/modules/giomodule.cache",
 	"/usr/share/applications/mimeinfo.cache", "/usr/lib/udev/hwdb.bin", "/etc/udev/hwdb.bin",
 	"/usr/share/fonts/*/fonts.dir", "/usr/share/fonts/*/fonts.scale",
-	"/var/lib/shells.state", "/swapfile", "/swap.img", "/swap",
+	"/var/lib/shells.state", "/swapfile", "/swap.img", "/swap", "/initrd.img",
+	"/initrd.img.old", "/vmlinuz", "/vmlinuz.old",
 	"/etc/passwd", "/etc/passwd-", "/etc/group", "/etc/group-", "/etc/shadow", "/etc/shadow-",
 	"/etc/gshadow", "/etc/gshadow-", "/etc/subuid", "/etc/subuid-", "/etc/subgid",
 	"/etc/subgid-", "/etc/.pwd.lock", "/etc/machine-id", "/etc/hostname", "/etc/hosts",
@@ -80,6 +81,9 @@ static const char *const containers[] = {
 	"/usr/local/sbin", "/usr/local/lib", "/usr/local/share", "/usr/local/etc",
 	"/var/lib/docker", "/var/lib/docker/volumes", "/var/lib/containers",
 	"/var/lib/containers/storage", "/var/lib/containers/storage/volumes", "/etc",
+	"/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32",
+	"/usr/libexec", "/usr/share", "/usr/include", "/usr/src", "/usr/games",
+	"/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib/i386-linux-gnu",
 	NULL,
 };
 
@@ -103,9 +107,10 @@ bool inv_whole_children(const char *dir, size_t n)
 	return false;
 }
 
-bool inv_merge_point(const char *dir)
+bool inv_one_root(const char *dir)
 {
-	return strcmp(dir, "/var/log") == 0;
+	return inv_under(dir, "/var/log") || inv_under(dir, "/root") ||
+	       (inv_under(dir, "/home") && strcmp(dir, "/home") != 0);
 }
 
 static const char *const web_dirs[] = {

@@ -20,9 +20,9 @@ bool inv_fixed_container(const char *dir);
  * subdirectory: a container volume is one root, not its _data (DIR's
  * first N bytes). */
 bool inv_whole_children(const char *dir, size_t n);
-/* An owned directory that still gathers its unowned contents into one
- * root (/var/log). */
-bool inv_merge_point(const char *dir);
+/* A tree whose directories never split it, owned or not: /var/log,
+ * /root, each /home/USER: one root each. */
+bool inv_one_root(const char *dir);
 /* The kind of a root at PATH in an OS, given whether it holds databases. */
 const char *inv_root_kind(const char *path, bool has_db);
 /* The kind of a drifted configuration file. */

@@ -735,20 +735,42 @@ static int check_timers(struct inv *v)
 
 /* ---- data roots --------------------------------------------------------------------- */
 
+/* A filesystem's top, or (in an OS) a directory of the fixed list. */
+static bool is_fixed(const struct inv *v, const char *buf)
+{
+	for (const char *const *t = v->src->fs_tops; t && *t; t++)
+		if (strcmp(*t, buf) == 0)
+			return true;
+	return v->has_os && inv_fixed_container(buf);
+}
+
+/* DIR's first N bytes name a container: its children are separate roots. */
 static bool is_container(const struct inv *v, const char *dir, size_t n)
 {
 	char buf[PATH_MAX];
 	snprintf(buf, sizeof(buf), "%.*s", (int)(n ? n : 1), n ? dir : "/");
-	for (const char *const *t = v->src->fs_tops; t && *t; t++)
-		if (strcmp(*t, buf) == 0)
-			return true;
-	if (!v->has_os)
-		return false;
-	if (inv_fixed_container(buf))
+	if (is_fixed(v, buf))
 		return true;
+	if (!v->has_os || inv_one_root(buf))
+		return false;
 	long i = find_rec(v, buf);
-	return i >= 0 && v->recs[i].type == INV_DIR && (v->recs[i].flags & R_OWNED) &&
-	       !inv_merge_point(buf);
+	return i >= 0 && v->recs[i].type == INV_DIR && (v->recs[i].flags & R_OWNED);
+}
+
+/* How much of PATH names the child of its lowest fixed container. */
+static size_t fixed_child_len(const struct inv *v, const char *path)
+{
+	char buf[PATH_MAX];
+	for (const char *s = strrchr(path, '/'); s; ) {
+		size_t n = (size_t)(s - path);
+		snprintf(buf, sizeof(buf), "%.*s", (int)(n ? n : 1), n ? path : "/");
+		if (is_fixed(v, buf))
+			return n + 1 + strcspn(path + n + 1, "/");
+		if (n == 0)
+			break;
+		s = memrchr(path, '/', n);
+	}
+	return strlen(path);
 }
 
 static void add_db(struct group *g, const char *engine, const char *path, size_t n)
@@ -932,6 +954,68 @@ static int add_rescue(struct inv *v, const char *path)
 	return 0;
 }
 
+struct by_top {
+	struct inv_root *r;
+	size_t len;      /* of the path of its fixed container's child */
+};
+
+static int cmp_top(const void *a, const void *b)
+{
+	const struct by_top *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = strncmp(x->r->path, y->r->path, n);
+	return c ? c : x->len < y->len ? -1 : x->len > y->len;
+}
+
+/* Files a package's tree gained in place (npm updating itself, pip into
+ * dist-packages) make many small roots below one directory: from
+ * MERGE_AT of them on, that directory (the child of the fixed container
+ * above them) is one root instead. Returns how many roots are left. */
+#define MERGE_AT 8
+static size_t merge_scattered(const struct inv *v, struct inv_root *all, size_t n)
+{
+	struct by_top *t = calloc(n ? n : 1, sizeof(*t));
+	if (!t)
+		return n;  /* unmerged, which is still right */
+	for (size_t i = 0; i < n; i++)
+		t[i] = (struct by_top){ &all[i], fixed_child_len(v, all[i].path) };
+	qsort(t, n, sizeof(*t), cmp_top);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && cmp_top(&t[i], &t[j]) == 0; j++)
+			;
+		if (j - i < MERGE_AT)
+			continue;
+		struct inv_root *into = t[i].r;
+		char *path = strndup(into->path, t[i].len);
+		if (!path)
+			continue;
+		free(into->path);
+		into->path = path;
+		for (size_t k = i + 1; k < j; k++) {
+			struct inv_root *r = t[k].r;
+			into->size += r->size;
+			into->files += r->files;
+			if (r->newest > into->newest)
+				into->newest = r->newest;
+			for (size_t d = 0; d < r->n_dbs; d++) {
+				if (into->n_dbs < INV_MAX_DBS)
+					into->dbs[into->n_dbs++] = r->dbs[d];
+				else
+					free(r->dbs[d].path);
+			}
+			r->n_dbs = 0;
+			free(r->path);
+			r->path = NULL;  /* merged: dropped below */
+		}
+	}
+	free(t);
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++)
+		if (all[i].path)
+			all[kept++] = all[i];
+	return kept;
+}
+
 static int make_roots(struct inv *v)
 {
 	struct inv_result *res = v->res;
@@ -963,13 +1047,17 @@ static int make_roots(struct inv *v)
 			free(all);
 			return -1;
 		}
+	}
+	size_t n = merge_scattered(v, all, v->n_groups);
+	for (size_t i = 0; i < n; i++) {
+		struct inv_root *r = &all[i];
 		r->kind = v->has_os ? inv_root_kind(r->path, r->n_dbs > 0)
 		                    : r->n_dbs ? "database" : "data";
 		r->covered_by = inv_backups_match(v->opt->backups, r->path);
 	}
-	qsort(all, v->n_groups, sizeof(*all), cmp_root);
+	qsort(all, n, sizeof(*all), cmp_root);
 	int rc = 0;
-	for (size_t i = 0; i < v->n_groups; i++) {
+	for (size_t i = 0; i < n; i++) {
 		struct inv_root *r = &all[i];
 		bool big = r->size >= v->opt->min_size;
 		if (big && !r->covered_by) {

@@ -549,6 +549,40 @@ static void test_hard_link_counts_its_size(void **state)
 	free_fake(f);
 }
 
+/* npm updating itself inside its package's tree leaves files in many
+ * owned directories: one root for the lot, not one per directory; and
+ * /root is one home even though a package owns it. */
+static void test_scattered_files_make_one_root(void **state)
+{
+	(void)state;
+	struct fake *f = fake_new(true);
+	char list[4096], path[128];
+	int n = snprintf(list, sizeof(list), "/usr\n/usr/lib\n/root\n/usr/lib/node_modules\n"
+	                 "/usr/lib/node_modules/npm\n");
+	for (int i = 0; i < 9; i++) {
+		n += snprintf(list + n, sizeof(list) - (size_t)n, "/usr/lib/node_modules/npm/m%d\n", i);
+		snprintf(path, sizeof(path), "/usr/lib/node_modules/npm/m%d/new.js", i);
+		sized(f, path, 100, 1700000000 + i);
+	}
+	sized(f, "/root/.cargo/env", 10, 1700000000);
+	sized(f, "/root/.npmrc", 5, 1700000000);
+	dir(f, "/root/.cargo");
+	file(f, "/var/lib/dpkg/status", "Package: npm\nStatus: install ok installed\n");
+	char *l = strdup(list);
+	file(f, "/var/lib/dpkg/info/npm.list", l);
+	f->heap[0] = l;
+	struct inv_options opt = { 0 };
+	struct inv_result r;
+	run(f, &opt, &r);
+	static const struct want_root want[] = {
+		{ "/usr/lib/node_modules", "unpackaged program", 900, 9, 1700000008, NULL, false },
+		{ "/root", "user home", 15, 2, 1700000000, NULL, false },
+	};
+	expect_roots(&r, want, 2);
+	inv_result_free(&r);
+	free_fake(f);
+}
+
 /* What a streaming source keeps for the inventory, by path. */
 static void test_prefetch(void **state)
 {
@@ -985,6 +1019,7 @@ int main(void)
 		cmocka_unit_test(test_unreadable_db_and_rpm_are_noted),
 		cmocka_unit_test(test_hard_link_counts_its_size),
 		cmocka_unit_test(test_prefetch),
+		cmocka_unit_test(test_scattered_files_make_one_root),
 		cmocka_unit_test(test_symlink_loop_is_bounded),
 		cmocka_unit_test(test_dpkg_status),
 		cmocka_unit_test(test_dpkg_status_hostile),
