@@ -247,6 +247,52 @@ int inv_dpkg_alternative(const char *buf, size_t len, inv_path_fn fn, void *ud)
 	return 0;
 }
 
+/* ---- ucf ------------------------------------------------------------------------- */
+
+int inv_ucf_hashfile(const char *buf, size_t len, inv_conffile_fn conf, void *ud)
+{
+	struct lines it = { buf, buf + len };
+	const char *line;
+	size_t n;
+	char md5[33], path[INV_PATH_MAX];
+	while (next_line(&it, &line, &n)) {
+		if (n < 35 || !is_md5(line, 32) || line[32] != ' ')
+			continue;
+		size_t at = 33;
+		while (at < n && line[at] == ' ')
+			at++;
+		if (!copy_line(line + at, n - at, path, sizeof(path)) || !tidy_path(path))
+			continue;
+		memcpy(md5, line, 32);
+		md5[32] = '\0';
+		if (conf(ud, "", path, md5, true) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int inv_ucf_registry(const char *buf, size_t len,
+                     int (*fn)(void *ud, const char *path, const char *package), void *ud)
+{
+	struct lines it = { buf, buf + len };
+	const char *line;
+	size_t n;
+	char text[INV_PATH_MAX];
+	while (next_line(&it, &line, &n)) {
+		if (!copy_line(line, n, text, sizeof(text)))
+			continue;
+		size_t plen = strcspn(text, " \t");
+		char *path = text + plen;
+		while (*path == ' ' || *path == '\t')
+			*path++ = '\0';
+		if (plen == 0 || !tidy_path(path) || strchr(text, '/'))
+			continue;
+		if (fn(ud, path, text) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- pacman ------------------------------------------------------------------------ */
 
 int inv_pacman_files(const char *buf, size_t len, const char *package, inv_path_fn fn,

@@ -33,6 +33,13 @@ int inv_dpkg_diversions(const char *buf, size_t len, inv_path_fn fn, void *ud);
 /* alternatives/NAME: the master link and every slave link. */
 int inv_dpkg_alternative(const char *buf, size_t len, inv_path_fn fn, void *ud);
 
+/* ucf's hashfile ("md5  /etc/path"): files a package's scripts installed
+ * with ucf, and the md5 they had; CONF gets PACKAGE "" (see the registry). */
+int inv_ucf_hashfile(const char *buf, size_t len, inv_conffile_fn conf, void *ud);
+/* ucf's registry ("package <blanks> /etc/path"): FN(ud, path, package). */
+int inv_ucf_registry(const char *buf, size_t len,
+                     int (*fn)(void *ud, const char *path, const char *package), void *ud);
+
 /* local/PKG-VER/files: %FILES% (paths relative to /, directories with a
  * trailing slash) and %BACKUP% ("path\tmd5"); PACKAGE names the package
  * for CONF. */

@@ -64,6 +64,7 @@ struct inv {
 	struct pmap map;
 	struct conf *confs;
 	size_t n_confs, cap_confs;
+	size_t ucf_from;         /* the first conffile from ucf's hashfile */
 	struct group *groups;
 	size_t n_groups, cap_groups;
 	struct pmap gmap;
@@ -200,7 +201,8 @@ size_t inv_prefetch(const char *path, int64_t size)
 	static const char *const dbs[] = {
 		"/var/lib/dpkg/status", "/var/lib/dpkg/diversions", "/var/lib/dpkg/info/*.list",
 		"/var/lib/dpkg/info/*.md5sums", "/var/lib/dpkg/alternatives/*",
-		"/var/lib/pacman/local/*/files", "/var/lib/pacman/local/*/desc", NULL,
+		"/var/lib/pacman/local/*/files", "/var/lib/pacman/local/*/desc",
+		"/var/lib/ucf/hashfile", "/var/lib/ucf/registry", NULL,
 	};
 	static const char *const units[] = {
 		"/etc/systemd/system/*.timer", "/etc/systemd/system/*.service",
@@ -431,6 +433,41 @@ static int read_dpkg(struct inv *v)
 	return 0;
 }
 
+/* Who installed a ucf-managed file: the registry names the package. */
+static int ucf_owner(void *ud, const char *path, const char *package)
+{
+	struct inv *v = ud;
+	for (size_t i = v->ucf_from; i < v->n_confs; i++)
+		if (!v->confs[i].package[0] && strcmp(v->confs[i].path, path) == 0) {
+			char *p = strdup(package);
+			if (!p)
+				return -1;
+			free(v->confs[i].package);
+			v->confs[i].package = p;
+		}
+	return 0;
+}
+
+/* Configuration that maintainer scripts install with ucf is in no .list
+ * but in ucf's hashfile, with the md5 it was installed with. */
+static int read_ucf(struct inv *v)
+{
+	char *buf;
+	size_t len;
+	if (!is_regular(v, "/var/lib/ucf/hashfile") ||
+	    read_db(v, "/var/lib/ucf/hashfile", DB_MAX, &buf, &len) < 0)
+		return 0;
+	v->ucf_from = v->n_confs;
+	int rc = inv_ucf_hashfile(buf, len, add_conf, v);
+	free(buf);
+	if (rc == 0 && is_regular(v, "/var/lib/ucf/registry") &&
+	    read_db(v, "/var/lib/ucf/registry", DB_MAX, &buf, &len) == 0) {
+		rc = inv_ucf_registry(buf, len, ucf_owner, v);
+		free(buf);
+	}
+	return rc;
+}
+
 static int read_pacman(struct inv *v)
 {
 	static const char local[] = "/var/lib/pacman/local/";
@@ -555,7 +592,8 @@ static int check_conffiles(struct inv *v)
 			continue;  /* moved between packages: the first says */
 		long r = find_resolved(v, c->path);
 		if (r < 0) {
-			if (c->installed && add_drift(v, c->path, "missing", c->package) < 0)
+			if (c->installed &&
+			    add_drift(v, c->path, "missing", c->package[0] ? c->package : NULL) < 0)
 				return -1;
 			continue;
 		}
@@ -572,7 +610,8 @@ static int check_conffiles(struct inv *v)
 		}
 		int rc = md5_hex(buf, len, hex);
 		free(buf);
-		if (rc == 0 && strcmp(hex, c->md5) != 0 && add_drift(v, c->path, "changed", c->package))
+		if (rc == 0 && strcmp(hex, c->md5) != 0 &&
+		    add_drift(v, c->path, "changed", c->package[0] ? c->package : NULL))
 			return -1;
 	}
 	return 0;
@@ -1129,7 +1168,7 @@ int inventory_run(struct inv_source *src, const struct inv_options *opt,
 		goto out;
 	}
 	if (v.has_os) {
-		if (read_dpkg(&v) < 0 || read_pacman(&v) < 0)
+		if (read_dpkg(&v) < 0 || read_ucf(&v) < 0 || read_pacman(&v) < 0)
 			goto nomem;
 		check_rpm(&v);
 		read_fstab(&v);

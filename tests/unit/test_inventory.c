@@ -842,6 +842,7 @@ static void test_parsers_survive_random_input(void **state)
 		assert_int_equal(inv_dpkg_diversions(copy, n, count_path, &seen), 0);
 		assert_int_equal(inv_dpkg_alternative(copy, n, count_path, &seen), 0);
 		assert_int_equal(inv_pacman_files(copy, n, "p", count_path, count_conf, &seen), 0);
+		assert_int_equal(inv_ucf_hashfile(copy, n, count_conf, &seen), 0);
 		inv_pacman_name(copy, n, name, sizeof(name));
 		inv_unit_values(copy, n, "Timer", "Persistent", NULL, NULL);
 		inv_reboots(copy, n);
@@ -849,6 +850,43 @@ static void test_parsers_survive_random_input(void **state)
 		inv_backups_free(inv_backups_parse(copy, n, why, sizeof(why)));
 		free(copy);
 	}
+}
+
+static void test_ucf(void **state)
+{
+	(void)state;
+	static const char hash[] = M "  /etc/pam.d/common-auth\n"
+	                           M " /etc/one-space\n"
+	                           "short  /etc/x\n"
+	                           M "  relative\n";
+	struct seen s = { .n = 0 };
+	assert_int_equal(inv_ucf_hashfile(hash, sizeof(hash) - 1, see_conf, &s), 0);
+	static const char *const want[] = { "|/etc/pam.d/common-auth|" M "|1",
+		                             "|/etc/one-space|" M "|1", NULL };
+	expect_seen(&s, want);
+	/* and in a tree: the registry names the package; an unchanged file is
+	 * neither drift nor unowned, a changed one is "changed" */
+	struct fake *f = fake_new(true);
+	char m[33], text[256];
+	file(f, "/etc/pam.d/common-auth", "auth required pam_unix.so\n");
+	file(f, "/etc/pam.d/common-password", "edited\n");
+	file(f, "/var/lib/dpkg/status", "Package: libpam-runtime\nStatus: install ok installed\n");
+	snprintf(text, sizeof(text), "%s  /etc/pam.d/common-auth\n%s  /etc/pam.d/common-password\n",
+	         md5_of("auth required pam_unix.so\n", m), M);
+	char *h = strdup(text);
+	file(f, "/var/lib/ucf/hashfile", h);
+	f->heap[0] = h;
+	file(f, "/var/lib/ucf/registry", "libpam-runtime \t /etc/pam.d/common-auth\n"
+	                                 "libpam-runtime \t /etc/pam.d/common-password\n");
+	struct inv_options opt = { 0 };
+	struct inv_result r;
+	run(f, &opt, &r);
+	assert_int_equal(r.n_drift, 1);
+	assert_string_equal(r.drift[0].path, "/etc/pam.d/common-password");
+	assert_string_equal(r.drift[0].reason, "changed");
+	assert_string_equal(r.drift[0].package, "libpam-runtime");
+	inv_result_free(&r);
+	free_fake(f);
 }
 
 /* ---- --backed-up, sizes, rules --------------------------------------------------------- */
@@ -1026,6 +1064,7 @@ int main(void)
 		cmocka_unit_test(test_dpkg_list_and_md5sums),
 		cmocka_unit_test(test_dpkg_diversions_and_alternatives),
 		cmocka_unit_test(test_pacman_parsers),
+		cmocka_unit_test(test_ucf),
 		cmocka_unit_test(test_parsers_survive_random_input),
 		cmocka_unit_test(test_backups),
 		cmocka_unit_test(test_sizes),
