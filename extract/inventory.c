@@ -200,7 +200,7 @@ size_t inv_prefetch(const char *path, int64_t size)
 {
 	static const char *const dbs[] = {
 		"/var/lib/dpkg/status", "/var/lib/dpkg/diversions", "/var/lib/dpkg/info/*.list",
-		"/var/lib/dpkg/info/*.md5sums", "/var/lib/dpkg/alternatives/*",
+		"/var/lib/dpkg/alternatives/*",
 		"/var/lib/pacman/local/*/files", "/var/lib/pacman/local/*/desc",
 		"/var/lib/ucf/hashfile", "/var/lib/ucf/registry", NULL,
 	};
@@ -388,6 +388,17 @@ static int read_db(struct inv *v, const char *path, size_t max, char **buf, size
 	return 0;
 }
 
+/* PKG.md5sums names what PKG.list does, less the directories: it is read
+ * only for a package whose .list is gone (a round trip saved per package
+ * through the appliance). */
+static bool has_list(const struct inv *v, const char *md5sums)
+{
+	char list[PATH_MAX];
+	size_t n = strlen(md5sums) - strlen(".md5sums");
+	return snprintf(list, sizeof(list), "%.*s.list", (int)n, md5sums) < (int)sizeof(list) &&
+	       is_regular(v, list);
+}
+
 static int read_dpkg(struct inv *v)
 {
 	char *buf;
@@ -421,7 +432,7 @@ static int read_dpkg(struct inv *v)
 			                                   : NULL;
 		else if (strncmp(p, "/var/lib/dpkg/alternatives/", 27) == 0 && !strchr(p + 27, '/'))
 			parse = inv_dpkg_alternative;
-		if (!parse)
+		if (!parse || (parse == inv_dpkg_md5sums && has_list(v, p)))
 			continue;
 		if (read_db(v, p, DB_MAX, &buf, &len) < 0)
 			continue;
