@@ -127,9 +127,14 @@ int cmd_inventory(struct xcli *cli)
 	if (src) {
 		char why[512] = "";
 		rc = run_report(cli, src, b, why, sizeof(why));
-		bool again = rc == XT_FAIL && inv_native_failed(src) && cli->reader == READER_AUTO;
+		int frc = XT_OK;
+		enum inv_native_fail f = rc == XT_FAIL ? inv_native_failure(src, &frc) : INV_NATIVE_NONE;
 		inv_native_source_free(src);
-		if (again) {
+		if (f == INV_NATIVE_EXIT)
+			rc = frc;
+		else if (f == INV_NATIVE_FALLBACK)
+			rc = with_appliance(cli, b);
+		else if (f == INV_NATIVE_MIDWAY && cli->reader == READER_AUTO) {
 			fprintf(stderr, "lifeboat-extract: using the appliance: %s\n", why);
 			rc = with_appliance(cli, b);
 		} else

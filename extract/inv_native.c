@@ -19,11 +19,14 @@ struct kept {
 };
 
 struct native_src {
-	char *image, *format, *filesystem;
+	struct xcli cli;      /* a copy: the walk lists recursively */
 	char **tops;
+	char *dirs[8];        /* where the files the inventory reads are, as met */
+	size_t n_dirs;
 	struct kept *kept;
 	size_t n_kept, cap_kept, kept_bytes;
-	bool failed;          /* the native reader failed: the appliance may do better */
+	enum inv_native_fail fail;
+	int fail_rc;
 };
 
 static void free_priv(struct native_src *ns);
@@ -35,22 +38,14 @@ static void free_strings(char **list)
 	free(list);
 }
 
-static struct reader *open_tree(struct native_src *ns, enum native_op op, const char *path,
-                                char *why, size_t size)
+/* The native reader for OP on PATH, started as every command starts it
+ * (the image policy first, the parsing confined); its description
+ * skipped. NULL when it is not used: *rc says why, as native_start. */
+static struct reader *start(struct native_src *ns, enum native_op op, const char *path, int *rc)
 {
-	struct native_request req = {
-		.image = ns->image, .format = ns->format, .filesystem = ns->filesystem, .op = op,
-		.path = path, .prefix = "",
-	};
-	struct reader *r = native_open(&req, why, size);
-	struct entry e;
-	/* the first entry describes the image; the inventory has it already */
-	if (r && (r->next(r, &e) != 1 || strcmp(e.path, "lifeboat-meta.json") != 0)) {
-		snprintf(why, size, "the native reader's first entry is not its description");
-		char ignored[64];
-		r->close(r, ignored, sizeof(ignored));
-		return NULL;
-	}
+	json_t *meta = NULL;
+	struct reader *r = native_start(&ns->cli, op, path, "", &meta, rc);
+	json_decref(meta);
 	return r;
 }
 
@@ -108,19 +103,40 @@ static enum inv_type type_of(enum entry_type t)
 	}
 }
 
+/* The directories whose files the inventory reads: copied whole, in one
+ * stream each, once the walk has shown they are there. */
+static bool read_dir(const char *path)
+{
+	static const char *const dirs[] = {
+		"/etc", "/var/lib/dpkg", "/var/lib/ucf", "/var/lib/pacman/local",
+		"/usr/lib/systemd/system", "/lib/systemd/system", NULL,
+	};
+	for (const char *const *d = dirs; *d; d++)
+		if (strcmp(path, *d) == 0)
+			return true;
+	return false;
+}
+
+static void failed(struct native_src *ns, int rc)
+{
+	ns->fail = rc == XT_OK ? INV_NATIVE_FALLBACK : INV_NATIVE_EXIT;
+	ns->fail_rc = rc;
+}
+
 static int walk_top(struct native_src *ns, const char *top, inv_skip_fn skip, inv_emit_fn emit,
                     void *ud, char *why, size_t size)
 {
-	struct reader *r = open_tree(ns, NATIVE_TREE, top, why, size);
+	int rc;
+	struct reader *r = start(ns, NATIVE_LIST, top, &rc);
 	if (!r) {
-		ns->failed = true;
+		failed(ns, rc);
 		return -1;
 	}
 	const char *base = strcmp(top, "/") == 0 ? "" : top;
 	struct inv_entry top_e = { .path = top, .type = INV_DIR };
-	int rc = emit(ud, &top_e);
+	rc = emit(ud, &top_e);
 	struct entry e;
-	char path[PATH_MAX], same[PATH_MAX];
+	char path[PATH_MAX];
 	while (rc == 0 && (rc = r->next(r, &e)) == 1) {
 		rc = 0;
 		if (snprintf(path, sizeof(path), "%s/%s", base, e.path) >= (int)sizeof(path) ||
@@ -130,32 +146,54 @@ static int walk_top(struct native_src *ns, const char *top, inv_skip_fn skip, in
 			.path = path, .type = type_of(e.type), .size = e.size, .mtime = e.mtime_sec,
 			.mode = (uint32_t)e.perm, .link = e.type == ENT_SYMLINK ? e.link : NULL,
 		};
-		if (e.type == ENT_HARDLINK && e.link &&
-		    snprintf(same, sizeof(same), "%s/%s", base, e.link) < (int)sizeof(same))
-			ie.same_as = same;
-		size_t want = e.type == ENT_FILE ? inv_prefetch(path, e.size) : 0;
-		if (want && e.size >= 0 && (uint64_t)e.size < want)
-			want = (size_t)e.size + (e.size == 0);
-		if (want && ns->kept_bytes + want <= CACHE_MAX) {
-			size_t len;
-			char *buf = pull(r, e.size, want, &len, why, size);
-			if (!buf || keep(ns, path, buf, len, (int64_t)len == e.size) < 0) {
-				if (buf)
-					snprintf(why, size, "out of memory");
-				free(buf);
-				rc = -1;
-				break;
-			}
-		}
-		rc = emit(ud, &ie);
+		if (e.type == ENT_DIR && read_dir(path) &&
+		    ns->n_dirs < sizeof(ns->dirs) / sizeof(ns->dirs[0]) &&
+		    !(ns->dirs[ns->n_dirs++] = strdup(path)))
+			rc = -1;
+		if (rc == 0)
+			rc = emit(ud, &ie);
 	}
-	if (rc < 0 && !*why) {
+	if (rc < 0) {
 		snprintf(why, size, "%s", r->error(r));
-		ns->failed = true;
+		ns->fail = INV_NATIVE_MIDWAY;
 	}
 	char ignored[256];
 	r->close(r, ignored, sizeof(ignored));
 	return rc < 0 ? -1 : 0;
+}
+
+/* One stream of DIR with its data, keeping what the inventory will ask
+ * for; a directory it cannot stream is left to reads one by one. */
+static int keep_dir(struct native_src *ns, const char *dir, char *why, size_t size)
+{
+	int rc;
+	struct reader *r = start(ns, NATIVE_TREE, dir, &rc);
+	if (!r)
+		return 0;
+	struct entry e;
+	char path[PATH_MAX];
+	while ((rc = r->next(r, &e)) == 1) {
+		size_t want = 0;
+		if (e.type == ENT_FILE &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, e.path) < (int)sizeof(path))
+			want = inv_prefetch(path, e.size);
+		if (want && e.size >= 0 && (uint64_t)e.size < want)
+			want = (size_t)e.size;
+		if (!want && !(e.type == ENT_FILE && e.size == 0 && inv_prefetch(path, 0)))
+			continue;
+		if (ns->kept_bytes + want > CACHE_MAX)
+			break;
+		size_t len;
+		char *buf = pull(r, e.size, want, &len, why, size);
+		if (!buf || keep(ns, path, buf, len, (int64_t)len == e.size) < 0) {
+			free(buf);
+			rc = -1;
+			break;
+		}
+	}
+	char ignored[256];
+	r->close(r, ignored, sizeof(ignored));
+	return 0;  /* what was not kept is read on its own */
 }
 
 static int src_walk(struct inv_source *s, inv_skip_fn skip, inv_emit_fn emit, void *ud,
@@ -165,6 +203,9 @@ static int src_walk(struct inv_source *s, inv_skip_fn skip, inv_emit_fn emit, vo
 	for (char **t = ns->tops; *t; t++)
 		if (walk_top(ns, *t, skip, emit, ud, why, size) < 0)
 			return -1;
+	for (size_t i = 0; i < ns->n_dirs; i++)
+		keep_dir(ns, ns->dirs[i], why, size);
+	why[0] = '\0';
 	return 0;
 }
 
@@ -195,11 +236,12 @@ static int src_read(struct inv_source *s, const char *path, size_t max, char **b
 	}
 	/* not kept as it passed: open it on its own */
 	char why[512];
-	struct reader *r = open_tree(ns, NATIVE_FILE, path, why, sizeof(why));
+	int rc;
+	struct reader *r = start(ns, NATIVE_FILE, path, &rc);
 	if (!r)
-		return strncmp(why, NATIVE_NOT_FOUND, strlen(NATIVE_NOT_FOUND)) == 0 ? 1 : -1;
+		return rc == XT_NOT_FOUND ? 1 : -1;
 	struct entry e;
-	int rc = r->next(r, &e) == 1 && e.type == ENT_FILE ? 0 : -1;
+	rc = r->next(r, &e) == 1 && e.type == ENT_FILE ? 0 : -1;
 	if (rc == 0 && !(*buf = pull(r, e.size, max, len, why, sizeof(why))))
 		rc = -1;
 	char ignored[256];
@@ -258,15 +300,13 @@ struct inv_source *inv_native_source(const struct xcli *cli, int *rc)
 	struct inv_source *s = calloc(1, sizeof(*s));
 	struct native_src *ns = calloc(1, sizeof(*ns));
 	bool has_os = json_array_size(json_object_get(meta, "os")) > 0;
-	const char *format = json_string_value(json_object_get(meta, "format"));
 	if (s && ns) {
-		ns->image = strdup(cli->args[0]);
-		ns->format = strdup(format ? format : "raw");
-		ns->filesystem = cli->guest.filesystem ? strdup(cli->guest.filesystem) : NULL;
+		ns->cli = *cli;
+		ns->cli.recursive = true;
 		ns->tops = find_tops(meta, has_os, cli->guest.filesystem != NULL, why, sizeof(why));
 	}
 	json_decref(meta);
-	if (!s || !ns || !ns->image || !ns->format || !ns->tops) {
+	if (!s || !ns || !ns->tops) {
 		if (cli->reader == READER_NATIVE) {
 			fprintf(stderr, "lifeboat-extract: the native reader cannot read '%s': %s\n",
 			        cli->args[0], why[0] ? why : "out of memory");
@@ -289,9 +329,11 @@ struct inv_source *inv_native_source(const struct xcli *cli, int *rc)
 	return s;
 }
 
-bool inv_native_failed(const struct inv_source *s)
+enum inv_native_fail inv_native_failure(const struct inv_source *s, int *rc)
 {
-	return s && ((const struct native_src *)s->priv)->failed;
+	const struct native_src *ns = s->priv;
+	*rc = ns->fail_rc;
+	return ns->fail;
 }
 
 static void free_priv(struct native_src *ns)
@@ -303,10 +345,9 @@ static void free_priv(struct native_src *ns)
 		free(ns->kept[i].buf);
 	}
 	free(ns->kept);
+	for (size_t i = 0; i < ns->n_dirs; i++)
+		free(ns->dirs[i]);
 	free_strings(ns->tops);
-	free(ns->image);
-	free(ns->format);
-	free(ns->filesystem);
 	free(ns);
 }
 
