@@ -42,6 +42,7 @@ SNAP      := $(BUILD)/lifeboat-snap
 EXTRACT   := $(BUILD)/lifeboat-extract
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 JOURNAL_APPLY := $(BUILD)/tests/journal-apply
+GROW_DIR  := $(BUILD)/tests/grow-dir
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
@@ -72,6 +73,19 @@ $(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
                            $(call obj,extract/image.c common/qcow2.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
+# the sandbox (extract/sandbox.c) confines readers with libseccomp; its
+# tests: the frames alone, and the sandbox around real readers (libarchive,
+# and libnbd with qemu-nbd)
+EXTRACT_PKGS += libseccomp
+$(BUILD)/tests/test_frame: $(BUILD)/obj/tests/unit/test_frame.o $(call obj,extract/frame.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
+SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c)
+$(BUILD)/tests/test_sandbox: $(BUILD)/obj/tests/unit/test_sandbox.o $(SANDBOX_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs libnbd cmocka)
 
 # the writer's tests link the extractor's reader and writer, not the cloud
 WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c)
@@ -134,7 +148,18 @@ openstack: $(SNAP) $(EXTRACT)
 unit: $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-integration: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY)
+# the partition parser and the superblock's feature check, alone
+PART_OBJ = $(call obj,extract/part.c extract/ext4.c extract/journal.c extract/disk.c)
+$(BUILD)/tests/test_part: $(BUILD)/obj/tests/unit/test_part.o $(PART_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
+
+# builds the native reader's 50,000-entry htree in seconds
+$(GROW_DIR): $(BUILD)/obj/tests/images/grow-dir.o
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(JOURNAL_LIBS)
+
+integration: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY) $(GROW_DIR)
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/integration/run.sh $(IT_FILES)
 
 lint-man: $(SNAP) $(EXTRACT)
@@ -153,6 +178,7 @@ bench: all
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/run.sh
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/extract.sh
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/inventory.sh
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/native.sh
 
 # ---- install ----------------------------------------------------------------
 install: all

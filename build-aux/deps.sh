@@ -29,9 +29,14 @@ want_cmd openssl openssl
 want_cmd mandoc mandoc
 want_cmd col bsdextrautils
 want_cmd qemu-img qemu-utils
+want_cmd qemu-nbd qemu-utils
+want_cmd setpriv util-linux
 want_cmd mke2fs e2fsprogs
 want_cmd sgdisk gdisk
 want_cmd getfattr attr
+# the sandbox around the native reader, and its test with qemu-nbd
+want_pc libseccomp libseccomp-dev
+want_pc libnbd libnbd-dev
 [ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
 
 [ -z "$need_pkgs" ] && exit 0

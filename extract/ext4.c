@@ -706,6 +706,30 @@ static int add_run(struct ext4_file *f, uint64_t lblk, uint64_t pblk, uint64_t l
 	return 0;
 }
 
+/* An index entry's child must be a node one level down: libext2fs takes
+ * whatever sits at the bottom level for a leaf, so a node that points
+ * back up (a loop) would be read as data. The kernel refuses it; so do we. */
+static int check_child(struct ext4_file *f, ext2_extent_handle_t h, const struct ext2fs_extent *e)
+{
+	struct ext2_extent_info info;
+	unsigned char hdr[12];
+	uint64_t blocks = ext2fs_blocks_count(f->x->fs->super);
+	if (ext2fs_extent_get_info(h, &info) || e->e_pblk >= blocks ||
+	    ioctx_read(&f->x->io, hdr, sizeof(hdr), e->e_pblk * f->x->fs->blocksize, true) < 0) {
+		snprintf(f->why, sizeof(f->why), "its extent tree points outside the filesystem");
+		return -1;
+	}
+	unsigned magic = hdr[0] | hdr[1] << 8, depth = hdr[6] | hdr[7] << 8;
+	int want = info.max_depth - info.curr_level - 1;
+	if (magic != 0xf30a || want < 0 || depth != (unsigned)want) {
+		snprintf(f->why, sizeof(f->why), "its extent tree is malformed at block %llu "
+		         "(depth %u where %d belongs: it loops, or is corrupt)",
+		         (unsigned long long)e->e_pblk, depth, want);
+		return -1;
+	}
+	return 0;
+}
+
 static int map_extents(struct ext4_file *f, const struct ext4_node *n)
 {
 	ext2_extent_handle_t h;
@@ -728,8 +752,10 @@ static int map_extents(struct ext4_file *f, const struct ext4_node *n)
 		} else if (++steps > limit) {
 			snprintf(f->why, sizeof(f->why), "its extent tree never ends");
 			rc = -1;
-		} else if ((e.e_flags & EXT2_EXTENT_FLAGS_LEAF) &&
-		           !(e.e_flags & EXT2_EXTENT_FLAGS_UNINIT))
+		} else if (!(e.e_flags & (EXT2_EXTENT_FLAGS_LEAF | EXT2_EXTENT_FLAGS_SECOND_VISIT)))
+			rc = check_child(f, h, &e);
+		else if ((e.e_flags & EXT2_EXTENT_FLAGS_LEAF) &&
+		         !(e.e_flags & EXT2_EXTENT_FLAGS_UNINIT))
 			rc = add_run(f, e.e_lblk, e.e_pblk, e.e_len);
 		else if ((e.e_flags & EXT2_EXTENT_FLAGS_LEAF) && e.e_lblk < f->next_lblk) {
 			snprintf(f->why, sizeof(f->why), "its extent tree goes backwards (it loops)");

@@ -1,6 +1,7 @@
 # t_extract.sh - lifeboat-extract on images the test builds: a hostile
-# tree copied out once (one appliance launch shared by every case below),
-# then attacks that must be refused before any appliance starts
+# tree copied out once (with the default reader, native here; with the
+# appliance in t_extract_appliance.sh), then attacks that must be refused
+# before any reader starts
 
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
@@ -10,6 +11,12 @@ setup_file() {
 	qemu-img convert -O qcow2 "$WORK/hostile.raw" "$IMG" || return 1
 	SUM_BEFORE=$(sha256sum <"$IMG")
 	X=$LIFEBOAT_BIN/lifeboat-extract
+	# the same suite for each reader (t_extract_appliance.sh sets it)
+	if [ -n "${EXTRACT_READER:-}" ]; then
+		printf '#!/bin/sh\nexec "%s" --reader=%s "$@"\n' "$X" "$EXTRACT_READER" >"$WORK/x-reader"
+		chmod +x "$WORK/x-reader"
+		X=$WORK/x-reader
+	fi
 	# the one launch: everything below reads its results
 	"$X" copy "$IMG" /var/lib/chat "/var/lib/chat/it's all holes" "$WORK/dest" --manifest "$WORK/manifest" --no-progress --json \
 		>"$WORK/copy.out" 2>"$WORK/copy.err"
