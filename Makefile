@@ -128,6 +128,13 @@ $(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c)
 $(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
 $(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))
+# the inventory's core, parsers and report, against a fake source
+INVENTORY_OBJ = $(call obj,extract/inventory.c extract/inv_rules.c extract/inv_pkgdb.c \
+                extract/inv_backed.c extract/inv_report.c)
+$(BUILD)/tests/test_inventory: $(BUILD)/obj/tests/unit/test_inventory.o $(INVENTORY_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs cmocka)
+
 # the journal's tests: the replay alone, on a filesystem libext2fs opens
 JOURNAL_LIBS = $(shell pkg-config --libs ext2fs com_err)
 $(BUILD)/tests/test_journal: $(BUILD)/obj/tests/unit/test_journal.o $(call obj,extract/journal.c)
@@ -230,6 +237,7 @@ demo-openstack: deps
 bench: all
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/run.sh
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/extract.sh
+	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/inventory.sh
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/native.sh
 
 # ---- install ----------------------------------------------------------------

@@ -20,6 +20,8 @@ want_pc ext2fs libext2fs-dev
 # the appliance needs a kernel to boot, and guestfish builds test images
 [ -n "$(ls /boot/vmlinuz-* 2>/dev/null)" ] || need_pkgs="$need_pkgs linux-image-amd64"
 want_cmd guestfish libguestfs-tools
+# the inventory benchmark times virt-inspector
+want_cmd virt-inspector guestfs-tools
 # XFS inside the appliance (the test images have one on LVM)
 dpkg -s libguestfs-xfs >/dev/null 2>&1 || need_pkgs="$need_pkgs libguestfs-xfs"
 want_cmd curl curl

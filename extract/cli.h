@@ -22,6 +22,10 @@ struct xcli {
 	size_t n_exclude;
 	long long newer_than;     /* seconds since the epoch, -1 when not given */
 	int progress;             /* -1 auto, 0 off, 1 on */
+	const char *backed_up;    /* inventory --backed-up FILE */
+	bool fail_if_unprotected;
+	long long min_size;       /* inventory --min-size, bytes */
+	size_t top;               /* inventory --top, 0 for all */
 	int reader;               /* enum reader_choice: auto, native, appliance */
 };
 
@@ -36,5 +40,6 @@ int cmd_ls(struct xcli *cli);
 int cmd_cat(struct xcli *cli);
 int cmd_copy(struct xcli *cli);
 int cmd_verify(struct xcli *cli);
+int cmd_inventory(struct xcli *cli);
 
 #endif

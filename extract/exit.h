@@ -15,6 +15,7 @@ enum extract_exit {
 	XT_MISMATCH = 8,      /* verify: the copy differs from the manifest */
 	XT_LOCAL_IO = 9,      /* the destination could not be written */
 	XT_SOURCE = 10,       /* the image could not be read to the end */
+	XT_UNPROTECTED = 11,  /* inventory --fail-if-unprotected: something is */
 	XT_INTERRUPTED = 130, /* stopped by SIGINT or SIGTERM */
 };
 

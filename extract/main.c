@@ -9,6 +9,7 @@
 #include <time.h>
 #include "cli.h"
 #include "exit.h"
+#include "inventory.h"
 #include "native_run.h"
 
 static const char usage_text[] =
@@ -27,6 +28,9 @@ static const char usage_text[] =
 "     --preserve-owner  keep uid/gid, setuid bits, security.* xattrs (root)\n"
 "     --specials        recreate FIFOs (and devices: root, --preserve-owner)\n"
 "  verify DEST MANIFEST       check a copy against its manifest (--owner)\n"
+"  inventory IMAGE            what no package or backup would bring back:\n"
+"     --backed-up FILE  paths/globs a backup covers  --fail-if-unprotected\n"
+"     --min-size SIZE  --top N  (list only roots this big, this many)\n"
 "\n"
 "options:\n"
 "  --format raw|qcow2         the format, whatever IMAGE.json or the header say\n"
@@ -35,7 +39,7 @@ static const char usage_text[] =
 "                             appliance; auto: native when it can\n"
 "  --allow-backing            open a qcow2 chain whose every level lies beside it\n"
 "  --json                     one JSON document on stdout (all but cat)\n"
-"  --progress | --no-progress copy: files and bytes on stderr\n"
+"  --progress | --no-progress copy, inventory: progress on stderr\n"
 "  -v, --verbose              trace libguestfs calls\n"
 "  -h, --help | --version\n"
 "\n"
@@ -45,7 +49,7 @@ static const char usage_text[] =
 enum {
 	O_JSON = 256, O_VERSION, O_FORMAT, O_FILESYSTEM, O_ALLOW_BACKING, O_MANIFEST,
 	O_INCLUDE, O_EXCLUDE, O_NEWER, O_PRESERVE, O_SPECIALS, O_OWNER, O_PROGRESS,
-	O_NO_PROGRESS, O_READER,
+	O_NO_PROGRESS, O_BACKED_UP, O_FAIL_UNPROTECTED, O_MIN_SIZE, O_TOP, O_READER,
 };
 
 static const struct option longopts[] = {
@@ -65,6 +69,10 @@ static const struct option longopts[] = {
 	{ "owner", no_argument, NULL, O_OWNER },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
+	{ "backed-up", required_argument, NULL, O_BACKED_UP },
+	{ "fail-if-unprotected", no_argument, NULL, O_FAIL_UNPROTECTED },
+	{ "min-size", required_argument, NULL, O_MIN_SIZE },
+	{ "top", required_argument, NULL, O_TOP },
 	{ "reader", required_argument, NULL, O_READER },
 	{ NULL, 0, NULL, 0 },
 };
@@ -81,6 +89,7 @@ static const struct command commands[] = {
 	{ "cat", cmd_cat, 2, 2 },
 	{ "copy", cmd_copy, 3, 1000 },
 	{ "verify", cmd_verify, 2, 2 },
+	{ "inventory", cmd_inventory, 1, 1 },
 };
 
 volatile sig_atomic_t extract_interrupted;
@@ -128,6 +137,26 @@ static int parse_date(const char *s, long long *out)
 	return 0;
 }
 
+static int parse_top(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v == 0)
+		return usage_error("--top: '%s' is not a positive number", s);
+	*out = (size_t)v;
+	return 0;
+}
+
+static int parse_min_size(const char *s, long long *out)
+{
+	int64_t v;
+	if (inv_parse_size(s, &v) < 0)
+		return usage_error("--min-size: '%s' is not a size (bytes, or 10k, 5M, 1G)", s);
+	*out = (long long)v;
+	return 0;
+}
+
 static int apply(struct xcli *cli, int code, const char *arg)
 {
 	switch (code) {
@@ -147,6 +176,10 @@ static int apply(struct xcli *cli, int code, const char *arg)
 	case O_OWNER: cli->owner = true; return 0;
 	case O_PROGRESS: cli->progress = 1; return 0;
 	case O_NO_PROGRESS: cli->progress = 0; return 0;
+	case O_BACKED_UP: cli->backed_up = arg; return 0;
+	case O_FAIL_UNPROTECTED: cli->fail_if_unprotected = true; return 0;
+	case O_MIN_SIZE: return parse_min_size(arg, &cli->min_size);
+	case O_TOP: return parse_top(arg, &cli->top);
 	case O_READER:
 		if (reader_choice_parse(arg, &cli->reader) < 0)
 			return usage_error("--reader: '%s' is not auto, native or appliance", arg);

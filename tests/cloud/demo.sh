@@ -55,5 +55,9 @@ step ls "$WORK/restore/chat"
 step "$LIFEBOAT_BIN/lifeboat-snap" guard chat --max-age 1h --file "$WORK/chat.qcow2.backup"
 step "$LIFEBOAT_BIN/lifeboat-snap" retire db --download "$WORK/db.qcow2" --yes
 step /usr/bin/python3 -m json.tool "$WORK/db.qcow2.retire.json"
+# Before deleting anything: what on that disk is in no backup yet?
+printf '/var/lib/chat   # rescued above\n' >"$WORK/backed-up.list"
+step "$LIFEBOAT_BIN/lifeboat-extract" inventory "$WORK/chat.qcow2.backup" \
+	--backed-up "$WORK/backed-up.list"
 echo
 echo "demo: done (test cloud at $CLOUD_URL)"
