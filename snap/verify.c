@@ -16,22 +16,34 @@
 
 struct qcow2_info {
 	bool is_qcow2;
+	bool looks_qcow2;      /* raw, but the guest's first bytes are a qcow2 header */
 	uint32_t version;
 	uint64_t virtual_size;
+	char format[16];       /* the disk_format FILE.json records, "" without one */
 };
 
 /* The image policy (common/image_policy.h), with the format Glance
- * recorded in FILE.json when there is one. Returns 0, or an exit code
- * with the reason printed. */
+ * recorded in FILE.json when there is one: a file said to be qcow2 must
+ * be one, and one said to be raw is raw whatever its bytes say. Returns
+ * 0, or an exit code with the reason printed. */
 static int read_qcow2_header(const char *file, struct qcow2_info *q)
 {
-	char cloud[16], why[512];
-	int sc = image_sidecar_format(file, cloud, sizeof(cloud), why, sizeof(why));
-	struct image_request req = { .path = file, .expected_format = sc == 1 ? cloud : NULL };
+	char why[512];
+	*q = (struct qcow2_info){ 0 };
+	int sc = image_sidecar_format(file, q->format, sizeof(q->format), why, sizeof(why));
+	if (sc < 0) {
+		complain("'%s': %s", file, why);
+		return EXIT_CHECKSUM;
+	}
+	if (sc == 0)
+		q->format[0] = '\0';
+	struct image_request req = { .path = file, .expected_format = sc == 1 ? q->format : NULL };
 	struct image_decision d;
 	enum image_verdict v = image_decide(&req, &d);
-	*q = (struct qcow2_info){ strcmp(d.format, "qcow2") == 0, d.qcow2_version,
-	                          d.virtual_size };
+	q->is_qcow2 = strcmp(d.format, "qcow2") == 0;
+	q->looks_qcow2 = !q->is_qcow2 && d.header_looks_qcow2;
+	q->version = d.qcow2_version;
+	q->virtual_size = d.virtual_size;
 	if (v != IMAGE_OK)
 		complain("'%s': %s", file, d.why);
 	image_decision_free(&d);
@@ -107,39 +119,6 @@ char *read_sidecar(const char *file)
 	return hex;
 }
 
-/* The disk_format Glance gave, from FILE.json, or NULL. Caller frees. */
-static char *sidecar_format(const char *file)
-{
-	char path[4096 + 16];
-	if (snprintf(path, sizeof(path), "%s.json", file) >= (int)sizeof(path))
-		return NULL;
-	json_t *j = json_load_file(path, 0, NULL);
-	const char *fmt = json_string_value(json_object_get(j, "disk_format"));
-	char *copy = fmt ? strdup(fmt) : NULL;
-	json_decref(j);
-	return copy;
-}
-
-/* What the header says must be what Glance said: a raw image with a qcow2
- * header (or the reverse) would be opened as something it is not. */
-static int check_format(const char *file, const char *format, const struct qcow2_info *q)
-{
-	if (!format)
-		return EXIT_OK;
-	bool says_qcow2 = strcmp(format, "qcow2") == 0;
-	if (says_qcow2 && !q->is_qcow2) {
-		complain("'%s': its FILE.json says disk_format qcow2, but it has no qcow2 header",
-		         file);
-		return EXIT_CHECKSUM;
-	}
-	if (!says_qcow2 && q->is_qcow2) {
-		complain("'%s': its FILE.json says disk_format %s, but it has a qcow2 header: it "
-		         "would be opened as something it is not", file, format);
-		return EXIT_CHECKSUM;
-	}
-	return EXIT_OK;
-}
-
 static int expected_from_image(struct cli *cli, const char *image_id,
                                struct conoha_image *img, struct hashes *h)
 {
@@ -184,10 +163,13 @@ static int verify_hashes(const char *file, int fd, struct hashes *h, json_t *out
 }
 
 static void report_text(const char *file, const struct hashes *h, const struct qcow2_info *q,
-                        int qemu, const char *format)
+                        int qemu)
 {
-	if (format)
-		printf("%s: disk_format %s (FILE.json), as its header says\n", file, format);
+	if (q->looks_qcow2)
+		printf("%s: disk_format %s (FILE.json): read as raw; its first bytes, which "
+		       "the guest wrote, look like a qcow2 header\n", file, q->format);
+	else if (q->format[0])
+		printf("%s: disk_format %s (FILE.json), as its header says\n", file, q->format);
 	for (size_t i = 0; i < h->n; i++)
 		printf("%s: %s OK\n", file, h->d[i].name);
 	if (q->is_qcow2)
@@ -204,7 +186,6 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 	const char *file = cli->args[0];
 	struct conoha_image img = { 0 };
 	char *sidecar = NULL;
-	char *format = sidecar_format(file);
 	int rc;
 	if (cli->nargs > 1) {
 		rc = expected_from_image(cli, cli->args[1], &img, h);
@@ -219,8 +200,6 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 	if (rc == EXIT_OK)
 		rc = read_qcow2_header(file, &q);
 	if (rc == EXIT_OK)
-		rc = check_format(file, format, &q);
-	if (rc == EXIT_OK)
 		rc = verify_hashes(file, fd, h, out);
 	int qemu = rc == EXIT_OK && q.is_qcow2 ? qemu_img_check(file) : -1;
 	if (qemu == 0) {
@@ -232,11 +211,11 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 		json_object_set_new(out, "virtual_size", json_integer((json_int_t)q.virtual_size));
 		json_object_set_new(out, "qemu_img_check",
 		                    qemu < 0 ? json_null() : json_boolean(qemu == 1));
-		json_object_set_new(out, "disk_format", format ? json_string(format) : json_null());
+		json_object_set_new(out, "disk_format",
+		                    q.format[0] ? json_string(q.format) : json_null());
 		if (!cli->json && rc == EXIT_OK)
-			report_text(file, h, &q, qemu, format);
+			report_text(file, h, &q, qemu);
 	}
-	free(format);
 	free(sidecar);
 	conoha_image_clear(&img);
 	return rc;

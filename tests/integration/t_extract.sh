@@ -5,6 +5,9 @@
 
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
+	# a directory of its own: t_extract_appliance.sh runs this file again
+	WORK=$WORK/hostile-${EXTRACT_READER:-auto}
+	mkdir -p "$WORK"
 	IMG=$WORK/hostile.qcow2
 	/usr/bin/python3 "$TOP/tests/images/hostile-tree.py" "$WORK/tree" || return 1
 	mke2fs -q -F -t ext4 -d "$WORK/tree" -L hostile "$WORK/hostile.raw" 256M >/dev/null || return 1
