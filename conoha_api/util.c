@@ -143,17 +143,28 @@ static const char *const tenant_placeholders[] = {
 
 char *url_expand(const char *url, const char *project_id)
 {
+	const char *pid = project_id ? project_id : "";
 	char *out = strdup(url);
-	for (size_t i = 0; out && i < ARRAY_SIZE(tenant_placeholders); i++) {
-		const char *ph = tenant_placeholders[i];
-		char *at = strstr(out, ph);
+	size_t from = 0;
+	while (out) {
+		/* The first placeholder after what was put in so far: a project
+		 * id that holds one is not expanded again (it did, forever). */
+		char *at = NULL;
+		size_t len = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(tenant_placeholders); i++) {
+			char *p = strstr(out + from, tenant_placeholders[i]);
+			if (p && (!at || p < at)) {
+				at = p;
+				len = strlen(tenant_placeholders[i]);
+			}
+		}
 		if (!at)
-			continue;
-		char *next = xasprintf("%.*s%s%s", (int)(at - out), out,
-		                       project_id ? project_id : "", at + strlen(ph));
+			break;
+		size_t pre = (size_t)(at - out);
+		char *next = xasprintf("%.*s%s%s", (int)pre, out, pid, at + len);
 		free(out);
 		out = next;
-		i--; /* the same placeholder may appear again */
+		from = pre + strlen(pid);
 	}
 	if (out) {
 		size_t n = strlen(out);

@@ -124,6 +124,10 @@ static void test_url_expand(void **state)
 		assert_string_equal(got, cases[i].want);
 		free(got);
 	}
+	/* a project id (the cloud's word) holding a placeholder is put in once */
+	char *x = url_expand("https://x/%(tenant_id)s/{project_id}", "p{project_id}%(tenant_id)s");
+	assert_string_equal(x, "https://x/p{project_id}%(tenant_id)s/p{project_id}%(tenant_id)s");
+	free(x);
 	char *j = url_join("https://x/v2.1/", "/servers/detail");
 	assert_string_equal(j, "https://x/v2.1/servers/detail");
 	free(j);
