@@ -70,6 +70,12 @@ static int open_below(int root, const char *path)
 	for (;;) {
 		const char *slash = strchr(p, '/');
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		/* a manifest names entries below DEST: never above it */
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			close(fd);
+			errno = EINVAL;
+			return -1;
+		}
 		char *comp = strndup(p, n);
 		if (!comp) {
 			close(fd);

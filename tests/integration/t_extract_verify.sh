@@ -136,3 +136,21 @@ t_fifo_where_a_file_should_be() {
 	expect_rc 8
 	expect_out '^chat/icon.png: type differs$'
 }
+
+t_a_manifest_cannot_reach_above_dest() {
+	# a file beside DEST whose line would match, were ".." followed
+	echo "outside" >"$WORK/outside.txt"
+	local h s t
+	h=$(sha256sum <"$WORK/outside.txt" | cut -c1-64)
+	s=$(stat -c %s "$WORK/outside.txt")
+	t=$(stat -c %Y "$WORK/outside.txt")
+	{
+		printf 'f 0644 0 0 %s %s.000000000 %s ../outside.txt\n' "$s" "$t" "$h"
+		printf 'f 0644 0 0 %s %s.000000000 %s chat/../../outside.txt\n' "$s" "$t" "$h"
+		printf 'f 0644 0 0 %s %s.000000000 %s %s\n' "$s" "$t" "$h" "${WORK#/}/outside.txt"
+	} >"$M.up"
+	run "$X" verify "$D" "$M.up" --json
+	expect_rc 8
+	expect_eq "$(json_get 'd["checked"], d["differ"]')" "(3, 3)"
+	expect_eq "$(json_get 'sum(1 for x in d["differences"] if x["path"].endswith("outside.txt"))')" 3
+}
