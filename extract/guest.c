@@ -199,14 +199,17 @@ static int compare_mountpoints(const void *a, const void *b)
 	return lx < ly ? -1 : lx > ly ? 1 : strcmp(x[0], y[0]);
 }
 
-/* Mount one filesystem read-only. "norecovery" lets ext4 and XFS with a
- * dirty journal mount without replaying it (which would need a write):
- * a crashed server's disk must not stop its rescue. */
+/* Mount one filesystem read-only. A dirty journal (a crash, a live
+ * snapshot) is replayed, as the native reader replays it: the writes go to
+ * the throwaway overlay in front of the image, never to the image, and the
+ * tree is what a kernel mount of the server would have shown. Only when
+ * replay fails is the journal left alone ("norecovery"): a stale tree is
+ * still better than none for a rescue. */
 static int mount_ro(guestfs_h *g, const char *dev, const char *where)
 {
-	if (guestfs_mount_options(g, "ro,norecovery", dev, where) == 0)
+	if (guestfs_mount_ro(g, dev, where) == 0)
 		return 0;
-	return guestfs_mount_ro(g, dev, where);
+	return guestfs_mount_options(g, "ro,norecovery", dev, where);
 }
 
 static int mount_os(struct guest *gu, const char *root)

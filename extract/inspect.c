@@ -53,8 +53,8 @@ static json_t *os_json(guestfs_h *g, const char *root)
 /* Used space needs a mount: a quick read-only one at /, then undone. */
 static long long used_bytes(guestfs_h *g, const char *dev)
 {
-	if (guestfs_mount_options(g, "ro,norecovery", dev, "/") == -1 &&
-	    guestfs_mount_ro(g, dev, "/") == -1)
+	if (guestfs_mount_ro(g, dev, "/") == -1 &&
+	    guestfs_mount_options(g, "ro,norecovery", dev, "/") == -1)
 		return -1;
 	struct guestfs_statvfs *st = guestfs_statvfs(g, "/");
 	long long used = st ? (long long)(st->blocks - st->bfree) * st->bsize : -1;

@@ -69,7 +69,7 @@ every_command() {
 		"guard vm-$who --max-age 2h --file $dir/f.qcow2"
 		"prune vm-$who --keep 1 --dry-run"
 		"create vm-$who --download $dir/c.qcow2"
-		"retire vm-$who --download $dir/r.qcow2 --yes"
+		"retire vm-$who --download $dir/r.qcow2 --stop --yes"
 	)
 	local c
 	for c in "${cmds[@]}"; do
@@ -189,7 +189,8 @@ t_extract_children_get_no_cloud_secrets() {
 	chmod +x "$dir/qemu"
 	OS_PASSWORD=$PW OS_APPLICATION_CREDENTIAL_SECRET=$ACS OS_TOKEN=$TOK \
 	LIBGUESTFS_BACKEND_SETTINGS=force_tcg LIBGUESTFS_HV=$dir/qemu \
-		run "$LIFEBOAT_BIN/lifeboat-extract" ls "$WORK/disk.img" /etc
+		run flock /tmp/lifeboat-appliance.lock \
+		"$LIFEBOAT_BIN/lifeboat-extract" --reader=appliance ls "$WORK/disk.img" /etc
 	expect_rc 0
 	expect_out hostname
 	local files
