@@ -88,7 +88,7 @@ def main():
     want = sha512(disk)
     size = os.path.getsize(disk)
     ctl("config", {"save_delay": 0.05, "transition_s": 0.02})
-    ctl("servers", {"name": "soak", "disk": disk})
+    ctl("servers", {"name": "soak", "disk": disk, "disk_format": "raw"})
     env = dict(os.environ)
     out = subprocess.run([snap, "create", "soak"], env=env, capture_output=True, text=True)
     if out.returncode:
@@ -104,7 +104,7 @@ def main():
             break
         cycles = cycle
         ctl("faults", {"rules": faults_for(rng, size)})
-        target = os.path.join(a.work, f"c{cycle}.qcow2")
+        target = os.path.join(a.work, f"c{cycle}.raw")
         if cycle % 10 == 0:
             argv = [snap, "create", "soak", "--download", target]
         else:
@@ -131,7 +131,7 @@ def main():
             rss.append((cycle, peak))   # downloads only: one kind of run
         fds.append(nfd)
         for name in os.listdir(a.work):
-            if name.startswith(f"c{cycle}.qcow2"):
+            if name.startswith(f"c{cycle}.raw"):
                 os.unlink(os.path.join(a.work, name))
     # Peak RSS of the downloads around cycle 100 (or a tenth of a short
     # run) against the last ones: medians of ten, so one slow run is noise.
