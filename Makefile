@@ -76,7 +76,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/test_image: $(BUILD)/obj/tests/unit/test_image.o \
-                           $(call obj,extract/image.c common/image_policy.c)
+                           $(call obj,extract/image.c common/image_policy.c common/fileio.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson cmocka)
 
@@ -103,7 +103,8 @@ $(BUILD)/tests/test_sandbox: $(BUILD)/obj/tests/unit/test_sandbox.o $(SANDBOX_OB
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs libnbd cmocka)
 
 # the writer's tests link the extractor's reader and writer, not the cloud
-WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c extract/outcome.c)
+WRITER_OBJ = $(call obj,extract/writer.c extract/reader_tar.c extract/digest.c extract/outcome.c \
+                       common/fileio.c)
 $(BUILD)/tests/test_writer $(BUILD)/tests/test_copy: $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o \
                                                       $(WRITER_OBJ)
 	@mkdir -p $(dir $@)
@@ -124,7 +125,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(LIB)
 
 .SECONDARY: $(patsubst %,$(BUILD)/obj/tests/fuzz/fuzz_%.o,$(FUZZ_NAMES))
 
-$(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c)
+$(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c common/fileio.c)
 $(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
 $(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))

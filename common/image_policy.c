@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image_policy.h"
+#include "fileio.h"
 
 #define QCOW2_MAGIC "QFI\xfb"
 #define V2_HEADER 72
@@ -94,22 +95,6 @@ const char *image_verdict_name(enum image_verdict v)
 	static const char *const names[] = { "ok", "unsafe", "unsupported", "corrupt",
 	                                     "mismatch", "bad request", "io" };
 	return (unsigned)v < sizeof(names) / sizeof(names[0]) ? names[v] : "?";
-}
-
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(off + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
 }
 
 /* A name safe to show in a message: printable ASCII, the rest as '?'. */

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "digest.h"
+#include "fileio.h"
 
 /* Zeros hashed beyond the data: a plain hash costs at most this much more
  * than reading the data. */
@@ -108,22 +109,6 @@ void content_hash_final(struct content_hash *h, int64_t size, char out[DIGEST_TE
 		memcpy(out, text, sizeof(text));
 	if (sparse)
 		memcpy(sparse, text, sizeof(text));
-}
-
-static ssize_t pread_full(int fd, unsigned char *buf, size_t len, int64_t off)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = pread(fd, buf + done, len - done, off + (int64_t)done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		done += (size_t)n;
-	}
-	return (ssize_t)done;
 }
 
 /* The whole blocks covering bytes FROM..TO (clipped to SIZE) into h. */

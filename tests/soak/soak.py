@@ -139,13 +139,17 @@ def main():
     near = [r for c, r in rss if early - 10 < c <= early] or [rss[0][1]]
     last = [r for c, r in rss[-9:]]
     rss_early, rss_end = statistics.median(near), statistics.median(last)
-    fd_early = max(fds[:early])
-    fd_end = max(fds[-early:])
+    # fds are sampled while each download runs, so a window's peak depends
+    # on which paths (resumes, retries) its cycles took: windows of at
+    # least a third of a short run hold every path
+    window = max(early, cycles // 3)
+    fd_early = max(fds[:window])
+    fd_end = max(fds[-window:])
     elapsed = time.time() - started
     print(f"soak: {cycles} cycles in {elapsed:.0f} s (seed {a.seed}); exit codes {codes}")
     print(f"soak: peak RSS of a download {rss_early:.0f} KiB near cycle {early}, "
           f"{rss_end:.0f} KiB at the end")
-    print(f"soak: open fds at most {fd_early} in the first {early} cycles, {fd_end} in the last")
+    print(f"soak: open fds at most {fd_early} in the first {window} cycles, {fd_end} in the last")
     print(f"soak: wrong files under a final name: {wrong}")
     bad = []
     if wrong:
