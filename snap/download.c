@@ -25,6 +25,8 @@ struct dl {
 	const char *file;
 	char part[4096];
 	int fd;
+	dev_t written_dev;       /* the inode written, once it has its name */
+	ino_t written_ino;
 	long long offset;        /* bytes in the part, all hashed */
 	struct hashes hashes;
 	struct hashpipe *pipe;   /* hashes on a second thread while it runs */
@@ -257,8 +259,11 @@ static int verdict(struct dl *d)
 
 static int put_in_place(struct dl *d)
 {
-	if (fsync(d->fd) < 0)
+	struct stat written;
+	if (fsync(d->fd) < 0 || fstat(d->fd, &written) < 0)
 		return fail_errno("cannot fsync", d->part);
+	d->written_dev = written.st_dev;
+	d->written_ino = written.st_ino;
 	int rc = close(d->fd);
 	d->fd = -1;
 	if (rc < 0)
@@ -346,12 +351,16 @@ static void make_proof(struct dl *d, struct download_proof *proof)
 {
 	struct stat st;
 	memset(proof, 0, sizeof(*proof));
-	if (lstat(d->file, &st) < 0 || !S_ISREG(st.st_mode))
+	/* the file under the name must be the one written: not one put in
+	 * its place since the rename */
+	if (lstat(d->file, &st) < 0 || !S_ISREG(st.st_mode) || st.st_dev != d->written_dev ||
+	    st.st_ino != d->written_ino)
 		return;
 	proof->dev = st.st_dev;
 	proof->ino = st.st_ino;
 	proof->size = st.st_size;
 	proof->mtime = st.st_mtim;
+	proof->ctime = st.st_ctim;
 	snprintf(proof->sha512, sizeof(proof->sha512), "%s", hashes_get(&d->hashes, "sha512")->hex);
 	const struct digest *checked = d->hashes.d[0].expected ? &d->hashes.d[0] : NULL;
 	if (checked)
@@ -363,7 +372,8 @@ bool proof_matches(const struct download_proof *p, const struct stat *st)
 {
 	return p->valid && S_ISREG(st->st_mode) && p->dev == st->st_dev && p->ino == st->st_ino &&
 	       p->size == st->st_size && p->mtime.tv_sec == st->st_mtim.tv_sec &&
-	       p->mtime.tv_nsec == st->st_mtim.tv_nsec;
+	       p->mtime.tv_nsec == st->st_mtim.tv_nsec && p->ctime.tv_sec == st->st_ctim.tv_sec &&
+	       p->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
 static int finish(struct dl *d, struct download_proof *proof, json_t **out)

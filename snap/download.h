@@ -17,14 +17,15 @@ struct download_opts {
 };
 
 /* What a download proved, so that a check moments later in the same run
- * can trust the file by its identity (device, inode, size, mtime) rather
- * than hash it again. Never written to disk. */
+ * can trust the file by its identity (device, inode, size, mtime and
+ * ctime: a file rewritten in place can have its mtime set back, never its
+ * ctime) rather than hash it again. Never written to disk. */
 struct download_proof {
 	bool valid;
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	struct timespec mtime;
+	struct timespec mtime, ctime;
 	char sha512[129];
 	char image_hash[129];     /* the image's multihash (or md5) as verified */
 };

@@ -367,7 +367,7 @@ static void read_sidecars(struct retire *r, struct pass *p)
 }
 
 /* FILE's bytes: re-hashed, unless this run hashed this very file (same
- * device, inode, size and mtime) a moment ago. */
+ * device, inode, size, mtime and ctime) a moment ago. */
 static int hash_file(struct retire *r, struct pass *p, const struct stat *st)
 {
 	if (!p->f.image_hash)
@@ -404,7 +404,8 @@ static int hash_file(struct retire *r, struct pass *p, const struct stat *st)
 		/* remember this file as hashed, by what identifies it */
 		r->proof = (struct download_proof){ .valid = true, .dev = before.st_dev,
 		                                    .ino = before.st_ino, .size = before.st_size,
-		                                    .mtime = before.st_mtim };
+		                                    .mtime = before.st_mtim,
+		                                    .ctime = before.st_ctim };
 		snprintf(r->proof.sha512, sizeof(r->proof.sha512), "%s", p->file_sha512);
 		snprintf(r->proof.image_hash, sizeof(r->proof.image_hash), "%s", p->file_hash);
 	}

@@ -134,6 +134,26 @@ t_retire_confirmation_by_typing_the_name() {
 	expect_eq "$(server_exists r4)" False
 }
 
+# FILE rewritten in place while the question waits, its mtime set back:
+# only ctime tells, and the delete must not trust the hash made before
+t_retire_rehashes_a_file_rewritten_at_the_prompt() {
+	new_server r4b
+	local f=$WORK/keep/r4b.qcow2
+	run /usr/bin/python3 "$TOP/tests/integration/pty_run.py" r4b --prompt 'to delete it: ' \
+		--before "/usr/bin/python3 -c '
+import os, sys
+st = os.stat(sys.argv[1])
+with open(sys.argv[1], \"r+b\") as h:
+    h.seek(1000); b = h.read(4096); h.seek(1000); h.write(bytes(x ^ 0xff for x in b))
+os.utime(sys.argv[1], ns=(st.st_atime_ns, st.st_mtime_ns))' $f" \
+		"$LIFEBOAT_BIN/lifeboat-snap" retire r4b --download "$f" --stop
+	expect_rc 0
+	expect_out 'its bytes are not the image'
+	# deleted, then, only with FILE as the image's bytes again
+	expect_eq "$(server_exists r4b)" False
+	expect_eq "$(sha512sum <"$f" | cut -c1-128)" "$(cut -c1-128 "$f.sha512")"
+}
+
 expect_stopped_at() { # FILE STEP
 	expect_err "retire stopped at step '$2'; server '.*' \\([0-9a-f-]{36}\\) is not deleted"
 	expect_eq "$(receipt "$1" "d[\"steps\"][\"$2\"][\"outcome\"]")" failed
