@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "image_policy.h"
 #include "fileio.h"
+#include "bytes.h"
 
 #define QCOW2_MAGIC "QFI\xfb"
 #define V2_HEADER 72
@@ -63,19 +64,6 @@ struct qhdr {
 	const unsigned char *features;   /* the feature name table, in the buffer */
 	size_t features_len;
 };
-
-static uint64_t be64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 static enum image_verdict verdict(struct image_decision *d, enum image_verdict v,
                                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -19,6 +19,7 @@
  * a checksum that does not match (superblock, descriptor, revoke, commit or data block) is
  * an error here, where the kernel may take it for the end of the log or skip the block. */
 #include "journal.h"
+#include "bytes.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -242,21 +243,6 @@ static void say(struct journal *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(j->why, j->whysize, fmt, ap);
 	va_end(ap);
-}
-
-static uint32_t be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t be16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint64_t be64(const unsigned char *p)
-{
-	return (uint64_t)be32(p) << 32 | be32(p + 4);
 }
 
 /* transaction ids wrap: a is newer than b */

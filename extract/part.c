@@ -4,21 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "part.h"
+#include "bytes.h"
 
 #define SECTOR 512u
 #define GPT_MAX_ENTRIES 16384u
 #define GPT_MAX_ARRAY (4u << 20)
 #define EBR_MAX 256u
-
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 uint32_t part_crc32(const void *buf, size_t len)
 {
