@@ -36,9 +36,9 @@ setup_file() {
 	qemu-img create -q -f qcow2 -b base.raw -F raw "$WORK/mid.qcow2" 32M || return 1
 	qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 "$WORK/top.qcow2" 32M || return 1
 	SUMS_BEFORE=$(cat "$WORK/lure.raw" "$WORK/base.raw" "$WORK/mid.qcow2" "$WORK/top.qcow2" | sha256sum)
-	traced "$WORK/raw.trace" flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/lure.raw" /notes --format raw
+	traced "$WORK/raw.trace" flock /tmp/lifeboat-appliance.lock "$X" --reader=appliance ls "$WORK/lure.raw" /notes --format raw
 	RAW_RC=$RC RAW_OUT=$OUT RAW_ERR=$ERR
-	traced "$WORK/cloud.trace" flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/lure-cloud.raw" /notes
+	traced "$WORK/cloud.trace" flock /tmp/lifeboat-appliance.lock "$X" --reader=appliance ls "$WORK/lure-cloud.raw" /notes
 	CLOUD_RC=$RC CLOUD_OUT=$OUT CLOUD_ERR=$ERR
 	traced "$WORK/chain.trace" flock /tmp/lifeboat-appliance.lock "$X" ls "$WORK/top.qcow2" /notes --allow-backing
 	CHAIN_RC=$RC CHAIN_OUT=$OUT CHAIN_ERR=$ERR
