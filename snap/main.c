@@ -168,12 +168,13 @@ static void catch_signals(void)
 
 void complain(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("lifeboat-snap: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	fprintf(stderr, "lifeboat-snap: %s\n", msg);
+	json_note(msg); /* an error document repeats it */
 }
 
 void report(const conoha_error *err)
@@ -354,7 +355,7 @@ int main(int argc, char **argv)
 		else if (cli.nargs < cmd->min_args || cli.nargs > cmd->max_args)
 			rc = usage_error("wrong number of arguments for '%s'", cmd->name);
 		else
-			rc = cmd->run(&cli);
+			rc = json_finish(&cli, cmd->run(&cli));
 	}
 	for (size_t i = 0; i < cli.n_props; i++)
 		free(cli.prop_keys[i]);
