@@ -246,9 +246,10 @@ bench: all
 
 # ---- install ----------------------------------------------------------------
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(SNAP) $(EXTRACT) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/lifeboat-snap.1 man/lifeboat-extract.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/lifeboat-json.7 $(DESTDIR)$(MANDIR)/man7/
 
 clean:
 	rm -rf build
