@@ -221,3 +221,25 @@ PY
 	expect_rc 0; valid
 	expect_eq "$(doc 'd["disk_format"]')" raw
 }
+
+# lifeboat-extract's documents, read natively from a raw ext4 image the
+# test makes (no appliance)
+t_extract_documents() {
+	local d=$WORK/jx X="$LIFEBOAT_BIN/lifeboat-extract --reader native"
+	rm -rf "$d" && mkdir -p "$d/tree/srv/data" "$d/tree/etc"
+	echo hello >"$d/tree/srv/data/a.txt"
+	echo x >"$d/tree/etc/hostname"
+	truncate -s 8M "$d/disk.img"
+	mkfs.ext4 -q -F -d "$d/tree" "$d/disk.img"
+	local cmd
+	for cmd in "filesystems $d/disk.img" "ls $d/disk.img /" "ls $d/disk.img / -l -R" \
+		"copy $d/disk.img /srv $d/out --manifest $d/m --no-progress" "verify $d/out $d/m" \
+		"inventory $d/disk.img"; do
+		run $X $cmd --json
+		expect_rc 0
+		valid --extract
+		expect_eq "$(doc 'd["schema"], d["command"]')" "(1, '${cmd%% *}')"
+	done
+	run $X ls "$d/disk.img" /srv -R --json
+	expect_eq "$(doc '[e["path"] for e in d["entries"]]')" "['data', 'data/a.txt']"
+}

@@ -2,8 +2,8 @@
 """check-man.py SCHEMA PAGE - man/lifeboat-json.7 and tests/json/schema.json
 name the same fields with the same types.
 
-In the page, each object (section OBJECTS) and each document (section
-DOCUMENTS) is a subsection named for its key in the schema, whose fields
+In the page, each object (section OBJECTS) and each document (sections
+DOCUMENTS and EXTRACT DOCUMENTS) is a subsection named for its key in the schema, whose fields
 are list items ".It Li FIELD Vt TYPE" (schema, command and error, which
 every document has, are listed once, under the error document); a field of an inline object is
 written PARENT.FIELD, of an array's objects PARENT[].FIELD. TYPE is the
@@ -52,6 +52,8 @@ def from_schema(schema):
     for key, node in schema["documents"].items():
         want[("DOCUMENTS", key)] = [f for f in fields(node)
                                     if key == "error" or f[0] not in common]
+    for key, node in schema.get("extract_documents", {}).items():
+        want[("EXTRACT DOCUMENTS", key)] = [f for f in fields(node) if f[0] not in common]
     return want
 
 
@@ -63,7 +65,7 @@ def from_page(text):
             sh, ss = m.group(1), None
             continue
         m = re.match(r'\.Ss\s+"?([^"]+?)"?\s*$', line)
-        if m and sh in ("OBJECTS", "DOCUMENTS"):
+        if m and sh in ("OBJECTS", "DOCUMENTS", "EXTRACT DOCUMENTS"):
             ss = m.group(1).split()[0]
             got[(sh, ss)] = []
             continue

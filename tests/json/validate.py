@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""validate.py SCHEMA [--as KIND] [FILE...] - check lifeboat's JSON against
+"""validate.py SCHEMA [--extract] [--as KIND] [FILE...] - check lifeboat's JSON against
 tests/json/schema.json with the standard library alone.
 
 Each FILE (stdin without one) must hold exactly one JSON document. Without
 --as, the document is the one its "command" names, or the error document
 when it holds nothing but schema, command and error; --as names a key of
-the schema's "files" (FILE.json, FILE.retire.json) or "documents". The
+the schema's "files" (FILE.json, FILE.retire.json) or "documents";
+--extract takes lifeboat-extract's documents instead of lifeboat-snap's. The
 schema uses a subset of JSON Schema: type, enum, required, properties,
 additionalProperties, items, oneOf and $ref. Exit 0 when all are valid,
 1 with one line per problem otherwise."""
@@ -66,25 +67,27 @@ def check(root, node, value, path, problems):
     return problems
 
 
-def document_for(root, doc, kind):
+def document_for(root, doc, kind, docs):
     if kind:
-        node = root["files"].get(kind) or root["documents"].get(kind)
+        node = root["files"].get(kind) or docs.get(kind)
         if node is None:
             raise SystemExit(f"validate.py: no document '{kind}' in the schema")
         return kind, node
     if isinstance(doc, dict) and "error" in doc and set(doc) <= {"schema", "command", "error"}:
         return "error", root["documents"]["error"]
     cmd = doc.get("command") if isinstance(doc, dict) else None
-    if cmd not in root["documents"]:
+    if cmd not in docs:
         return None, None
-    return cmd, root["documents"][cmd]
+    return cmd, docs[cmd]
 
 
 def main(argv):
     if len(argv) < 2:
         raise SystemExit(__doc__)
     root = json.load(open(argv[1]))
-    args, kind = argv[2:], None
+    args, kind, docs = argv[2:], None, root["documents"]
+    if args[:1] == ["--extract"]:
+        args, docs = args[1:], root["extract_documents"]
     if args[:1] == ["--as"]:
         kind, args = args[1], args[2:]
     sources = [(a, open(a).read()) for a in args] or [("stdin", sys.stdin.read())]
@@ -96,7 +99,7 @@ def main(argv):
             print(f"{name}: not one JSON document: {e}")
             bad += 1
             continue
-        which, node = document_for(root, doc, kind)
+        which, node = document_for(root, doc, kind, docs)
         if node is None:
             print(f"{name}: no document for command {doc.get('command') if isinstance(doc, dict) else None!r}")
             bad += 1
