@@ -243,3 +243,16 @@ t_extract_documents() {
 	run $X ls "$d/disk.img" /srv -R --json
 	expect_eq "$(doc '[e["path"] for e in d["entries"]]')" "['data', 'data/a.txt']"
 }
+
+# a create that fails after the cloud accepted the save still names the
+# image, beside the error
+t_failed_create_names_its_image() {
+	add_server "{\"name\": \"forbid\", \"disk\": \"$WORK/disk.img\", \"disk_format\": \"raw\"}"
+	faults '[{"path": "/file$", "status": 403, "times": 50}]'
+	run snap create forbid --download "$WORK/j/forbidden.qcow2" --json
+	no_faults
+	[ "$RC" != 0 ] || fail "the download did not fail"
+	valid
+	expect_eq "$(doc 'len(d["image"]["id"]) > 0, d["image"]["status"], d["error"]["exit_status"] == '"$RC")" \
+		"(True, 'active', True)"
+}
