@@ -78,8 +78,13 @@ static int usage_error(const char *fmt, ...)
 
 static int parse_duration_option(const char *arg, const char *opt, long long *out)
 {
-	if (conoha_parse_duration(arg, out) < 0)
-		return usage_error("%s: '%s' is not a duration (90s, 15m, 2h, 7d)", opt, arg);
+	if (conoha_parse_duration(arg, out) == 0)
+		return 0;
+	if (*arg && strspn(arg, "0123456789") == strlen(arg))
+		return usage_error("%s: '%s' has no unit: write %ss, %sm, %sh or %sd, or combine "
+		                   "units, as in 1h30m", opt, arg, arg, arg, arg, arg);
+	return usage_error("%s: '%s' is not a duration, such as 90s, 15m, 2h, 1h30m or 1d",
+	                   opt, arg);
 	return 0;
 }
 

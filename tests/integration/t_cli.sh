@@ -39,6 +39,9 @@ declare -gA VALUE=(
 	[tries]=2
 )
 
+# json_get_stdin EXPR - as json_get, on standard input
+json_get_stdin() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
 all_options() { printf '%s\n' "${TAKES[@]}" | tr -s ' \t' '\n' | sed '/^$/d' | sort -u; }
 
 # the options `help CMD` lists as the command's own
@@ -82,10 +85,7 @@ t_every_command_refuses_every_option_it_does_not_take() {
 		done
 	done
 	[ $tried -gt 200 ] || fail "only $tried refusals tried"
-	local reqs
-	reqs=$(ctl_get requests | /usr/bin/python3 -c \
-		'import json,sys; d=json.load(sys.stdin); print(len(d["requests"]) + d["token_issues"])')
-	expect_eq "$reqs" 0
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
 	# the counter does count: a command line that is taken reaches the cloud
 	run snap servers --json
 	expect_rc 0
@@ -167,4 +167,25 @@ t_common_and_cloud_options_go_with_every_command() {
 	expect_out '^usage: lifeboat-snap create'
 	run snap --os-region-name RegionOne servers --json
 	expect_rc 0
+}
+
+t_durations_need_a_unit_and_may_combine_units() {
+	ctl reset-requests >/dev/null
+	local bad
+	for bad in 5 0 1h30 30m1h 99999999999999999999s 1.5h; do
+		run snap wait img-1 --timeout "$bad"
+		expect_rc 2
+		expect_err "^lifeboat-snap: --timeout: '$bad' "
+	done
+	run snap wait img-1 --timeout 5
+	expect_err "'5' has no unit: write 5s, 5m, 5h or 5d"
+	run snap prune db --keep 1 --older-than 0
+	expect_rc 2
+	expect_err "1h30m"
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+	local good
+	for good in 90s 15m 2h 1h30m 1d 1d12h; do
+		run snap prune db --keep 1 --older-than "$good" --dry-run --json
+		expect_rc 0
+	done
 }
