@@ -1,7 +1,8 @@
 #!/bin/sh
 # lint-man.sh PROGRAM... - each program's man page is clean mdoc, and
-# documents every option its --help shows; lifeboat-json.7 agrees with
-# the schema the JSON tests validate against.
+# documents every option its --help shows; with per-command help, each
+# command's usage line is its SYNOPSIS line (tests/lint-cli.py);
+# lifeboat-json.7 agrees with the schema the JSON tests validate against.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 fail=0 passed=0
@@ -21,8 +22,13 @@ for prog in "$@"; do
 			echo "not ok - $name.1 does not document $opt"; fail=$((fail + 1))
 		fi
 	done
+	if /usr/bin/python3 "$top/tests/lint-cli.py" "$prog" "$page"; then
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name: help and $name.1 disagree"; fail=$((fail + 1))
+	fi
 	lines=$("$prog" --help | wc -l)
-	if [ "$lines" -le 40 ]; then
+	if [ "$lines" -le 50 ]; then
 		passed=$((passed + 1))
 	else
 		echo "not ok - $name --help is $lines lines; it must fit on a screen"
