@@ -85,6 +85,11 @@ $(BUILD)/tests/test_retire: $(BUILD)/obj/tests/unit/test_retire.o $(call obj,sna
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# the JSON documents' readers of old files and -f value, alone
+$(BUILD)/tests/test_json_out: $(BUILD)/obj/tests/unit/test_json_out.o $(call obj,snap/json_out.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson cmocka)
+
 $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/poll.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)

@@ -15,7 +15,10 @@ struct cli {
 	char **args;          /* positional arguments after the command */
 	int nargs;
 	const char *cloud;    /* --os-cloud, else OS_CLOUD */
-	bool json;
+	bool json;            /* --json, -f json, -f value: commands build a document */
+	int format;           /* enum out_format: -f */
+	const char *columns[MAX_COLUMNS]; /* -c COLUMN, in order */
+	size_t n_columns;
 	bool debug;
 	bool show_token;
 	bool stop, force_stop, start_after;

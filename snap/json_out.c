@@ -1,5 +1,6 @@
 /* json_out.c - the documents --json prints (man/lifeboat-json.7) */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "cli.h"
@@ -56,6 +57,22 @@ int json_finish(const struct cli *cli, int rc)
 	}
 	if (!doc)
 		doc = json_doc(cli->command);
+	if (cli->format == FORMAT_VALUE) {
+		/* -f value: the rows alone; a failure is told on stderr only */
+		char why[256];
+		int out = 0;
+		if (rc == EXIT_OK && doc && json_print_value(stdout, doc, cli->columns,
+		                                             cli->n_columns, why, sizeof(why)) < 0) {
+			complain("%s", why);
+			rc = EXIT_USAGE;
+		}
+		json_decref(doc);
+		json_decref(messages);
+		messages = NULL;
+		if (fflush(stdout) != 0)
+			out = -1;
+		return rc == EXIT_OK && out < 0 ? EXIT_FAIL : rc;
+	}
 	if (doc && rc != EXIT_OK) {
 		const char *msg = first_error();
 		json_object_set_new(doc, "error",
@@ -174,4 +191,89 @@ void receipt_upgrade(json_t *receipt)
 		json_object_set_new(local, "hashes", json_pack("{s:s}", "sha512", sha));
 		json_object_del(local, "sha512");
 	}
+}
+
+/* ---- -f value ------------------------------------------------------------ */
+
+static const json_t *rows_of(const json_t *doc)
+{
+	static const char *const lists[] = { "servers", "images" };
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+		if (json_is_array(json_object_get(doc, lists[i])))
+			return json_object_get(doc, lists[i]);
+	if (json_is_array(json_object_get(doc, "would_delete"))) /* prune */
+		return json_object_get(doc, json_is_true(json_object_get(doc, "dry_run")) ?
+		                            "would_delete" : "deleted");
+	const json_t *img = json_object_get(doc, "image");
+	return json_is_object(img) ? img : doc;
+}
+
+/* a.b.c inside row; NULL when some part is missing */
+static const json_t *field_at(const json_t *row, const char *path)
+{
+	char part[128];
+	while (row && *path) {
+		size_t n = strcspn(path, ".");
+		if (n >= sizeof(part))
+			return NULL;
+		memcpy(part, path, n);
+		part[n] = '\0';
+		row = json_object_get(row, part);
+		path += n + (path[n] == '.');
+	}
+	return row;
+}
+
+static void print_scalar(FILE *out, const json_t *v)
+{
+	if (json_is_string(v))
+		fputs(json_string_value(v), out);
+	else if (v && !json_is_null(v)) {
+		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text)
+			fputs(text, out);
+		free(text);
+	}
+}
+
+static void print_row(FILE *out, const json_t *row, const char *const *columns, size_t n)
+{
+	bool first = true;
+	if (n == 0) {
+		const char *key;
+		const json_t *v;
+		json_object_foreach((json_t *)row, key, v) {
+			if (json_is_object(v) || json_is_array(v))
+				continue;
+			if (!first)
+				fputc(' ', out);
+			print_scalar(out, v);
+			first = false;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(' ', out);
+		print_scalar(out, field_at(row, columns[i]));
+	}
+	fputc('\n', out);
+}
+
+int json_print_value(FILE *out, const json_t *doc, const char *const *columns, size_t n,
+                     char *why, size_t why_size)
+{
+	const json_t *rows = rows_of(doc);
+	size_t count = json_is_array(rows) ? json_array_size(rows) : 1;
+	for (size_t r = 0; r < count; r++) {
+		const json_t *row = json_is_array(rows) ? json_array_get(rows, r) : rows;
+		for (size_t i = 0; i < n; i++)
+			if (!field_at(row, columns[i])) {
+				snprintf(why, why_size, "-c %s: no such column (the fields are "
+				         "those of lifeboat-json(7))", columns[i]);
+				return -1;
+			}
+	}
+	for (size_t r = 0; r < count; r++)
+		print_row(out, json_is_array(rows) ? json_array_get(rows, r) : rows, columns, n);
+	return 0;
 }
