@@ -166,6 +166,15 @@ t_errors_are_documents() {
 	run snap servers --json --os-cacert "$WORK/j/no-such-ca.crt"
 	[ "$RC" != 0 ] || fail "a missing CA file was accepted"
 	valid
+	# every command that acts on something, given something that is not there
+	local bad=00000000-0000-4000-8000-00000000dead c
+	for c in "create nosuch" "wait $bad --timeout 1s" "download $bad $WORK/j/x.qcow2" \
+		"guard nosuch --max-age 1h" "retire nosuch --download $WORK/j/n.qcow2 --stop --yes" \
+		"list $bad --all" "prune nosuch --keep 1"; do
+		run snap $c --json
+		valid
+		expect_eq "$(doc 'd["command"], d.get("error", {}).get("exit_status", 0)')" "('${c%% *}', $RC)"
+	done
 	run snap prune web --json
 	expect_rc 2
 	expect_eq "$OUT" ""
