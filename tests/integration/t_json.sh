@@ -265,3 +265,35 @@ t_failed_create_names_its_image() {
 	expect_eq "$(doc 'len(d["image"]["id"]) > 0, d["image"]["status"], d["error"]["exit_status"] == '"$RC")" \
 		"(True, 'active', True)"
 }
+
+# -f json|value|table and -c, as the openstack client has them
+t_format_value_and_columns() {
+	run snap show "$IMG" -f value -c id -c hashes.sha512 -c name
+	expect_rc 0
+	expect_eq "$OUT" "$IMG $(sha512sum "$WORK/disk.img" | cut -d' ' -f1) $(snap show "$IMG" --json | doc_of 'd["image"]["name"]')"
+	run snap servers -f value -c name -c display_name
+	expect_rc 0
+	expect_out '^vm-12ab34cd chat$'
+	run snap list --format value --column id
+	expect_rc 0
+	expect_eq "$OUT" "$(snap list --json | doc_of '"\n".join(i["id"] for i in d["images"])')"
+	run snap show "$IMG" -f json
+	expect_rc 0; valid
+	run snap list -f table
+	expect_rc 0
+	expect_out '^ID +SERVER +CREATED'
+	run snap list -f value -c nmae
+	expect_rc 2
+	expect_eq "$OUT" ""
+	expect_err "-c nmae: no such column"
+	run snap list -c id
+	expect_rc 2
+	expect_err 'needs -f value'
+	run snap list -f yaml
+	expect_rc 2
+	run snap show 00000000-0000-4000-8000-00000000dead -f value -c id
+	expect_rc 7
+	expect_eq "$OUT" ""
+}
+
+doc_of() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(($1))"; }
