@@ -251,6 +251,14 @@ t_extract_documents() {
 	done
 	run $X ls "$d/disk.img" /srv -R --json
 	expect_eq "$(doc '[e["path"] for e in d["entries"]]')" "['data', 'data/a.txt']"
+	# the cloud's word in a sidecar of schema 1 is read: one that calls
+	# this raw disk qcow2 is refused
+	printf '{"schema": 1, "command": "download", "image": {"id": "x", "disk_format": "qcow2"}}\n' \
+		>"$d/disk.img.json"
+	run $X filesystems "$d/disk.img" --json
+	[ "$RC" != 0 ] || fail "a sidecar saying qcow2 was not read"
+	expect_err 'qcow2'
+	rm -f "$d/disk.img.json"
 }
 
 # a create that fails after the cloud accepted the save still names the
