@@ -3,6 +3,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 BUILD     ?= build/release
 SAN       ?= 0
@@ -249,6 +250,13 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(SNAP) $(EXTRACT) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/lifeboat-snap.1 man/lifeboat-extract.1 $(DESTDIR)$(MANDIR)/man1/
+	# the systemd units, naming the lifeboat-snap just installed
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	for u in lifeboat-snap@.service lifeboat-snap@.timer; do \
+		sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/systemd/$$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+		chmod 644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
+		mv $(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
 
 clean:
 	rm -rf build
