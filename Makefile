@@ -185,8 +185,9 @@ check-release:
 # The sanitizer build meets every parser and the native reader; the files
 # whose cost is the appliance's launches or a fixed run time (the OS disks,
 # the hostile suite read by the appliance, the crashed filesystems, the
-# inventory's reader comparison, the soak) run once, in the release build.
-RELEASE_ONLY := t_extract_os t_extract_appliance t_journal t_extract_journal t_inventory t_soak
+# inventory's reader comparison, the soak; the Debian package, which builds
+# its own) run once, in the release build.
+RELEASE_ONLY := t_extract_os t_extract_appliance t_journal t_extract_journal t_inventory t_soak t_package
 check-asan:
 	$(MAKE) BUILD=build/asan SAN=1 unit fuzz-replay integration \
 		IT_FILES="$(filter-out $(RELEASE_ONLY:%=tests/integration/%.sh),$(wildcard tests/integration/t_*.sh))"
