@@ -184,3 +184,10 @@ t_6_guard_create_makes_one_then_is_unchanged() {
 	expect_rc 0
 	expect_eq "$(json_get 'len(d)')" 1
 }
+
+# the examples README points at are valid playbooks for this role
+t_7_examples_pass_a_syntax_check() {
+	run ansible-playbook -i localhost, --syntax-check "$TOP/contrib/ansible/site.yml" \
+		"$TOP/contrib/ansible/runbook-retire.yml"
+	expect_rc 0
+}
