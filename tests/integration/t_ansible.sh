@@ -46,7 +46,7 @@ setup_file() {
 	lifeboat_password: $OS_PASSWORD
 	lifeboat_servers: [chat, web]
 	lifeboat_keep: 3
-	lifeboat_snap_options: "--timeout 60"
+	lifeboat_snap_options: "--timeout 60s"
 	lifeboat_metrics_dir: $ROOT/metrics
 	YAML
 	cat >"$WORK/site.yml" <<-'YAML'

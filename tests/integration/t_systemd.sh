@@ -36,7 +36,7 @@ make_root() {
 	YAML
 	printf '%s\n' "$OS_PASSWORD" >"$root/etc/lifeboat/credentials/os_password"
 	chmod 600 "$root/etc/lifeboat/credentials/"*
-	sed 's/^OS_CLOUD=.*/OS_CLOUD=test/; s/^LIFEBOAT_SNAP_OPTIONS=.*/LIFEBOAT_SNAP_OPTIONS=--timeout 60/; s/^LIFEBOAT_KEEP=.*/LIFEBOAT_KEEP=2/' \
+	sed 's/^OS_CLOUD=.*/OS_CLOUD=test/; s/^LIFEBOAT_SNAP_OPTIONS=.*/LIFEBOAT_SNAP_OPTIONS=--timeout 60s/; s/^LIFEBOAT_KEEP=.*/LIFEBOAT_KEEP=2/' \
 		"$UNITS/snap.env.example" >"$root/etc/lifeboat/snap.env"
 	echo "LIFEBOAT_METRICS_DIR=$root/metrics" >>"$root/etc/lifeboat/snap.env"
 	mkdir -p "$root/metrics"
