@@ -77,7 +77,10 @@ setup_file() {
 
 # play PLAYBOOK [ARGS...] - run it; RC, OUT; CHANGED and FAILED from the recap
 play() {
-	run ansible-playbook -i localhost, -e @"$WORK/vars.yml" "$@"
+	# the role's make is not the test run's (make check's jobserver and
+	# command-line variables stay out of it)
+	run env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		ansible-playbook -i localhost, -e @"$WORK/vars.yml" "$@"
 	local recap
 	recap=$(grep -E '^localhost +: ' "$WORK/out" | tail -1)
 	CHANGED=$(sed -n 's/.* changed=\([0-9]*\).*/\1/p' <<<"$recap")

@@ -14,7 +14,9 @@ setup_file() {
 	# no network: in a network namespace of its own where one can be made
 	local started=$SECONDS offline=()
 	unshare -n true 2>/dev/null && offline=(unshare -n)
-	( cd "$SRC" && DEB_BUILD_OPTIONS=parallel=2 "${offline[@]}" dpkg-buildpackage -us -uc -b ) \
+	# (make check's own MAKEFLAGS stay out of the package build)
+	( cd "$SRC" && unset MAKEFLAGS MFLAGS MAKELEVEL &&
+	  DEB_BUILD_OPTIONS=parallel=2 "${offline[@]}" dpkg-buildpackage -us -uc -b ) \
 		>"$WORK/pkg/build.log" 2>&1 || { tail -30 "$WORK/pkg/build.log"; return 1; }
 	local net="without network"
 	[ ${#offline[@]} -gt 0 ] || net="network NOT isolated (unshare -n cannot run here)"
@@ -105,7 +107,8 @@ t_install_run_remove_in_a_throwaway_root() {
 	expect_rc 0
 	# nothing is left: no file outside dpkg's database, no package state
 	local left
-	left=$(cd "$root" && find . -path ./var/lib/dpkg -prune -o -mindepth 1 -type f -print)
+	left=$(cd "$root" && find . -mindepth 1 -path ./var/lib/dpkg -prune -o \
+		! -path ./var ! -path ./var/lib -print)
 	[ -z "$left" ] || fail "left behind: $left"
 	ls "$db/info" | grep -q lifeboat && fail "dpkg still has lifeboat files: $(ls "$db/info")"
 	dpkg --root="$root" -s lifeboat-snap >/dev/null 2>&1 && fail "lifeboat-snap still known"
