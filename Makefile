@@ -3,7 +3,6 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
-SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR   ?=
 BUILD     ?= build/release
 SAN       ?= 0
@@ -247,11 +246,15 @@ bench: all
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/native.sh
 
 # ---- install ----------------------------------------------------------------
-install: all
+install: all install-systemd
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 755 $(SNAP) $(EXTRACT) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/lifeboat-snap.1 man/lifeboat-extract.1 $(DESTDIR)$(MANDIR)/man1/
-	# the systemd units, naming the lifeboat-snap just installed
+
+# the systemd units, naming the lifeboat-snap that install puts in BINDIR
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+.PHONY: install-systemd
+install-systemd:
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	for u in lifeboat-snap@.service lifeboat-snap@.timer; do \
 		sed 's|/usr/local/bin/|$(BINDIR)/|g' contrib/systemd/$$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$$u.tmp && \
