@@ -81,6 +81,16 @@ static bool server_refused(const struct retire_facts *f, struct retire_decision 
 		    f->receipt_server_id, or_q(f->server_status));
 		return true;
 	}
+	/* Known before any step: a running server whose disk can be saved
+	 * only stopped needs --stop whatever else was given; --live would
+	 * end in the same refusal, after the record and the first requests. */
+	if (!stopped && !f->stop && f->save_needs_stop) {
+		set(d, RETIRE_REFUSE, EXIT_REFUSED, "server '%s' (%s) is %s, and its disk can "
+		    "be saved only once it is stopped (a boot volume in use, or ConoHa): "
+		    "--live is not enough; run again with --stop", or_q(f->server_name),
+		    f->receipt_server_id, or_q(f->server_status));
+		return true;
+	}
 	return false;
 }
 
