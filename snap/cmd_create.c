@@ -254,8 +254,9 @@ static int run_snapshot(conoha_client *c, const char *server, const struct snaps
 	if (out->image_id && o->accepted)
 		o->accepted(o->userdata, out->image_id, out->consistency);
 	if (rc == EXIT_OK && !o->no_wait)
-		rc = wait_for_image(c, o->deadline, out->image_id,
-		                    p->volume_backed || p->in_error ? NULL : p->srv.id, &out->img);
+		rc = (o->quiet_hints ? wait_for_image_quietly : wait_for_image)(
+			c, o->deadline, out->image_id,
+			p->volume_backed || p->in_error ? NULL : p->srv.id, &out->img);
 	bool may_be_saving = p->save_started && (rc == EXIT_INTERRUPTED || rc == EXIT_TIMEOUT);
 	if (rc == EXIT_INTERRUPTED && p->stopped_by_us && !p->save_started) {
 		/* Ctrl-C while it stopped: nothing was saved, and the user asked

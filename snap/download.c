@@ -111,7 +111,9 @@ static int sink_begin(void *userdata, long status, long long start)
 	if (status == 206 && start == d->offset)
 		return 0;
 	/* A 200 sends the whole image again: the Range was ignored. */
-	if ((status == 200 || start == 0) && d->o->to_stdout && d->offset > 0) {
+	if ((status == 200 || start == 0) && d->o->to_stdout) {
+		if (d->offset == 0)
+			return 0; /* nothing went out yet */
 		d->write_errno = ESPIPE; /* what went out cannot be taken back */
 		return -1;
 	}
@@ -183,6 +185,11 @@ static int after_failure(struct dl *d, const conoha_error *err, int tries_left)
 		         ? "the server ignored the range of a resumed transfer"
 		         : strerror(d->write_errno));
 		return d->write_errno == ESPIPE ? EXIT_REFUSED : EXIT_LOCAL_IO;
+	}
+	if (d->write_errno && d->offset == 0) {
+		progress_finish(&d->progress);
+		complain("cannot write '%s': %s; nothing is kept", d->part, strerror(d->write_errno));
+		return EXIT_LOCAL_IO;
 	}
 	if (d->write_errno) {
 		progress_finish(&d->progress);
