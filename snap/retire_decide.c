@@ -68,7 +68,7 @@ static bool server_refused(const struct retire_facts *f, struct retire_decision 
 			set(d, RETIRE_DONE, EXIT_OK, "server '%s' (%s) is deleted",
 			    or_q(f->receipt_server_name), f->receipt_server_id);
 		else
-			set(d, RETIRE_REFUSE, EXIT_NOT_FOUND, "server '%s' (%s) is gone, but not "
+			set(d, RETIRE_REFUSE, EXIT_UNSAFE, "server '%s' (%s) is gone, but not "
 			    "by this retire: nothing to do", or_q(f->receipt_server_name),
 			    f->receipt_server_id);
 		return true;

@@ -63,10 +63,10 @@ t_guard() {
 	expect_err 'older than --max-age 0m01s: take a new one'
 	flip_byte "$WORK/keep/g1.qcow2" 1000
 	run snap guard g1 --max-age 2h --file "$WORK/keep/g1.qcow2"
-	expect_rc 11
+	expect_rc 14
 	expect_err "is not image $id: its sha512 differs"
 	run snap guard g1 --max-age 2h --file "$WORK/keep/nope.qcow2"
-	expect_rc 13
+	expect_rc 14
 	ctl config '{"save_delay": 30}' >/dev/null
 	snap create g1 --no-wait >/dev/null 2>&1
 	run snap guard g1 --max-age 2h

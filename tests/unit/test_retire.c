@@ -90,7 +90,7 @@ static const struct row rows[] = {
 	{ "renamed, named by id", renamed_by_id, RETIRE_DELETE, EXIT_OK, NULL },
 	{ "receipt without server id", no_server_id, RETIRE_REFUSE, EXIT_UNSAFE, "names no server id" },
 	{ "gone by our delete", gone_by_us, RETIRE_DONE, EXIT_OK, NULL },
-	{ "gone, not by us", gone_not_by_us, RETIRE_REFUSE, EXIT_NOT_FOUND, "not by this retire" },
+	{ "gone, not by us", gone_not_by_us, RETIRE_REFUSE, EXIT_UNSAFE, "not by this retire" },
 	{ "running without --stop or --live", running_no_flag, RETIRE_REFUSE, EXIT_USAGE, "--live" },
 	{ "running with --live", running_live, RETIRE_DELETE, EXIT_OK, NULL },
 	{ "stopped already, no flag", stopped_no_flag, RETIRE_DELETE, EXIT_OK, NULL },
