@@ -388,7 +388,7 @@ static int auth_failed(conoha_client *c, struct http_response *resp, conoha_erro
 			          "the project's domain", project ? project : "?",
 			          auth_who(c->cfg), "were", c->auth_url, resp->status,
 			          msg ? ": " : "", msg ? msg : "");
-		else if (alone == 0)
+		else if (alone == 0 || config_auth_method(c->cfg) != AUTH_PASSWORD || !project)
 			set_error(err, CONOHA_ERR_AUTH,
 			          "authentication failed: %s were rejected by %s (HTTP %ld%s%s)",
 			          auth_who(c->cfg), c->auth_url, resp->status, msg ? ": " : "",
