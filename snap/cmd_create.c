@@ -260,10 +260,12 @@ static int run_snapshot(conoha_client *c, const char *server, const struct snaps
 	bool may_be_saving = p->save_started && (rc == EXIT_INTERRUPTED || rc == EXIT_TIMEOUT);
 	if (rc == EXIT_INTERRUPTED && p->stopped_by_us && !p->save_started) {
 		/* Ctrl-C while it stopped: nothing was saved, and the user asked
-		 * us to stop; say how to get the server back. */
-		complain("interrupted before the save began: server '%s' was stopped and no "
-		         "image was taken; start it again with 'openstack server start %s'",
-		         p->srv.name, p->srv.id);
+		 * us to stop; say how to get the server back (retire says how
+		 * to go on instead: its server is to be deleted). */
+		if (!o->quiet_hints)
+			complain("interrupted before the save began: server '%s' was stopped and "
+			         "no image was taken; start it again with 'openstack server "
+			         "start %s'", p->srv.name, p->srv.id);
 	} else if (!may_be_saving) {
 		/* A failed save must not keep the service down. */
 		struct deadline grace;

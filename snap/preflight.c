@@ -59,9 +59,13 @@ int preflight_destination(const char *file, const struct dest_opts *o, struct si
 	if (stat(file, &st) == 0 && S_ISDIR(st.st_mode))
 		return sink_fail(s, EXIT_LOCAL_IO, "'%s' is a directory: name a file in it "
 		                 "(--force replaces files, never directories)", file);
-	if (lstat(file, &st) == 0 && !o->force && !o->may_exist)
+	bool exists = lstat(file, &st) == 0;
+	if (exists && !o->force && !o->may_exist)
 		return sink_fail(s, EXIT_LOCAL_IO, "'%s' exists: it is never overwritten "
 		                 "without --force", file);
+	if (exists && o->may_exist && !S_ISREG(st.st_mode))
+		return sink_fail(s, EXIT_LOCAL_IO, "'%s' exists and is not a regular file: "
+		                 "only a regular file can hold the verified copy", file);
 	int rc = check_directory(file, s);
 	if (rc == EXIT_OK)
 		rc = preflight_space(file, o->need, s);

@@ -69,6 +69,14 @@ t_download_to_a_directory_fails_even_with_force() {
 	expect_nothing_sent
 }
 
+t_retire_onto_something_not_a_regular_file_refuses_first() {
+	ln -s "$WORK/disk.img" "$WORK/pf/s.qcow2"
+	run snap retire db --download "$WORK/pf/s.qcow2" --stop --yes
+	expect_rc 13
+	expect_err "'.*s.qcow2' exists and is not a regular file"
+	expect_eq "$(all_requests)" 0
+}
+
 t_missing_or_read_only_directory_fails_before_the_snapshot() {
 	run snap create db --download "$WORK/pf/nodir/f.qcow2"
 	expect_rc 13
