@@ -298,3 +298,21 @@ t_retire_interrupted_prints_one_hint() {
 	expect_rc 0
 	expect_err 'resuming'
 }
+
+# The image's size is known only once it is saved: a disk larger than the
+# free space is a warning before the save, and the download refuses before
+# its first byte, naming the image that was saved.
+t_create_warns_of_space_and_names_the_saved_image() {
+	mkdir "$WORK/pf/tiny"
+	mount -t tmpfs -o size=1m tmpfs "$WORK/pf/tiny" || { echo "    (cannot mount tmpfs here)"; return 1; }
+	run snap create vol --stop --start-after --download "$WORK/pf/tiny/v.qcow2"
+	local left
+	left=$(ls -A "$WORK/pf/tiny")
+	umount "$WORK/pf/tiny"
+	expect_rc 13
+	expect_err "warning: '.*v.qcow2' has [0-9.]+ (KiB|MiB) free and the disk of server 'vol' is 1.0 GB|warning: .* the image may not fit"
+	expect_err 'not enough space for'
+	expect_err 'image [0-9a-f-]{36} is saved and active; fetch it with: lifeboat-snap download [0-9a-f-]{36} FILE'
+	expect_eq "$left" ""
+	expect_eq "$(count_requests GET '/file$')" 0
+}
