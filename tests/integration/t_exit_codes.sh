@@ -70,6 +70,7 @@ rows() {
 14 :: NOT SAFE: .*is not image .*: its sha512 differs :: - :: snap guard db --max-age 2h --file "$E/other.qcow2"
 14 :: NOT SAFE: the newest complete image .* older than --max-age :: sleep 1.1 :: snap guard db --max-age 1s
 14 :: data volume\(s\) attached .*--volumes-ok :: - :: snap retire data --download "$E/d1.qcow2" --stop --yes
+130 :: interrupted: the snapshot goes on in the cloud; wait for it with: lifeboat-snap wait :: - :: timeout --preserve-status -s INT 1 "$LIFEBOAT_BIN/lifeboat-snap" wait "$SAVING" --timeout 1m
 8 :: cannot open DEST '.*nodest': No such file or directory: every entry of the manifest is missing :: - :: "$LIFEBOAT_BIN/lifeboat-extract" verify "$E/nodest" "$E/manifest"
 1 :: cannot open MANIFEST :: - :: "$LIFEBOAT_BIN/lifeboat-extract" verify "$E/dest" "$E/nomanifest"
 EOF
