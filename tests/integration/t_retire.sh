@@ -366,6 +366,28 @@ t_retire_takes_a_new_image_when_the_server_ran_again() {
 	expect_eq "$(deletes_ok)" ok
 }
 
+# A cloud that hides the server's actions leaves only its power state, and
+# a start and a stop between two runs put that back as it was: the image
+# of the earlier run cannot be proven fresh, so a new one is taken.
+t_retire_with_actions_hidden_keeps_only_its_own_image() {
+	new_server s2
+	local f=$WORK/keep/s2.qcow2 id first
+	id=$(server_id_of s2)
+	guard_delete "$id" "$f"
+	faults '[{"path": "/os-instance-actions$", "status": 403, "times": 100}]'
+	up_to_the_question s2 "$f"
+	expect_rc 2
+	first=$(receipt "$f" 'd["image_id"]')
+	ctl server-action "{\"id\": \"$id\", \"action\": \"start\"}" >/dev/null
+	ctl server-action "{\"id\": \"$id\", \"action\": \"stop\"}" >/dev/null
+	run snap retire s2 --download "$f" --stop --yes
+	expect_rc 0
+	expect_err "image $first may be stale: the cloud does not show the server's actions"
+	[ "$(receipt "$f" 'd["image_id"]')" != "$first" ] || fail "the earlier run's image was kept"
+	expect_eq "$(deletes_ok)" ok
+	no_faults
+}
+
 t_retire_needs_stop_or_live() {
 	new_server l1
 	run snap retire l1 --download "$WORK/keep/l1.qcow2" --yes
