@@ -91,13 +91,13 @@ $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/po
 
 # the sandbox (extract/sandbox.c) confines readers with libseccomp; its
 # tests: the frames alone, and the sandbox around real readers (libarchive,
-# and libnbd with qemu-nbd)
+# and qemu-nbd through extract/disk.c)
 EXTRACT_PKGS += libseccomp
 $(BUILD)/tests/test_frame: $(BUILD)/obj/tests/unit/test_frame.o $(call obj,extract/frame.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
-SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c)
+SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c extract/disk.c)
 $(BUILD)/tests/test_sandbox: $(BUILD)/obj/tests/unit/test_sandbox.o $(SANDBOX_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs libnbd cmocka)
