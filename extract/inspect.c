@@ -250,6 +250,11 @@ static int ls_native(struct xcli *cli, struct reader *r, const char *shown)
 	struct entry e;
 	int more, rc = XT_OK;
 	while ((more = r->next(r, &e)) == 1) {
+		if (e.refused) {
+			fprintf(stderr, "lifeboat-extract: in '%s': %s\n", e.path[0] ? e.path : shown,
+			        e.refused);
+			continue;
+		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			struct listed *bigger = realloc(l, cap * sizeof(*l));
