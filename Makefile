@@ -126,6 +126,10 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(LIB)
 .SECONDARY: $(patsubst %,$(BUILD)/obj/tests/fuzz/fuzz_%.o,$(FUZZ_NAMES))
 
 $(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c common/fileio.c)
+$(BUILD)/fuzz/part: $(call obj,extract/part.c)
+$(BUILD)/fuzz/frame: $(call obj,extract/frame.c)
+$(BUILD)/fuzz/ext4: $(call obj,extract/reader_native.c extract/ext4.c extract/journal.c \
+                    extract/part.c extract/disk.c extract/frame.c)
 $(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
 $(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))
