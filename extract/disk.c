@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -44,13 +46,27 @@ char *disk_qemu_spec(const char *abs_path)
 	return out;
 }
 
+/* A raw image file, or a block device (its size from the kernel). The
+ * caller names PATH in front of why. */
 static struct disk *open_raw(struct disk *d, const char *path, char *why, size_t size)
 {
 	struct stat st;
-	d->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (d->fd < 0 || fstat(d->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, size, "cannot open '%s': %s", path,
-		         d->fd < 0 ? strerror(errno) : "not a regular file");
+	d->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (d->fd < 0 || fstat(d->fd, &st) < 0) {
+		snprintf(why, size, "cannot open the image: %s", strerror(errno));
+		disk_close(d);
+		return NULL;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		if (ioctl(d->fd, BLKGETSIZE64, &d->size) < 0) {
+			snprintf(why, size, "cannot read the block device's size: %s", strerror(errno));
+			disk_close(d);
+			return NULL;
+		}
+		return d;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, size, "cannot open the image: neither a regular file nor a block device");
 		disk_close(d);
 		return NULL;
 	}
@@ -173,7 +189,7 @@ static struct disk *open_qcow2(struct disk *d, const char *path, char *why, size
 	free(abs);
 	d->nbd = nbd_create();
 	if (!spec || !d->nbd) {
-		snprintf(why, size, "cannot prepare qemu-nbd for '%s': %s", path,
+		snprintf(why, size, "cannot prepare qemu-nbd: %s",
 		         spec ? nbd_get_error() : strerror(errno));
 		free(spec);
 		disk_close(d);
@@ -201,7 +217,7 @@ static struct disk *open_qcow2(struct disk *d, const char *path, char *why, size
 	/* libnbd owns cfd from here, even when the handshake fails */
 	int64_t n = -1;
 	if (nbd_connect_socket(d->nbd, cfd) == -1 || (n = nbd_get_size(d->nbd)) < 0) {
-		snprintf(why, size, "qemu-nbd cannot serve '%s': %s", path, nbd_get_error());
+		snprintf(why, size, "qemu-nbd cannot serve it: %s", nbd_get_error());
 		disk_close(d);
 		return NULL;
 	}
