@@ -970,6 +970,11 @@ static int prepare(struct native *nt, char *why, size_t size)
 		return failf(why, size, "%s'%s' is %s", t == ENT_SYMLINK ? NATIVE_UNSUPPORTED : "",
 		             nt->req.path, t == ENT_DIR ? "a directory" : t == ENT_SYMLINK
 		             ? "a symlink (the appliance follows it)" : "not a regular file");
+	/* a tree without a prefix is a filesystem's root: a crafted image can
+	 * make it a file, whose entry would then have no name */
+	if (nt->req.op == NATIVE_TREE && t != ENT_DIR && !*nt->req.prefix)
+		return failf(why, size, "'%s' is not a directory: the filesystem is corrupt",
+		             nt->req.path);
 	if (nt->req.op == NATIVE_TREE && t != ENT_FILE && t != ENT_DIR)
 		return failf(why, size, NATIVE_NOT_FOUND "'%s' is neither a directory nor a file",
 		             nt->req.path);
