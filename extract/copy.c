@@ -240,7 +240,7 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	*job = (struct tar_job){ .g = g, .dir = path, .owner = cli->preserve_owner };
 	struct guestfs_statns *st = guestfs_lstatns(g, path);
 	if (!st) {
-		fprintf(stderr, "lifeboat-extract: '%s': %s\n", path, guestfs_last_error(g));
+		fprintf(stderr, "lifeboat-extract: '%s': %s\n", path, guest_error_about(g, path));
 		return NULL;
 	}
 	struct reader *r = NULL;

@@ -366,7 +366,7 @@ int cmd_ls(struct xcli *cli)
 	char **names = NULL;
 	if (rc == XT_OK && !(names = list_names(gu.g, path, cli->recursive))) {
 		fprintf(stderr, "lifeboat-extract: cannot list '%s': %s\n", shown,
-		        guestfs_last_error(gu.g));
+		        guest_error_about(gu.g, path));
 		rc = XT_NOT_FOUND;
 	}
 	json_t *arr = json_array();
@@ -398,7 +398,7 @@ int cmd_cat(struct xcli *cli)
 	if (rc == XT_OK &&
 	    guestfs_download(gu.g, guest_path(&gu, cli->args[1]), "/dev/stdout") == -1) {
 		fprintf(stderr, "lifeboat-extract: cannot read '%s': %s\n", cli->args[1],
-		        guestfs_last_error(gu.g));
+		        guest_error_about(gu.g, guest_path(&gu, cli->args[1])));
 		rc = XT_NOT_FOUND;
 	}
 	guest_close(&gu);
