@@ -165,3 +165,28 @@ t_child_killed_takes_qemu_nbd() {
 	[ "$RC" != 0 ] || fail "the copy succeeded without its reader"
 	tmp_is_empty
 }
+
+# qemu-nbd's environment: ours without OS_* (an openrc may have exported a
+# password or a token), and the socket activation's LISTEN_FDS/LISTEN_PID
+t_qemu_nbd_environment_is_clean() {
+	local bin=$WORK/nbdbin
+	mkdir -p "$bin" && rm -f "$WORK"/nbd.environ*
+	cat >"$bin/qemu-nbd" <<-WRAP
+	#!/bin/sh
+	cat /proc/\$\$/environ >"$WORK/nbd.environ.\$\$"
+	exec $(command -v qemu-nbd) "\$@"
+	WRAP
+	chmod +x "$bin/qemu-nbd"
+	PATH=$bin:$PATH OS_PASSWORD=pw-secret-1 OS_TOKEN=tok-secret-2 \
+		run tmp "$X" --reader=native ls "$WORK/t.qcow2" /
+	expect_rc 0
+	expect_out 'a.txt'
+	local env
+	env=$(cat "$WORK"/nbd.environ.* | tr '\0' '\n')
+	[ -n "$env" ] || fail "our qemu-nbd was not run"
+	! grep -q '^OS_' <<<"$env" || fail "qemu-nbd got $(grep '^OS_' <<<"$env" | cut -d= -f1)"
+	! grep -q 'secret' <<<"$env" || fail "a secret in qemu-nbd's environment"
+	grep -qx 'LISTEN_FDS=1' <<<"$env" || fail "no LISTEN_FDS=1"
+	grep -q '^LISTEN_PID=[0-9]' <<<"$env" || fail "no LISTEN_PID"
+	tmp_is_empty
+}
