@@ -121,9 +121,15 @@ time.sleep(30)' "$LOOP" "$WORK/holding" &
 	expect_err "'$LOOP': the block device is in use"
 }
 
+# one launch: the device read by the appliance, and a PATH it lacks named
+# once in the message (libguestfs' own "call: PATH: " left out)
 t_block_device_through_the_appliance() {
 	[ -n "$LOOP" ] || { echo "    (skipped: no loop device)"; return 0; }
-	run with_appliance_lock "$X" --reader=appliance cat "$LOOP" /etc/motd
-	expect_rc 0
-	expect_eq "$OUT" "on a block device"
+	run with_appliance_lock "$X" --reader=appliance copy "$LOOP" /nowhere /etc "$WORK/adest" \
+		--no-progress
+	expect_rc 7
+	expect_eq "$(cat "$WORK/adest/etc/motd")" "on a block device"
+	expect_err "'/nowhere'"
+	[ "$(grep -o '/nowhere' <<<"$ERR" | wc -l)" -le 2 ] || fail "'/nowhere' named over and over"
+	! grep -q "'/nowhere': [a-z]*: /nowhere" <<<"$ERR" || fail "the path repeated: $ERR"
 }
