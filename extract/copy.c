@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "exit.h"
+#include "image.h"
 #include "outcome.h"
 #include "native_run.h"
 #include "reader_tar.h"
@@ -361,6 +362,14 @@ int cmd_copy(struct xcli *cli)
 	if (cli->preserve_owner && geteuid() != 0) {
 		fprintf(stderr, "lifeboat-extract: --preserve-owner needs root\n");
 		return XT_USAGE;
+	}
+	/* the image first: nothing is made for one that will be refused */
+	char iwhy[1400];
+	int irc = image_precheck(cli->args[0], cli->guest.format, cli->guest.allow_backing, iwhy,
+	                         sizeof(iwhy));
+	if (irc != XT_OK) {
+		fprintf(stderr, "lifeboat-extract: '%s': %s\n", cli->args[0], iwhy);
+		return irc;
 	}
 	char *partial = NULL;
 	FILE *manifest = NULL;

@@ -55,8 +55,8 @@ static int exit_for(enum image_verdict v, bool from_user)
 	return XT_FAIL;
 }
 
-int image_probe(const char *path, const char *format, bool allow_backing,
-                struct image_info *info, char *why, size_t size)
+static int probe(const char *path, const char *format, bool allow_backing,
+                 struct image_info *info, char *why, size_t size, bool warn)
 {
 	memset(info, 0, sizeof(*info));
 	char cloud[64] = "", err[512] = "";
@@ -72,7 +72,7 @@ int image_probe(const char *path, const char *format, bool allow_backing,
 		info->source = "the cloud (its .json sidecar)";
 	} else if (!format) {
 		info->source = "the header";
-	} else if (sc == 1 && strcmp(cloud, format) != 0) {
+	} else if (warn && sc == 1 && strcmp(cloud, format) != 0) {
 		fprintf(stderr, "lifeboat-extract: warning: '%s': --format %s overrides the "
 		        "cloud's disk_format '%s'\n", path, format, cloud);
 	}
@@ -91,6 +91,8 @@ int image_probe(const char *path, const char *format, bool allow_backing,
 	snprintf(info->format, sizeof(info->format), "%s", info->d.format);
 	if (info->d.block_device && !format && sc != 1)
 		info->source = "a block device (always raw)";
+	if (!warn)
+		return XT_OK;
 	if (strcmp(info->format, "raw") == 0 && info->d.header_looks_qcow2)
 		fprintf(stderr, "lifeboat-extract: '%s' begins with a qcow2 header, but %s says "
 		        "raw: opened as raw, the header being the guest's own bytes\n", path,
@@ -99,6 +101,21 @@ int image_probe(const char *path, const char *format, bool allow_backing,
 		fprintf(stderr, "lifeboat-extract: warning: '%s' is marked corrupt by qemu; "
 		        "reading it anyway, read-only\n", path);
 	return XT_OK;
+}
+
+int image_probe(const char *path, const char *format, bool allow_backing,
+                struct image_info *info, char *why, size_t size)
+{
+	return probe(path, format, allow_backing, info, why, size, true);
+}
+
+int image_precheck(const char *path, const char *format, bool allow_backing, char *why,
+                   size_t size)
+{
+	struct image_info info;
+	int rc = probe(path, format, allow_backing, &info, why, size, false);
+	image_info_free(&info);
+	return rc;
 }
 
 void image_info_free(struct image_info *info)

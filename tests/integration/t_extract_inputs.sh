@@ -1,6 +1,6 @@
 # t_extract_inputs.sh - what lifeboat-extract is given to read: anything
 # too small to hold a partition table or a filesystem superblock is refused
-# before any reader starts (exit 4); a directory, a FIFO or a missing file
+# before any reader starts and before copy makes DEST (exit 4); a directory, a FIFO or a missing file
 # is named once in its message; a block device is read (as raw), held with
 # O_EXCL for the run so that nothing mounts it meanwhile, and refused when
 # something holds it already. Block devices through a read-only loop device
@@ -16,6 +16,7 @@ setup_file() {
 	mkdir -p "$WORK/d" "$WORK/btree/etc"
 	mkfifo "$WORK/fifo"
 	echo "on a block device" >"$WORK/btree/etc/motd"
+	head -c $((1 << 20)) /dev/urandom >"$WORK/btree/etc/big"   # more than a pipe holds
 	mke2fs -q -F -t ext4 -d "$WORK/btree" "$WORK/b.raw" 16M >/dev/null 2>&1 || return 1
 	# an appliance that only says it was started
 	cat >"$WORK/hv" <<-HV
@@ -45,9 +46,14 @@ t_too_small_is_refused_before_any_reader() {
 		[ ! -e "$WORK/hv.log" ] || fail "the appliance was started for '$f'"
 		expect_not 'using the appliance|native reader'
 	done
-	LIBGUESTFS_HV=$WORK/hv run "$X" --reader=appliance copy "$WORK/x" / "$WORK/xdest"
+	LIBGUESTFS_HV=$WORK/hv run "$X" --reader=appliance copy "$WORK/x" / "$WORK/xdest" \
+		--manifest "$WORK/x.manifest"
 	expect_rc 4
 	[ ! -e "$WORK/hv.log" ] || fail "the appliance was started"
+	# checked before anything is made: no DEST, no manifest
+	[ ! -e "$WORK/xdest" ] || fail "DEST was made for an image refused"
+	[ -z "$(ls "$WORK" | grep '^x\.manifest')" ] || fail "a manifest was made for an image refused"
+	[ "$(grep -c "too small" <<<"$ERR")" = 1 ] || fail "refused more than once: $ERR"
 }
 
 # 'd': 'd' is not a regular file - the name once, whatever the command
@@ -82,19 +88,18 @@ t_block_device_is_read_as_raw() {
 	expect_err 'a block device is read as raw, not as qcow2'
 }
 
-# held with O_EXCL while it is read: nothing else can claim (or mount) it
+# held with O_EXCL while it is read: nothing else can claim (or mount) it.
+# The reader is held mid-run by a pipe nobody reads yet.
 t_block_device_is_held_exclusively() {
 	[ -n "$LOOP" ] || { echo "    (skipped: no loop device)"; return 0; }
 	local pid i held
-	"$X" --reader=native cat "$LOOP" /etc/motd >/dev/null 2>&1 &
+	rm -f "$WORK/pipe" && mkfifo "$WORK/pipe"
+	"$X" --reader=native cat "$LOOP" /etc/big >"$WORK/pipe" 2>/dev/null &
 	pid=$!
-	kill -STOP "$pid" 2>/dev/null || true
-	# stopped at some point of its run; once its hold is taken, try to take one
-	for i in $(seq 50); do
-		ls -l /proc/$pid/fd 2>/dev/null | grep -q "$LOOP" && break
-		kill -CONT "$pid" 2>/dev/null || break
-		sleep 0.01
-		kill -STOP "$pid" 2>/dev/null || break
+	exec 7<"$WORK/pipe"
+	for i in $(seq 100); do
+		ls -l /proc/$pid/fd 2>/dev/null | grep -q " $LOOP\$" && break
+		sleep 0.05
 	done
 	held=$(/usr/bin/python3 -c '
 import errno, os, sys
@@ -103,8 +108,9 @@ try:
     print("free")
 except OSError as e:
     print("busy" if e.errno == errno.EBUSY else e)' "$LOOP")
-	kill -CONT "$pid" 2>/dev/null || true
-	wait "$pid" || true
+	cmp - "$WORK/btree/etc/big" <&7 || fail "cat gave other bytes"
+	exec 7<&-
+	wait "$pid" || fail "cat failed"
 	expect_eq "$held" busy
 	# and the other way round: a device someone holds is refused, exit 4
 	/usr/bin/python3 -c '
