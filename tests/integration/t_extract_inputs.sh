@@ -6,6 +6,7 @@
 # something holds it already. Block devices through a read-only loop device
 # (root and losetup; the cases say so and pass when there is neither). One
 # appliance launch, for the block device.
+# lane: appliance
 
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
