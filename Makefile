@@ -96,13 +96,13 @@ $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/po
 
 # the sandbox (extract/sandbox.c) confines readers with libseccomp; its
 # tests: the frames alone, and the sandbox around real readers (libarchive,
-# and libnbd with qemu-nbd)
+# and qemu-nbd through extract/disk.c)
 EXTRACT_PKGS += libseccomp
 $(BUILD)/tests/test_frame: $(BUILD)/obj/tests/unit/test_frame.o $(call obj,extract/frame.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
-SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c)
+SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c extract/disk.c)
 $(BUILD)/tests/test_sandbox: $(BUILD)/obj/tests/unit/test_sandbox.o $(SANDBOX_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs libnbd cmocka)
@@ -131,6 +131,10 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(LIB)
 .SECONDARY: $(patsubst %,$(BUILD)/obj/tests/fuzz/fuzz_%.o,$(FUZZ_NAMES))
 
 $(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c common/fileio.c)
+$(BUILD)/fuzz/part: $(call obj,extract/part.c)
+$(BUILD)/fuzz/frame: $(call obj,extract/frame.c)
+$(BUILD)/fuzz/ext4: $(call obj,extract/reader_native.c extract/ext4.c extract/journal.c \
+                    extract/part.c extract/disk.c extract/frame.c)
 $(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c extract/json_doc.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
 $(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))
