@@ -5,6 +5,7 @@
 #include <time.h>
 #include "cli.h"
 #include "exit.h"
+#include "table.h"
 
 int cmd_wait(struct cli *cli)
 {
@@ -108,21 +109,26 @@ static int check_one_server(const struct conoha_image_list *list, const char *se
 
 static void list_text(const struct conoha_image_list *list)
 {
-	printf("%-36s  %-16s  %-20s  %-8s  %10s  %-6s  %s\n", "ID", "SERVER", "CREATED",
-	       "STATUS", "SIZE", "HASHES", "REASON");
+	static const struct table_col cols[] = {
+		{ "ID", 0, 0 }, { "SERVER", 24, 0 }, { "CREATED", 0, 0 }, { "STATUS", 12, 0 },
+		{ "SIZE", 0, 1 }, { "HASHES", 0, 0 }, { "REASON", 40, 0 },
+	};
+	struct table *t = table_new(cols, 7);
 	for (size_t i = 0; i < list->count; i++) {
 		const struct conoha_image *img = &list->items[i];
 		char size[32] = "-";
 		if (img->size >= 0)
 			human_size(img->size, size, sizeof(size));
 		json_t *j = image_summary_json(img);
-		printf("%-36s  %-16s  %-20s  %-8s  %10s  %-6s  %s\n", img->id,
-		       img->server_name ? img->server_name : "-", image_time(img),
-		       img->status ? img->status : "-", size,
-		       json_string_value(json_object_get(j, "hashes")),
-		       img->reason ? img->reason : "");
+		const char *row[] = { img->id, img->server_name ? img->server_name : "-",
+		                      image_time(img), img->status ? img->status : "-", size,
+		                      json_string_value(json_object_get(j, "hashes")),
+		                      img->reason ? img->reason : "" };
+		table_add(t, row);
 		json_decref(j);
 	}
+	table_print(t, stdout);
+	table_free(t);
 }
 
 int load_images(struct cli *cli, conoha_client *c, const char *server,

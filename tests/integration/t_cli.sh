@@ -4,7 +4,14 @@
 setup_file() {
 	cloud_start --tls
 	add_server '{"id": "c1000000-0000-4000-8000-000000000000", "name": "db"}'
+	add_server "{\"id\": \"c2000000-0000-4000-8000-000000000000\", \"name\": \"$LONG_NAME\"}"
+	add_server "{\"id\": \"c3000000-0000-4000-8000-000000000000\", \"name\": \"$WIDE_NAME\"}"
+	add_server '{"id": "c4000000-0000-4000-8000-000000000000", "name": "esc\u001b[2Jname"}'
 }
+
+# a 60-character name, and one of wide characters (two columns each)
+LONG_NAME=db-0123456789-abcdefghij-0123456789-abcdefghij-0123456789xyz
+WIDE_NAME=データベース本番サーバー
 
 # What each command takes besides --json, --debug, --help and the cloud
 # settings, as the man page documents it. Written out here, not read
@@ -188,4 +195,72 @@ t_durations_need_a_unit_and_may_combine_units() {
 		run snap prune db --keep 1 --older-than "$good" --dry-run --json
 		expect_rc 0
 	done
+}
+
+# aligned FIELD - each line of $OUT has the token in column FIELD (1-based,
+# split on runs of two or more spaces) at the same display column
+aligned() {
+	/usr/bin/python3 -c '
+import re, sys, unicodedata
+def width(s):
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.combining(c) else 1 for c in s)
+field = int(sys.argv[1]) - 1
+cols = set()
+for line in sys.stdin.read().splitlines():
+    parts = [m for m in re.finditer(r"\S+(?: \S+)*", line)]
+    cols.add(width(line[:parts[field].start()]))
+print(len(cols))
+' "$1" <<<"$OUT"
+}
+
+t_server_table_keeps_columns_with_long_and_wide_names() {
+	[ ${#LONG_NAME} = 60 ] || fail "the long name is ${#LONG_NAME} characters"
+	local loc
+	for loc in C.UTF-8 C; do
+		OUT=$(LC_ALL=$loc snap servers) || fail "servers failed under $loc"
+		expect_eq "$(aligned 3)" 1
+		expect_eq "$(aligned 4)" 1
+		grep -qF "$WIDE_NAME" <<<"$OUT" || fail "the wide name is not shown whole under $loc"
+		# the long name is cut, with an ellipsis, in the table only
+		grep -qF "${LONG_NAME:0:31}…" <<<"$OUT" || fail "the long name is not cut under $loc"
+		! grep -qF "$LONG_NAME" <<<"$OUT" || fail "the long name is not cut under $loc"
+		# a control character never reaches the terminal
+		! grep -q $'\e' <<<"$OUT" || fail "an escape character was printed"
+		grep -qF 'esc?[2Jname' <<<"$OUT" || fail "the escape is not shown as '?'"
+	done
+	run snap servers --json
+	expect_eq "$(json_get '[s["name"] for s in d if s["id"].startswith("c2")][0]')" "$LONG_NAME"
+	expect_eq "$(json_get '[s["name"] for s in d if s["id"].startswith("c3")][0]')" "$WIDE_NAME"
+}
+
+t_image_names_are_unique_within_a_second_and_list_keeps_columns() {
+	local ids=() i
+	for i in 1 2 3 4; do
+		run snap create db --no-wait
+		expect_rc 0
+		ids+=("$OUT")
+	done
+	local names=()
+	for i in "${ids[@]}"; do
+		OUT=$(snap show "$i" --json)
+		names+=("$(json_get 'd["name"]')")
+	done
+	for i in "${names[@]}"; do
+		[[ $i =~ ^lifeboat-db-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-c1000000$ ]] || fail "image name '$i'"
+	done
+	expect_eq "$(printf '%s\n' "${names[@]}" | sort -u | wc -l)" 4
+	run snap create "$LONG_NAME" --reason "a reason long enough to be cut in the list table, which it is"
+	expect_rc 0
+	OUT=$(snap show "$OUT" --json)
+	[[ $(json_get 'd["name"]') == lifeboat-$LONG_NAME-*-c2000000 ]] || fail "long server's image name"
+	run snap create "$WIDE_NAME"
+	expect_rc 0
+	OUT=$(LC_ALL=C.UTF-8 snap list)
+	expect_eq "$(aligned 3)" 1
+	expect_eq "$(aligned 6)" 1
+	grep -qF "$WIDE_NAME" <<<"$OUT" || fail "the wide server name is not in the list"
+	grep -qF "${LONG_NAME:0:23}…" <<<"$OUT" || fail "the long server name is not cut"
+	run snap list --json
+	expect_out "\"$LONG_NAME\""
+	expect_out "a reason long enough to be cut in the list table, which it is"
 }
