@@ -92,8 +92,8 @@ const struct snap_option snap_options[] = {
 	CMDOPT("force", NULL, OPT_FORCE, ON_DOWNLOADS, "replace an existing FILE"),
 	CMDOPT("all-hashes", NULL, OPT_ALL_HASHES, ON_DOWNLOADS | ON(VERIFY) | ON(GUARD),
 	       "check the md5 checksum as well as the multihash"),
-	CMDOPT("progress", "MODE", OPT_PROGRESS, ON_DOWNLOADS,
-	       "none, bar or json, on stderr (bar on a terminal)"),
+	CMDOPT("progress", "none|bar|json", OPT_PROGRESS, ON_DOWNLOADS,
+	       "progress on stderr (bar on a terminal)"),
 	CMDOPT("stall-timeout", "DURATION", OPT_STALL_TIMEOUT, ON_DOWNLOADS,
 	       "resume a transfer idle this long (default 60s)"),
 	CMDOPT("tries", "N", OPT_TRIES, ON_DOWNLOADS,
@@ -144,7 +144,7 @@ static void option_line(FILE *out, const struct snap_option *o)
 	snprintf(head, sizeof(head), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 	if (o->code == OPT_HELP)
 		snprintf(head, sizeof(head), "-h, --help");
-	fprintf(out, "  %-26s %s\n", head, o->help);
+	fprintf(out, "  %-25s  %s\n", head, o->help); /* two blanks at least */
 }
 
 void snap_command_help(FILE *out, enum snap_cmd cmd)
