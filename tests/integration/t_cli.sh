@@ -264,3 +264,71 @@ t_image_names_are_unique_within_a_second_and_list_keeps_columns() {
 	expect_out "\"$LONG_NAME\""
 	expect_out "a reason long enough to be cut in the list table, which it is"
 }
+
+# lifeboat-extract: the same rules; IMAGE does not exist, so an option
+# that slipped through would end in another exit code, never the appliance
+declare -gA XTAKES=(
+	[filesystems]="format reader allow-backing verbose"
+	[ls]="format filesystem reader allow-backing long recursive verbose"
+	[cat]="format filesystem reader allow-backing verbose"
+	[copy]="format filesystem reader allow-backing manifest include exclude newer-than
+	        preserve-owner specials progress no-progress verbose"
+	[verify]="owner"
+	[inventory]="format filesystem reader allow-backing backed-up fail-if-unprotected
+	             min-size top progress no-progress verbose"
+	[help]=""
+)
+declare -gA XARGS=(
+	[filesystems]="none.img" [ls]="none.img" [cat]="none.img /f" [copy]="none.img /etc d"
+	[verify]="d m" [inventory]="none.img" [help]=""
+)
+declare -gA XVALUE=(
+	[format]=raw [filesystem]=/dev/sda1 [reader]=native [manifest]=m [include]='*'
+	[exclude]='*' [newer-than]=2026-01-31 [backed-up]=b [min-size]=1M [top]=3
+)
+SHORT_OF_long=l SHORT_OF_recursive=R SHORT_OF_verbose=v
+
+t_extract_commands_take_only_their_options() {
+	local X=$LIFEBOAT_BIN/lifeboat-extract cmd opt all tried=0
+	all=$(printf '%s\n' "${XTAKES[@]}" | tr -s ' \t' '\n' | sed '/^$/d' | sort -u)
+	for cmd in "${!XTAKES[@]}"; do
+		local want got
+		want=$(printf '%s\n' ${XTAKES[$cmd]} | sort)
+		got=$("$X" help "$cmd" | sed -n 's/^  \(-., \)\{0,1\}--\([a-z][a-z0-9-]*\).*/\2/p' | sort)
+		[ "$got" = "$want" ] || fail "extract help $cmd lists [$(echo $got)], expected [$(echo $want)]"
+		local takes=" $(echo ${XTAKES[$cmd]}) " hint="lifeboat-extract help $cmd"
+		if [ "$cmd" = help ]; then hint="lifeboat-extract help"; fi
+		[ "$cmd" = cat ] || [ "$cmd" = help ] || takes="$takes json "
+		for opt in $all json; do
+			[[ $takes == *" $opt "* ]] && continue
+			local value=() err rc said="--$opt" short
+			[ -n "${XVALUE[$opt]:-}" ] && value=("${XVALUE[$opt]}")
+			short=SHORT_OF_${opt//-/_}
+			[ -n "${!short:-}" ] && said="-${!short} (--$opt)"
+			# shellcheck disable=SC2086
+			err=$("$X" $cmd ${XARGS[$cmd]} "--$opt" "${value[@]}" 2>&1 >/dev/null) && rc=0 || rc=$?
+			[ "$rc" = 2 ] || fail "extract $cmd --$opt: exit $rc, expected 2"
+			[ "$err" = "lifeboat-extract: '$cmd' does not take $said; see '$hint'" ] ||
+				fail "extract $cmd --$opt: said '$err'"
+			tried=$((tried + 1))
+		done
+		run "$X" help "$cmd"
+		expect_rc 0
+		[ "$(wc -l <"$WORK/out")" -le 24 ] || fail "extract help $cmd is too long"
+		[ -z "$(awk 'length > 80' "$WORK/out")" ] || fail "extract help $cmd is too wide"
+		local help=$OUT
+		run "$X" "$cmd" --help
+		expect_eq "$OUT" "$help"
+	done
+	[ $tried -gt 70 ] || fail "only $tried refusals tried"
+	# what ls takes goes through, to the missing image
+	run "$X" ls none.img -l -R --verbose --json
+	[ "$RC" != 2 ] || fail "ls refused its own options"
+	expect_err "cannot open 'none.img'"
+	run "$X" cat none.img /f -l
+	expect_rc 2
+	expect_err "'cat' does not take -l \(--long\)"
+	run "$X" help
+	expect_rc 0
+	[ "$(wc -l <"$WORK/out")" -le 50 ] || fail "the extract help is over 50 lines"
+}
