@@ -253,7 +253,7 @@ install: all
 	$(MAKE) install-completion
 
 # bash and zsh completion, made from the programs' help by `make completion`
-COMPLETED := lifeboat-snap
+COMPLETED := lifeboat-snap lifeboat-extract
 install-completion:
 	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions \
 		$(DESTDIR)$(DATADIR)/zsh/vendor-completions

@@ -11,8 +11,12 @@ import re
 import subprocess
 import sys
 
-# the names of values that are files: completed as file names
-FILE_ARGS = {"FILE", "DEST", "MANIFEST", "IMAGE-FILE"}
+# the names of option values that are local files: completed as file names
+FILE_ARGS = {"FILE"}
+# and of arguments: lifeboat-snap's IMAGE is in the cloud, lifeboat-extract's
+# a local file (its FILE and PATH are inside the image)
+POSITIONAL_FILES = {"lifeboat-snap": {"FILE"},
+                    "lifeboat-extract": {"IMAGE", "DEST", "MANIFEST"}}
 
 
 def help_text(prog, *args):
@@ -53,7 +57,7 @@ def parse(prog):
         shared = [o for o in re.findall(r"--([a-z0-9-]+)", also) if o in common]
         args = re.sub(r"\[options\]\s*", "", usage.split(" ", 3)[3] if usage.count(" ") >= 3 else "")
         # positional arguments only: drop the required options and their values
-        positional = re.sub(r"--\S+( [A-Z]\S*)?|\|", " ", args).split()
+        positional = re.sub(r"--\S+( [A-Z]\S*)?|\|", " ", args).replace(" ...", "...").split()
         per[name] = (own, shared, positional)
     return commands, common, cloud, per
 
@@ -128,7 +132,7 @@ def bash(prog, commands, common, cloud, per):
         own, shared, positional = per[name]
         if name == "help":
             out += ["\t\thelp) COMPREPLY=($(compgen -W \"$commands\" -- \"$cur\")) ;;"]
-        elif any(p.strip("[].") in FILE_ARGS for p in positional):
+        elif any(p.strip("[].") in POSITIONAL_FILES.get(prog, set()) for p in positional):
             out += [f"\t\t{name}) compopt -o filenames 2>/dev/null; "
                     "COMPREPLY=($(compgen -f -- \"$cur\")) ;;"]
     out += ["\t\tesac", "\tfi", "}", f"complete -F {fn} {prog}", ""]
@@ -194,7 +198,7 @@ def zsh(prog, commands, common, cloud, per):
             pos = []
             for p in positional:
                 bare = p.strip("[].")
-                action = "_files" if bare in FILE_ARGS else " "
+                action = "_files" if bare in POSITIONAL_FILES.get(prog, set()) else " "
                 colons = "*:" if p.endswith("...") else "::" if p.startswith("[") else ":"
                 pos.append(f"'{colons}{bare.lower()}:{action}'")
         out += [f"{name})", "\t_arguments : '1:command:(" + name + ")' "

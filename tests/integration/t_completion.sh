@@ -4,13 +4,13 @@
 COMPLETION=$TOP/contrib/completion
 
 # complete PROGRAM WORD... - what bash's completion offers for the last
-# word, one per line, sorted
+# word, one per line, sorted (with bash-completion's library loaded when
+# WITH_BASH_COMPLETION is set)
 complete_bash() {
 	local prog=$1
 	shift
-	bash --norc --noprofile -c '
-		[ -r /usr/share/bash-completion/bash_completion ] &&
-			. /usr/share/bash-completion/bash_completion
+	WITH_BASH_COMPLETION=${WITH_BASH_COMPLETION:-} bash --norc --noprofile -c '
+		[ -n "${WITH_BASH_COMPLETION:-}" ] && . /usr/share/bash-completion/bash_completion
 		. "$1"; shift
 		fn=$(complete -p "$1" | sed -n "s/.*-F \([^ ]*\) .*/\1/p")
 		[ -n "$fn" ] || { echo "no completion for $1" >&2; exit 1; }
@@ -24,7 +24,7 @@ complete_bash() {
 # every option `help CMD` names, with the cloud settings
 options_of() {
 	local prog=$1 cmd=$2
-	{ "$LIFEBOAT_BIN/$prog" help "$cmd" | sed -n 's/^  \(-h, \)\{0,1\}\(--[a-z][a-z0-9-]*\).*/\2/p'
+	{ "$LIFEBOAT_BIN/$prog" help "$cmd" | sed -n 's/^  \(-[a-zA-Z], \)\{0,1\}\(--[a-z][a-z0-9-]*\).*/\2/p'
 	  "$LIFEBOAT_BIN/$prog" help "$cmd" | sed -n '/^also:/p' | grep -oE -- '--[a-z][a-z0-9-]+'
 	  "$LIFEBOAT_BIN/$prog" help | sed -n '/^cloud/,/^$/p' | grep -oE -- '--[a-z][a-z0-9-]+'
 	} | sort -u
@@ -36,7 +36,7 @@ commands_of() {
 
 t_completion_files_are_what_the_tables_make() {
 	local prog
-	for prog in lifeboat-snap; do
+	for prog in lifeboat-snap lifeboat-extract; do
 		"$TOP/build-aux/gen-completion.py" "$LIFEBOAT_BIN/$prog" bash >"$WORK/gen.bash"
 		"$TOP/build-aux/gen-completion.py" "$LIFEBOAT_BIN/$prog" zsh >"$WORK/gen.zsh"
 		cmp -s "$WORK/gen.bash" "$COMPLETION/$prog.bash" ||
@@ -49,13 +49,15 @@ t_completion_files_are_what_the_tables_make() {
 }
 
 t_bash_offers_each_command_exactly_its_options() {
-	local prog=lifeboat-snap cmd
+	local prog cmd
+	for prog in lifeboat-snap lifeboat-extract; do
 	for cmd in $(commands_of $prog); do
 		local got want
 		got=$(complete_bash $prog "$cmd" --)
 		want=$(options_of $prog "$cmd")
 		[ -n "$want" ] || fail "help $cmd lists no options"
-		[ "$got" = "$want" ] || fail "bash offers '$cmd' [$(echo $got)], help lists [$(echo $want)]"
+		[ "$got" = "$want" ] || fail "bash offers $prog '$cmd' [$(echo $got)], help lists [$(echo $want)]"
+	done
 	done
 	# and never another command's
 	! complete_bash $prog servers --d | grep -qx -- --dry-run || fail "servers offered --dry-run"
@@ -67,6 +69,9 @@ t_bash_finds_the_command_after_options_and_their_values() {
 		"--stall-timeout --start-after --stop "
 	expect_eq "$(complete_bash $prog --os-cloud retire prune --dry | tr '\n' ' ')" "--dry-run "
 	expect_eq "$(complete_bash $prog cr)" create
+	# as an interactive shell has it, with bash-completion's library
+	expect_eq "$(WITH_BASH_COMPLETION=1 complete_bash $prog --os-cloud x prune --dry | tr '\n' ' ')" \
+		"--dry-run "
 	expect_eq "$(complete_bash $prog --debug re)" retire
 	expect_eq "$(complete_bash $prog help ret)" retire
 	expect_eq "$(complete_bash $prog download img --progress '' | tr '\n' ' ')" "bar json none "
@@ -77,6 +82,12 @@ t_bash_finds_the_command_after_options_and_their_values() {
 	mkdir -p "$WORK/cdir" && : >"$WORK/cdir/disk.qcow2"
 	expect_eq "$(cd "$WORK/cdir" && complete_bash $prog verify dis)" disk.qcow2
 	expect_eq "$(cd "$WORK/cdir" && complete_bash $prog retire db --download dis)" disk.qcow2
+	# lifeboat-extract: images are local files, paths inside them are not
+	expect_eq "$(cd "$WORK/cdir" && complete_bash lifeboat-extract ls dis)" disk.qcow2
+	expect_eq "$(complete_bash lifeboat-extract ls img --rea)" --reader
+	expect_eq "$(complete_bash lifeboat-extract copy img --reader '' | tr '\n' ' ')" \
+		"appliance auto native "
+	! complete_bash lifeboat-extract cat img --j | grep -q json || fail "cat offered --json"
 	local line
 	line=$(bash --norc -c ". '$COMPLETION/$prog.bash'; complete -p $prog")
 	expect_eq "$line" "complete -F _lifeboat_snap $prog"
@@ -97,14 +108,19 @@ complete_zsh() {
 }
 
 t_zsh_offers_each_command_its_options() {
-	local prog=lifeboat-snap cmd
+	local prog cmd
+	for prog in lifeboat-snap lifeboat-extract; do
 	for cmd in $(commands_of $prog); do
 		local got want
-		got=$(complete_zsh $prog --os-cloud x "$cmd" -- | sed -n "s/^'\{0,1\}\(--[a-z][a-z0-9-]*\)\[.*/\1/p" | sort -u)
+		# an option and its value before the command
+		local before=(--os-cloud x)
+		[ $prog = lifeboat-snap ] || before=(--reader native)
+		got=$(complete_zsh $prog "${before[@]}" "$cmd" -- | sed -n "s/^'\{0,1\}\(--[a-z][a-z0-9-]*\)\[.*/\1/p" | sort -u)
 		want=$(options_of $prog "$cmd")
-		[ "$got" = "$want" ] || fail "zsh offers '$cmd' [$(echo $got)], help lists [$(echo $want)]"
+		[ "$got" = "$want" ] || fail "zsh offers $prog '$cmd' [$(echo $got)], help lists [$(echo $want)]"
 	done
-	complete_zsh $prog cr | grep -q '^create:' || fail "zsh does not offer the commands"
+	done
+	complete_zsh lifeboat-snap cr | grep -q '^create:' || fail "zsh does not offer the commands"
 }
 
 t_make_install_installs_both_completions() {
@@ -112,8 +128,13 @@ t_make_install_installs_both_completions() {
 		fail "make install-completion failed"
 	cmp -s "$WORK/root/usr/share/bash-completion/completions/lifeboat-snap" \
 		"$COMPLETION/lifeboat-snap.bash" || fail "bash completion not installed"
-	cmp -s "$WORK/root/usr/share/zsh/vendor-completions/_lifeboat-snap" \
-		"$COMPLETION/_lifeboat-snap" || fail "zsh completion not installed"
+	local prog
+	for prog in lifeboat-snap lifeboat-extract; do
+		cmp -s "$WORK/root/usr/share/bash-completion/completions/$prog" \
+			"$COMPLETION/$prog.bash" || fail "bash completion of $prog not installed"
+		cmp -s "$WORK/root/usr/share/zsh/vendor-completions/_$prog" \
+			"$COMPLETION/_$prog" || fail "zsh completion of $prog not installed"
+	done
 	grep -q 'install-completion' "$TOP/Makefile" &&
 		sed -n '/^install: /,/^$/p' "$TOP/Makefile" | grep -q 'install-completion' ||
 		fail "make install does not install the completion"
