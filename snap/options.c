@@ -1,6 +1,12 @@
 /* options.c - the commands and options of lifeboat-snap, and the help made
  * from them. An option taken by several commands is one line: its set of
- * commands (ON(...)) says which. */
+ * commands (ON(...)) says which.
+ *
+ * A new option: its code in options.h, a line here, its case in main.c's
+ * apply_option; then its item in man/lifeboat-snap.1 naming the same
+ * commands (".Cm create , Cm retire :", checked by tests/lint-cli.py), the
+ * TAKES table of tests/integration/t_cli.sh, and `make completion`
+ * (checked by t_completion.sh). */
 #include <string.h>
 #include "options.h"
 
