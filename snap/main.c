@@ -186,6 +186,27 @@ struct given {
 #define OPT_INDEX_BASE 1000
 #define MAX_OPTIONS 128
 
+/* getopt takes a unique prefix of an option's name; several are named. */
+static int unknown_option(const char *arg)
+{
+	char names[512] = "";
+	size_t len = 0, matches = 0;
+	const char *word = strncmp(arg, "--", 2) == 0 ? arg + 2 : NULL;
+	size_t n = word ? strcspn(word, "=") : 0;
+	for (size_t i = 0; word && n && i < snap_n_options; i++) {
+		if (strncmp(snap_options[i].name, word, n) != 0)
+			continue;
+		int w = snprintf(names + len, sizeof(names) - len, "%s--%s", matches ? ", " : "",
+		                 snap_options[i].name);
+		if (w > 0 && (size_t)w < sizeof(names) - len)
+			len += (size_t)w;
+		matches++;
+	}
+	if (matches > 1)
+		return usage_error("ambiguous option '%s': %s", arg, names);
+	return usage_error("unknown option '%s'", arg);
+}
+
 /* Options may come before or after the command, as with the openstack
  * CLI: GNU getopt permutes them, and the first operand is the command.
  * Every option is read first and applied only once the command is known
@@ -210,7 +231,7 @@ static int read_options(int argc, char **argv, struct given *given, size_t *n_gi
 	*n_given = 0;
 	while ((code = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (code == '?')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return unknown_option(argv[optind - 1]);
 		if (code == ':')
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		const struct snap_option *spec =

@@ -127,6 +127,9 @@ t_unknown_options_and_commands_are_usage_errors() {
 	run snap servers --no-such-option
 	expect_rc 2
 	expect_err "unknown option '--no-such-option'"
+	run snap create db --st
+	expect_rc 2
+	expect_err "ambiguous option '--st': --stop, --start-after, --stall-timeout"
 	run snap frobnicate
 	expect_rc 2
 	expect_err "unknown command 'frobnicate'"
