@@ -249,6 +249,13 @@ static bool was_given(const struct given *given, size_t n, enum opt_code code)
 	return false;
 }
 
+/* What only a download uses: create takes it with --download alone. */
+static bool is_download_knob(enum opt_code code)
+{
+	return code == OPT_FORCE || code == OPT_ALL_HASHES || code == OPT_PROGRESS ||
+	       code == OPT_STALL_TIMEOUT || code == OPT_TRIES;
+}
+
 /* --help and help [COMMAND]: exit 0, or a usage error. */
 static int answer_help(const char *name)
 {
@@ -290,6 +297,11 @@ static int check_args(struct cli *cli, int argc, char **argv, struct given *give
 	for (size_t i = 0; i < n; i++)
 		if (!(given[i].spec->cmds & bit))
 			return usage_error("'%s' does not take --%s", c->name, given[i].spec->name);
+	if (*cmd == CMD_CREATE && !was_given(given, n, OPT_DOWNLOAD))
+		for (size_t i = 0; i < n; i++)
+			if (is_download_knob(given[i].spec->code))
+				return usage_error("'create' takes --%s only with --download FILE",
+				                   given[i].spec->name);
 	cli->command = name;
 	cli->args = argv + optind + 1;
 	cli->nargs = argc - optind - 1;

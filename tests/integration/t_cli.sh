@@ -116,6 +116,14 @@ t_the_reported_lines_exit_2_and_do_nothing() {
 	run snap --dry-run create db
 	expect_rc 2
 	expect_err "'create' does not take --dry-run"
+	# create's download options, without --download, would do nothing
+	local knob
+	for knob in --force --all-hashes "--progress none" "--stall-timeout 1m" "--tries 2"; do
+		# shellcheck disable=SC2086
+		run snap create db $knob
+		expect_rc 2
+		expect_err "'create' takes ${knob%% *} only with --download FILE"
+	done
 	run snap servers --timeout not-a-duration
 	expect_rc 2
 	expect_err "'servers' does not take --timeout"
