@@ -204,6 +204,8 @@ static int unknown_option(const char *arg)
 	}
 	if (matches > 1)
 		return usage_error("ambiguous option '%s': %s", arg, names);
+	if (matches == 1 && word[n] == '=')
+		return usage_error("option '%s' takes no value", names);
 	return usage_error("unknown option '%s'", arg);
 }
 

@@ -138,6 +138,9 @@ t_unknown_options_and_commands_are_usage_errors() {
 	run snap create db --st
 	expect_rc 2
 	expect_err "ambiguous option '--st': --stop, --start-after, --stall-timeout"
+	run snap create db --stop=yes
+	expect_rc 2
+	expect_err "option '--stop' takes no value"
 	run snap frobnicate
 	expect_rc 2
 	expect_err "unknown command 'frobnicate'"
