@@ -198,7 +198,7 @@ def zsh(prog, commands, common, cloud, per):
             pos = []
             for p in positional:
                 bare = p.strip("[].")
-                action = "_files" if bare in POSITIONAL_FILES.get(prog, set()) else " "
+                action = "_files" if bare in POSITIONAL_FILES.get(prog, set()) else "( )"
                 colons = "*:" if p.endswith("...") else "::" if p.startswith("[") else ":"
                 pos.append(f"'{colons}{bare.lower()}:{action}'")
         out += [f"{name})", "\t_arguments : '1:command:(" + name + ")' "

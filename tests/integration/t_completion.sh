@@ -139,3 +139,25 @@ t_make_install_installs_both_completions() {
 		sed -n '/^install: /,/^$/p' "$TOP/Makefile" | grep -q 'install-completion' ||
 		fail "make install does not install the completion"
 }
+
+t_zsh_completes_for_real() {
+	local got
+	got=$(PATH=$LIFEBOAT_BIN:$PATH timeout 60 zsh -f "$TOP/tests/integration/zsh_complete.zsh" \
+		"$COMPLETION" \
+		'lifeboat-snap servers --js' \
+		'lifeboat-snap --os-cloud x cre' \
+		'lifeboat-snap download img --progress b' \
+		'lifeboat-snap help ret' \
+		'lifeboat-snap create db --dry' \
+		'lifeboat-extract ls img --rea' \
+		'lifeboat-extract copy img /a d --mani' \
+		'lifeboat-extract cat img /x --js')
+	expect_eq "$got" "lifeboat-snap servers --json 
+lifeboat-snap --os-cloud x create 
+lifeboat-snap download img --progress bar 
+lifeboat-snap help retire 
+lifeboat-snap create db --dry
+lifeboat-extract ls img --reader 
+lifeboat-extract copy img /a d --manifest 
+lifeboat-extract cat img /x --js"
+}
