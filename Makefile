@@ -87,6 +87,11 @@ $(BUILD)/tests/test_retire: $(BUILD)/obj/tests/unit/test_retire.o $(call obj,sna
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# the JSON documents' readers of old files and -f value, alone
+$(BUILD)/tests/test_json_out: $(BUILD)/obj/tests/unit/test_json_out.o $(call obj,snap/json_out.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson cmocka)
+
 $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/poll.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
@@ -128,7 +133,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(LIB)
 .SECONDARY: $(patsubst %,$(BUILD)/obj/tests/fuzz/fuzz_%.o,$(FUZZ_NAMES))
 
 $(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c common/fileio.c)
-$(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c) $(WRITER_OBJ)
+$(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c extract/json_doc.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
 $(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))
 # the inventory's core, parsers and report, against a fake source
@@ -260,9 +265,10 @@ bench: all
 
 # ---- install ----------------------------------------------------------------
 install: all install-systemd install-completion
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(SNAP) $(EXTRACT) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/lifeboat-snap.1 man/lifeboat-extract.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/lifeboat-json.7 $(DESTDIR)$(MANDIR)/man7/
 
 # bash and zsh completion, made from the programs' help by `make completion`
 COMPLETED := lifeboat-snap lifeboat-extract

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "json_doc.h"
 #include "cli.h"
 #include "digest.h"
 #include "exit.h"
@@ -288,9 +289,7 @@ int cmd_verify(struct xcli *cli)
 		json_t *doc = json_pack("{s:I, s:I, s:I, s:o}", "checked", (json_int_t)checked,
 		                        "differ", (json_int_t)bad, "extra", (json_int_t)x.found,
 		                        "differences", x.diffs);
-		json_dumpf(doc, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(doc);
+		print_json_doc("verify", doc);
 	} else {
 		json_decref(x.diffs);
 		printf("%lld entries checked, %lld differ\n", checked, bad);

@@ -209,14 +209,23 @@ static int start_again(const struct snapshot_opts *o, conoha_client *c, const st
 	return wait_for_server(c, o->deadline, p->srv.id, "ACTIVE");
 }
 
-static int print_result(struct cli *cli, const char *image_id, const struct conoha_image *img)
+static int print_result(struct cli *cli, const char *image_id)
 {
-	if (cli->json) {
-		json_t *doc = img->raw ? json_incref(img->raw) : json_pack("{s:s}", "id", image_id);
-		return print_json(doc) < 0 ? EXIT_FAIL : EXIT_OK;
-	}
+	if (cli->json)
+		return EXIT_OK; /* the document is given by create_doc() */
 	printf("%s\n", image_id);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/* {"image": ..., "download": ...}: given as soon as the cloud named the
+ * image, so that a failure later still tells a script which image it is */
+static void create_doc(const struct snapshot *snap, json_t *download)
+{
+	struct conoha_image only_id = { .id = snap->image_id, .size = -1 };
+	json_t *doc = json_doc("create");
+	json_object_set_new(doc, "image", json_image(snap->img.id ? &snap->img : &only_id));
+	json_object_set_new(doc, "download", download ? download : json_null());
+	json_put(doc);
 }
 
 void snapshot_clear(struct snapshot *s)
@@ -311,10 +320,15 @@ int cmd_create(struct cli *cli)
 		.force = cli->force, .all_hashes = cli->all_hashes, .tries = cli->tries,
 		.progress = cli->progress, .stall_timeout_s = cli->stall_timeout_s,
 	};
+	json_t *record = NULL;
 	if (rc == EXIT_OK && cli->download)
-		rc = download_image(c, &snap.img, cli->download, &dl, NULL, NULL);
+		rc = download_image(c, &snap.img, cli->download, &dl, NULL, &record);
+	if (cli->json && snap.image_id)
+		create_doc(&snap, record);
+	else
+		json_decref(record);
 	if (rc == EXIT_OK)
-		rc = print_result(cli, snap.image_id, &snap.img);
+		rc = print_result(cli, snap.image_id);
 	snapshot_clear(&snap);
 	conoha_client_free(c);
 	return rc;

@@ -7,6 +7,16 @@
 #include "exit.h"
 #include "table.h"
 
+/* {"image": ...}, and Glance's whole record as "glance" when given */
+static json_t *image_doc(const char *command, const struct conoha_image *img, json_t *raw)
+{
+	json_t *doc = json_doc(command);
+	json_object_set_new(doc, "image", json_image(img));
+	if (raw)
+		json_object_set(doc, "glance", raw);
+	return doc;
+}
+
 int cmd_wait(struct cli *cli)
 {
 	int rc = EXIT_OK;
@@ -19,7 +29,7 @@ int cmd_wait(struct cli *cli)
 	rc = wait_for_image(c, &d, cli->args[0], NULL, &img);
 	if (rc == EXIT_OK) {
 		if (cli->json)
-			rc = print_json(json_incref(img.raw)) < 0 ? EXIT_FAIL : EXIT_OK;
+			json_put(image_doc("wait", &img, NULL));
 		else
 			printf("%s\n", img.id);
 	}
@@ -40,7 +50,7 @@ int cmd_show(struct cli *cli)
 	if (conoha_image_get(c, cli->args[0], &img, &err) < 0)
 		rc = fail_with(&err);
 	else if (cli->json)
-		rc = print_json(json_incref(img.raw)) < 0 ? EXIT_FAIL : EXIT_OK;
+		json_put(image_doc("show", &img, img.raw));
 	else
 		image_show_text(&img);
 	conoha_image_clear(&img);
@@ -119,13 +129,10 @@ static void list_text(const struct conoha_image_list *list)
 		char size[32] = "-";
 		if (img->size >= 0)
 			human_size(img->size, size, sizeof(size));
-		json_t *j = image_summary_json(img);
 		const char *row[] = { img->id, img->server_name ? img->server_name : "-",
 		                      image_time(img), img->status ? img->status : "-", size,
-		                      json_string_value(json_object_get(j, "hashes")),
-		                      img->reason ? img->reason : "" };
+		                      image_hashes_label(img), img->reason ? img->reason : "" };
 		table_add(t, row);
-		json_decref(j);
 	}
 	table_print(t, stdout);
 	table_free(t);
@@ -153,8 +160,10 @@ int cmd_list(struct cli *cli)
 	if (rc == EXIT_OK && cli->json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < list.count; i++)
-			json_array_append_new(arr, image_summary_json(&list.items[i]));
-		rc = print_json(arr) < 0 ? EXIT_FAIL : EXIT_OK;
+			json_array_append_new(arr, json_image(&list.items[i]));
+		json_t *doc = json_doc("list");
+		json_object_set_new(doc, "images", arr);
+		json_put(doc);
 	} else if (rc == EXIT_OK) {
 		list_text(&list);
 	}
@@ -214,10 +223,10 @@ static int prune_images(struct cli *cli, conoha_client *c, const struct conoha_i
 	for (size_t i = 0; i < list->count; i++) {
 		const struct conoha_image *img = &list->items[i];
 		const char *why = why_kept(img, i, cli->keep, newest_active, cli->older_than_s, now);
-		json_t *entry = image_summary_json(img);
+		json_t *entry = json_image(img);
 		if (why) {
-			json_object_set_new(entry, "kept_because", json_string(why));
-			json_array_append_new(kept, entry);
+			json_array_append_new(kept, json_pack("{s:o, s:s}", "image", entry,
+			                                      "because", why));
 			continue;
 		}
 		if (!cli->json)
@@ -252,10 +261,15 @@ int cmd_prune(struct cli *cli)
 	if (rc == EXIT_OK)
 		rc = prune_images(cli, c, &list, deleted, kept);
 	if (cli->json) {
-		int out = print_json(json_pack("{s:b, s:o, s:o}", "dry_run", cli->dry_run,
-		                               "deleted", deleted, "kept", kept));
-		if (rc == EXIT_OK && out < 0)
-			rc = EXIT_FAIL;
+		/* a dry run deletes nothing: what it would delete has its own name */
+		json_t *doc = json_doc("prune");
+		json_object_update_new(doc, json_pack("{s:s, s:b, s:I, s:o, s:o, s:o}",
+		                       "server", cli->args[0], "dry_run", cli->dry_run,
+		                       "keep", (json_int_t)cli->keep,
+		                       "deleted", cli->dry_run ? json_array() : deleted,
+		                       "would_delete", cli->dry_run ? deleted : json_array(),
+		                       "kept", kept));
+		json_put(doc);
 	} else {
 		if (rc == EXIT_OK && json_array_size(deleted) == 0)
 			printf("nothing to prune: %zu image(s) of '%s' kept\n", json_array_size(kept),

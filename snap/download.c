@@ -290,31 +290,28 @@ static int put_in_place(struct dl *d)
 	return EXIT_OK;
 }
 
+/* FILE.json, the same document download --json prints */
 static json_t *record_json(struct dl *d, const char *finished_at)
 {
 	json_t *verified = json_array();
-	for (size_t i = 0; i < d->hashes.n; i++)
+	json_t *hashes = json_object();
+	for (size_t i = 0; i < d->hashes.n; i++) {
+		json_object_set_new(hashes, d->hashes.d[i].name, json_string(d->hashes.d[i].hex));
 		if (d->hashes.d[i].expected)
 			json_array_append_new(verified, json_string(d->hashes.d[i].name));
-	const struct digest *sha = hashes_get(&d->hashes, "sha512");
+	}
 	conoha_error ignored;
 	const char *ep = conoha_endpoint(d->c, "image", &ignored);
-	json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:I, s:s, s:s, s:s?, s:o, s:s, s:s}",
-	                      "image_id", d->img->id, "image_name", d->img->name,
-	                      "disk_format", d->img->disk_format,
-	                      "server_id", d->img->server_id, "server_name", d->img->server_name,
-	                      "file", d->file, "size", (json_int_t)d->offset,
-	                      "algorithm", "sha512", "hash", sha->hex,
-	                      "md5", hashes_get(&d->hashes, "md5") ?
-	                             hashes_get(&d->hashes, "md5")->hex : NULL,
-	                      "verified_with", verified, "started_at", d->started_at,
-	                      "finished_at", finished_at);
-	if (j && ep) {
-		char *url = NULL;
-		if (asprintf(&url, "%s/v2/images/%s/file", ep, d->img->id) >= 0)
-			json_object_set_new(j, "source_url", json_string(url));
-		free(url);
-	}
+	char *url = NULL;
+	if (ep && asprintf(&url, "%s/v2/images/%s/file", ep, d->img->id) < 0)
+		url = NULL;
+	json_t *j = json_doc("download");
+	json_object_update_new(j, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:s, s:s}",
+	                       "file", d->file, "size", (json_int_t)d->offset, "hashes", hashes,
+	                       "verified_with", verified, "image", json_image(d->img),
+	                       "source_url", json_str_or_null(url), "started_at", d->started_at,
+	                       "finished_at", finished_at));
+	free(url);
 	return j;
 }
 
@@ -335,7 +332,7 @@ static int write_sidecars(struct dl *d, json_t *record)
 	}
 	if (write_file_atomic(path, line, (size_t)n) < 0)
 		return fail_errno("cannot write", path);
-	char *text = json_dumps(record, JSON_INDENT(2));
+	char *text = json_dumps(record, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (snprintf(path, sizeof(path), "%s.json", d->file) >= (int)sizeof(path)) {
 		free(text);
 		complain("'%s': name too long", d->file);
@@ -549,7 +546,7 @@ int cmd_download(struct cli *cli)
 		rc = download_image(c, &img, file, &o, NULL, &record);
 	}
 	if (rc == EXIT_OK && cli->json)
-		rc = print_json(json_incref(record)) < 0 ? EXIT_FAIL : EXIT_OK;
+		json_put(json_incref(record));
 	else if (rc == EXIT_OK)
 		printf("%s\n", file);
 	json_decref(record);

@@ -150,13 +150,17 @@ int cmd_guard(struct cli *cli)
 		rc = judge(cli, &srv, &list, &img, &age, &v);
 	}
 	if (cli->json) {
-		print_json(json_pack("{s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:s?, s:b, s:s?}",
-		                     "ok", rc == EXIT_OK, "server_id", srv.id, "server_name",
-		                     srv.name, "image_id", img ? img->id : NULL, "image_name",
-		                     img ? img->name : NULL, "consistency",
-		                     img ? img->consistency : NULL, "age_seconds", (json_int_t)age,
-		                     "file", cli->file, "file_verified", rc == EXIT_OK && cli->file,
-		                     "reason", v.reason[0] ? v.reason : NULL));
+		json_t *doc = json_doc("guard");
+		json_object_update_new(doc, json_pack("{s:b, s:o, s:o, s:o, s:I, s:o, s:b, s:o}",
+		                       "ok", rc == EXIT_OK,
+		                       "server", srv.id ? json_server(&srv) : json_null(),
+		                       "image", img ? json_image(img) : json_null(),
+		                       "age_seconds", age >= 0 ? json_integer(age) : json_null(),
+		                       "max_age_seconds", (json_int_t)cli->max_age_s,
+		                       "file", json_str_or_null(cli->file),
+		                       "file_verified", rc == EXIT_OK && cli->file,
+		                       "reason", json_str_or_null(v.reason[0] ? v.reason : NULL)));
+		json_put(doc);
 	} else if (rc == EXIT_OK) {
 		char a[32];
 		format_age(age, a, sizeof(a));

@@ -33,6 +33,7 @@ enum opt_code {
 	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN, OPT_FORCE, OPT_ALL_HASHES,
 	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD, OPT_FILE, OPT_MAX_AGE, OPT_YES,
 	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME, OPT_TRIES, OPT_LIVE,
+	OPT_FORMAT = 'f', OPT_COLUMN = 'c', /* the openstack client's -f and -c */
 };
 
 /* How an option shows in help: a command's own, common to all, or one of

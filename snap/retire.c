@@ -161,14 +161,16 @@ static int load_receipt(struct retire *r)
 	}
 	if (r->receipt) {
 		fprintf(stderr, "retire: going on from '%s'\n", r->receipt_path);
+		receipt_upgrade(r->receipt); /* one written by the version before */
 		return EXIT_OK;
 	}
 	if (access(r->receipt_path, F_OK) == 0) {
 		complain("cannot read the receipt '%s': %s", r->receipt_path, jerr.text);
 		return EXIT_LOCAL_IO;
 	}
-	r->receipt = json_pack("{s:s, s:s, s:{}}", "lifeboat_version", LIFEBOAT_VERSION,
-	                       "file", r->file, "steps");
+	r->receipt = json_doc("retire");
+	json_object_update_new(r->receipt, json_pack("{s:s, s:s, s:{}}", "lifeboat_version",
+	                       LIFEBOAT_VERSION, "file", r->file, "steps"));
 	return r->receipt ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -201,13 +203,13 @@ static json_t *volumes_json(const struct conoha_volume_list *vols)
 }
 
 /* What a rerun and an auditor need of the server; not its whole record. */
+/* What a rerun and an auditor need of the server; not its whole record:
+ * the server object, and a few fields of Nova's. */
 static json_t *server_summary(const json_t *rec, const struct conoha_server *srv)
 {
-	json_t *out = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?}",
-	                        "id", srv->id, "name", srv->raw_name, "display_name", srv->name,
-	                        "status", srv->status, "flavor", srv->flavor,
-	                        "flavor_id", srv->flavor_id, "boot_source",
-	                        srv->image_id ? "image" : "volume", "image_id", srv->image_id);
+	json_t *out = json_server(srv);
+	if (out)
+		json_object_set_new(out, "flavor_id", json_str_or_null(srv->flavor_id));
 	static const char *const keep[] = { "addresses", "key_name", "created", "tenant_id",
 	                                    "user_id" };
 	for (size_t i = 0; out && i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -361,8 +363,8 @@ static void read_sidecars(struct retire *r, struct pass *p)
 	}
 	if (snprintf(path, sizeof(path), "%s.json", r->file) < (int)sizeof(path)) {
 		p->sidecar = json_load_file(path, 0, NULL);
-		p->f.sidecar_json_sha512 = jstr(p->sidecar, "hash");
-		p->f.sidecar_image_id = jstr(p->sidecar, "image_id");
+		p->f.sidecar_json_sha512 = sidecar_sha512(p->sidecar);
+		p->f.sidecar_image_id = sidecar_image_id(p->sidecar);
 	}
 }
 
@@ -527,18 +529,11 @@ static int download_step(struct retire *r, const struct pass *p, bool replace)
 		return rc;
 	rc = download_image(r->c, &p->img, r->file, &o, &r->proof, NULL);
 	if (rc == EXIT_OK) {
-		json_object_set_new(r->receipt, "image",
-		                    json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I}",
-		                              "id", p->img.id, "consistency", p->img.consistency,
-		                              "created_at", p->img.created_at,
-		                              "os_hash_algo", p->img.hash_algo,
-		                              "os_hash_value", p->img.hash_value,
-		                              "checksum", p->img.checksum,
-		                              "size", (json_int_t)p->img.size));
+		json_object_set_new(r->receipt, "image", json_image(&p->img));
 		char *abs = realpath(r->file, NULL);
 		json_object_set_new(r->receipt, "local",
-		                    json_pack("{s:s, s:s}", "path", abs ? abs : r->file,
-		                              "sha512", r->proof.sha512));
+		                    json_pack("{s:s, s:{s:s}}", "path", abs ? abs : r->file,
+		                              "hashes", "sha512", r->proof.sha512));
 		free(abs);
 	}
 	return step_end(r, "download", rc);
@@ -668,19 +663,45 @@ static int one_pass(struct retire *r)
 	return rc;
 }
 
-static void print_plan(struct retire *r)
+/* The plan of a dry run: each step and what it would do, for people
+ * (printed) and scripts (plan in the --json document). */
+static json_t *make_plan(struct retire *r)
 {
 	const char *id = jstr(r->receipt, "image_id");
+	char what[4][512];
+	const char *steps[4] = { "snapshot", "download", "delete", "boot volume" };
+	size_t n = 3;
+	snprintf(what[0], sizeof(what[0]), "%s, then check it is that server's, fresh and %s",
+	         id ? id : r->boot_volume ? "upload its boot volume" : "Nova createImage",
+	         r->cli->live ? "at least crash-consistent (--live)" : "of the stopped server");
+	snprintf(what[1], sizeof(what[1]), "to %s, verified against Glance and its sidecars",
+	         r->file);
+	snprintf(what[2], sizeof(what[2]), "the server, after typing its name%s",
+	         r->cli->yes ? " (--yes: no question)" : "");
+	if (r->boot_volume) {
+		snprintf(what[3], sizeof(what[3]), "%s: %s", r->boot_volume,
+		         r->cli->delete_boot_volume ? "deleted once available" : "kept");
+		n = 4;
+	}
+	json_t *plan = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(plan, json_pack("{s:s, s:s}", "step", steps[i], "action",
+		                                      what[i]));
+	return plan;
+}
+
+static void print_plan(struct retire *r)
+{
+	json_t *plan = make_plan(r), *step;
+	size_t i;
+	if (r->cli->json) {
+		json_object_set_new(r->receipt, "plan", plan);
+		return;
+	}
 	printf("plan for retiring server '%s' (%s):\n", r->server_name, r->server_id);
-	printf("  1. snapshot: %s, then check it is that server's, fresh and %s\n",
-	       id ? id : r->boot_volume ? "upload its boot volume" : "Nova createImage",
-	       r->cli->live ? "at least crash-consistent (--live)" : "of the stopped server");
-	printf("  2. download to %s and verify it against Glance and its sidecars\n", r->file);
-	printf("  3. delete the server, after typing its name%s\n",
-	       r->cli->yes ? " (--yes: no question)" : "");
-	if (r->boot_volume)
-		printf("  4. boot volume %s: %s\n", r->boot_volume,
-		       r->cli->delete_boot_volume ? "deleted once available" : "kept");
+	json_array_foreach(plan, i, step)
+		printf("  %zu. %s %s\n", i + 1, jstr(step, "step"), jstr(step, "action"));
+	json_decref(plan);
 }
 
 static int retire_steps(struct retire *r)
@@ -734,11 +755,14 @@ int cmd_retire(struct cli *cli)
 		rc = load_receipt(&r);
 	if (rc == EXIT_OK)
 		rc = retire_steps(&r);
-	if (rc == EXIT_OK && !cli->dry_run) {
-		if (cli->json)
-			print_json(json_incref(r.receipt));
-		else
-			printf("%s\n", r.receipt_path);
+	if (cli->json && r.receipt) {
+		/* the receipt as it stands, also when retire stopped or only planned */
+		json_t *doc = json_deep_copy(r.receipt);
+		json_object_set_new(doc, "dry_run", json_boolean(cli->dry_run));
+		json_object_set_new(doc, "receipt_file", json_string(r.receipt_path));
+		json_put(doc);
+	} else if (rc == EXIT_OK && !cli->dry_run) {
+		printf("%s\n", r.receipt_path);
 	}
 	sink_report(&r.err); /* the one report of what the facts refused */
 	unlock_target(r.file, lock);

@@ -187,17 +187,6 @@ conoha_client *session_open(struct cli *cli, conoha_error *err)
 	return c;
 }
 
-int print_json(json_t *doc)
-{
-	if (!doc)
-		return -1;
-	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (rc == 0)
-		rc = fputc('\n', stdout) == EOF ? -1 : 0;
-	return fflush(stdout) == 0 ? rc : -1;
-}
-
 int fail_with(const conoha_error *err)
 {
 	report(err);

@@ -185,7 +185,7 @@ t_6_guard_create_makes_one_then_is_unchanged() {
 	OS_CLOUD=test OS_CLIENT_CONFIG_FILE=$ROOT/etc/lifeboat/credentials/clouds.yaml \
 		CREDENTIALS_DIRECTORY=$ROOT/etc/lifeboat/credentials run snap list web --json
 	expect_rc 0
-	expect_eq "$(json_get 'len(d)')" 1
+	expect_eq "$(json_get 'len(d["images"])')" 1
 }
 
 # the examples README points at are valid playbooks for this role

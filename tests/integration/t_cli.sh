@@ -43,7 +43,7 @@ declare -gA ARGS=(
 declare -gA VALUE=(
 	[download]=d.qcow2 [name]=n [reason]=r [property]=k=v [timeout]=1h [keep]=1
 	[older-than]=1d [max-age]=2h [file]=f.qcow2 [progress]=none [stall-timeout]=60s
-	[tries]=2
+	[tries]=2 [format]=json [column]=id
 )
 
 # json_get_stdin EXPR - as json_get, on standard input
@@ -77,9 +77,9 @@ t_every_command_refuses_every_option_it_does_not_take() {
 	for cmd in "${!TAKES[@]}"; do
 		local takes hint="lifeboat-snap help $cmd"
 		takes=" $(echo ${TAKES[$cmd]}) "
-		# --json goes with every command but help
-		if [ "$cmd" = help ]; then hint="lifeboat-snap help"; else takes="$takes json "; fi
-		for opt in $options json; do
+		# --json, --format and --column go with every command but help
+		if [ "$cmd" = help ]; then hint="lifeboat-snap help"; else takes="$takes json format column "; fi
+		for opt in $options json format column; do
 			[[ $takes == *" $opt "* ]] && continue
 			local value=() err rc
 			[ -n "${VALUE[$opt]:-}" ] && value=("${VALUE[$opt]}")
@@ -246,8 +246,8 @@ t_server_table_keeps_columns_with_long_and_wide_names() {
 		grep -qF 'esc?[2Jname' <<<"$OUT" || fail "the escape is not shown as '?'"
 	done
 	run snap servers --json
-	expect_eq "$(json_get '[s["name"] for s in d if s["id"].startswith("c2")][0]')" "$LONG_NAME"
-	expect_eq "$(json_get '[s["name"] for s in d if s["id"].startswith("c3")][0]')" "$WIDE_NAME"
+	expect_eq "$(json_get '[s["display_name"] for s in d["servers"] if s["id"].startswith("c2")][0]')" "$LONG_NAME"
+	expect_eq "$(json_get '[s["display_name"] for s in d["servers"] if s["id"].startswith("c3")][0]')" "$WIDE_NAME"
 }
 
 t_image_names_are_unique_within_a_second_and_list_keeps_columns() {
@@ -260,7 +260,7 @@ t_image_names_are_unique_within_a_second_and_list_keeps_columns() {
 	local names=()
 	for i in "${ids[@]}"; do
 		OUT=$(snap show "$i" --json)
-		names+=("$(json_get 'd["name"]')")
+		names+=("$(json_get 'd["image"]["name"]')")
 	done
 	for i in "${names[@]}"; do
 		[[ $i =~ ^lifeboat-db-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z-c1000000$ ]] || fail "image name '$i'"
@@ -269,7 +269,7 @@ t_image_names_are_unique_within_a_second_and_list_keeps_columns() {
 	run snap create "$LONG_NAME" --reason "a reason long enough to be cut in the list table, which it is"
 	expect_rc 0
 	OUT=$(snap show "$OUT" --json)
-	[[ $(json_get 'd["name"]') == lifeboat-$LONG_NAME-*-c2000000 ]] || fail "long server's image name"
+	[[ $(json_get 'd["image"]["name"]') == lifeboat-$LONG_NAME-*-c2000000 ]] || fail "long server's image name"
 	run snap create "$WIDE_NAME"
 	expect_rc 0
 	OUT=$(LC_ALL=C.UTF-8 snap list)

@@ -33,6 +33,7 @@ deb_has() { dpkg-deb -c "$1" | awk '{print $6}' | grep -qx "./$2"; }
 t_two_packages_with_their_files() {
 	deb_has "$SNAP_DEB" usr/bin/lifeboat-snap || fail "no lifeboat-snap binary"
 	deb_has "$SNAP_DEB" usr/share/man/man1/lifeboat-snap.1.gz || fail "no lifeboat-snap man page"
+	deb_has "$SNAP_DEB" usr/share/man/man7/lifeboat-json.7.gz || fail "no lifeboat-json(7)"
 	deb_has "$SNAP_DEB" lib/systemd/system/lifeboat-snap@.service || fail "no service"
 	deb_has "$SNAP_DEB" lib/systemd/system/lifeboat-snap@.timer || fail "no timer"
 	deb_has "$EXTRACT_DEB" usr/bin/lifeboat-extract || fail "no lifeboat-extract binary"

@@ -81,15 +81,15 @@ t_retire_happy_path() {
 	expect_eq "$(receipt "$f" 'd["server"]["key_name"]')" ops
 	expect_eq "$(receipt "$f" '[d["steps"][s]["outcome"] for s in ("record","snapshot","download","delete")]')" \
 		"['done', 'done', 'done', 'done']"
-	expect_eq "$(receipt "$f" 'd["image"]["os_hash_algo"]')" sha512
+	expect_eq "$(receipt "$f" 'list(d["image"]["hashes"])[0]')" sha512
 	expect_eq "$(receipt "$f" 'd["local"]["path"]')" "$f"
 	expect_eq "$(receipt "$f" 'all(s["started_at"] <= s["finished_at"] for s in d["steps"].values())')" True
 	# only what a rerun and an auditor need, readable by its owner alone
 	expect_eq "$(stat -c %a "$f.retire.json")" 600
 	expect_eq "$(receipt "$f" 'sorted(set(d["server"]) - {"addresses", "key_name", "created", "tenant_id", "user_id"})')" \
-		"['boot_source', 'display_name', 'flavor', 'flavor_id', 'id', 'image_id', 'name', 'status']"
+		"['boot_source', 'display_name', 'flavor', 'flavor_id', 'id', 'image_id', 'name', 'status', 'task_state']"
 	expect_eq "$(receipt "$f" 'd["image"]["consistency"]')" stopped
-	expect_eq "$(receipt "$f" 'd["local"]["sha512"]')" "$(sha512sum <"$f" | cut -d' ' -f1)"
+	expect_eq "$(receipt "$f" 'd["local"]["hashes"]["sha512"]')" "$(sha512sum <"$f" | cut -d' ' -f1)"
 }
 
 t_retire_dry_run_mutates_nothing() {

@@ -137,7 +137,7 @@ t_service_commands_save_and_prune() {
 	# three saves, the newest two kept (LIFEBOAT_KEEP=2 in snap.env)
 	run snap list chat --json
 	expect_rc 0
-	expect_eq "$(json_get 'len(d)')" 2
+	expect_eq "$(json_get 'len(d["images"])')" 2
 	if [ "$FLEET_METRICS" = 1 ]; then
 		[ -s "$root/metrics/lifeboat-chat.prom" ] || fail "no metrics file"
 		run promtool check metrics <"$root/metrics/lifeboat-chat.prom"
