@@ -89,6 +89,10 @@ void sink_report(const struct sink *s);
  * is checked for ERROR too. Exit code; messages already printed. */
 int wait_for_image(conoha_client *c, const struct deadline *d, const char *image_id,
                    const char *server_id, struct conoha_image *out);
+/* The same, without the hint to run 'wait' when interrupted or out of
+ * time: for a caller that says itself how to go on (retire). */
+int wait_for_image_quietly(conoha_client *c, const struct deadline *d, const char *image_id,
+                           const char *server_id, struct conoha_image *out);
 /* Poll SERVER until its status is want (task_state cleared), or, with
  * want NULL, until it is gone. */
 int wait_for_server(conoha_client *c, const struct deadline *d, const char *server_id,

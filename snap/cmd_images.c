@@ -5,6 +5,7 @@
 #include <time.h>
 #include "cli.h"
 #include "exit.h"
+#include "image_find.h"
 #include "table.h"
 
 /* {"image": ...}, and Glance's whole record as "glance" when given */
@@ -26,7 +27,14 @@ int cmd_wait(struct cli *cli)
 	struct conoha_image img = { 0 };
 	struct deadline d;
 	deadline_start(&d, cli->timeout_s);
-	rc = wait_for_image(c, &d, cli->args[0], NULL, &img);
+	/* an image that is not there now is not one being saved: 404 at once */
+	rc = image_find(c, cli->args[0], &img);
+	if (rc == EXIT_OK) {
+		char *id = strdup(img.id);
+		conoha_image_clear(&img);
+		rc = id ? wait_for_image(c, &d, id, NULL, &img) : EXIT_FAIL;
+		free(id);
+	}
 	if (rc == EXIT_OK) {
 		if (cli->json)
 			json_put(image_doc("wait", &img, NULL));
@@ -44,14 +52,11 @@ int cmd_show(struct cli *cli)
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
-	conoha_error err;
-	conoha_error_clear(&err);
 	struct conoha_image img = { 0 };
-	if (conoha_image_get(c, cli->args[0], &img, &err) < 0)
-		rc = fail_with(&err);
-	else if (cli->json)
+	rc = image_find(c, cli->args[0], &img);
+	if (rc == EXIT_OK && cli->json)
 		json_put(image_doc("show", &img, img.raw));
-	else
+	else if (rc == EXIT_OK)
 		image_show_text(&img);
 	conoha_image_clear(&img);
 	conoha_client_free(c);

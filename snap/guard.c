@@ -40,11 +40,13 @@ static void format_age(long long s, char *buf, size_t size)
 		snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
 }
 
+/* Every verdict of NOT SAFE is exit 14, as documented, whatever made it:
+ * a runbook tells "not safe" from "could not ask" (4, 5, 6, ...). */
 static int check_file(struct cli *cli, const struct conoha_image *img, struct verdict *v)
 {
 	int fd = open(cli->file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return refuse(v, EXIT_LOCAL_IO, "cannot open '%s': %s: the local copy is missing",
+		return refuse(v, EXIT_UNSAFE, "cannot open '%s': %s: the local copy is missing",
 		              cli->file, strerror(errno));
 	struct hashes h = { .n = 0 };
 	const char *why = NULL;
@@ -52,12 +54,12 @@ static int check_file(struct cli *cli, const struct conoha_image *img, struct ve
 	if (hashes_expect_image(&h, img, cli->all_hashes, &why) < 0)
 		rc = refuse(v, EXIT_UNSAFE, "image %s %s", img->id, why);
 	else if (hashes_file(&h, fd, -1) < 0)
-		rc = refuse(v, EXIT_LOCAL_IO, "cannot read '%s': %s", cli->file, strerror(errno));
+		rc = refuse(v, EXIT_UNSAFE, "cannot read '%s': %s", cli->file, strerror(errno));
 	if (rc == EXIT_OK) {
 		hashes_final(&h);
 		const struct digest *bad = hashes_mismatch(&h);
 		if (bad)
-			rc = refuse(v, EXIT_CHECKSUM, "'%s' is not image %s: its %s differs; "
+			rc = refuse(v, EXIT_UNSAFE, "'%s' is not image %s: its %s differs; "
 			            "download it again", cli->file, img->id, bad->name);
 	}
 	hashes_free(&h);

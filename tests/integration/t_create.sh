@@ -196,9 +196,10 @@ t_show_text_and_missing_image() {
 	expect_out '^reason: +shown$'
 	run snap show 00000000-dead-4000-8000-000000000000
 	expect_rc 7
-	run snap wait 00000000-dead-4000-8000-000000000000 --timeout 1s
-	expect_rc 9
-	expect_err 'never appeared'
+	# an image that is not there is not one being saved: 404 at once
+	run snap wait 00000000-dead-4000-8000-000000000000 --timeout 1m
+	expect_rc 7
+	expect_err 'IMAGE must be an id or a unique name'
 }
 
 # ---- ConoHa ------------------------------------------------------------

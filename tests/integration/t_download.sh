@@ -230,7 +230,7 @@ t_not_active_image_is_refused() {
 	ctl config '{"save_delay": 0.3}' >/dev/null
 	run snap download "$id" "$WORK/dl/q"
 	expect_rc 9
-	expect_err "is '(queued|saving)', not active: wait for it first"
+	expect_err "is '(queued|saving)', not active yet: wait for it first"
 }
 
 t_progress_json_lines() {
