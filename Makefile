@@ -3,6 +3,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
 DESTDIR   ?=
 BUILD     ?= build/release
 SAN       ?= 0
@@ -53,7 +54,8 @@ GROW_DIR  := $(BUILD)/tests/grow-dir
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 .PHONY: all deps check it-build check-release check-asan check-openstack openstack unit integration \
-        lint-man demo demo-openstack bench install clean fuzz fuzz-bins fuzz-replay soak
+        lint-man demo demo-openstack bench install install-completion completion clean fuzz \
+        fuzz-bins fuzz-replay soak
 
 all: $(SNAP) $(EXTRACT)
 
@@ -266,11 +268,29 @@ bench: all
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/native.sh
 
 # ---- install ----------------------------------------------------------------
-install: all install-systemd
+install: all install-systemd install-completion
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(SNAP) $(EXTRACT) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/lifeboat-snap.1 man/lifeboat-extract.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/lifeboat-json.7 $(DESTDIR)$(MANDIR)/man7/
+
+# bash and zsh completion, made from the programs' help by `make completion`
+COMPLETED := lifeboat-snap lifeboat-extract
+install-completion:
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(DATADIR)/zsh/vendor-completions
+	for p in $(COMPLETED); do \
+		install -m 644 contrib/completion/$$p.bash \
+			$(DESTDIR)$(DATADIR)/bash-completion/completions/$$p && \
+		install -m 644 contrib/completion/_$$p $(DESTDIR)$(DATADIR)/zsh/vendor-completions/ \
+		|| exit 1; \
+	done
+
+completion: $(SNAP) $(EXTRACT)
+	for p in $(COMPLETED); do \
+		build-aux/gen-completion.py $(BUILD)/$$p bash >contrib/completion/$$p.bash && \
+		build-aux/gen-completion.py $(BUILD)/$$p zsh >contrib/completion/_$$p || exit 1; \
+	done
 
 # the systemd units, naming the lifeboat-snap that install puts in BINDIR
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system

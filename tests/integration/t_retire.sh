@@ -55,7 +55,7 @@ t_guard() {
 	id=$(snap create g1 --download "$WORK/keep/g1.qcow2" 2>/dev/null)
 	run snap guard g1 --max-age 2h --file "$WORK/keep/g1.qcow2"
 	expect_rc 0
-	expect_out "^safe: image 'lifeboat-g1-[0-9TZ]+' \($id\) of 'g1' \([0-9a-f-]{36}\) is complete, 0m0[0-9]s old, crash-consistent, with sha512, and matches"
+	expect_out "^safe: image 'lifeboat-g1-[0-9T]+\.[0-9]{3}Z-[0-9a-f]{8}' \($id\) of 'g1' \([0-9a-f-]{36}\) is complete, 0m0[0-9]s old, crash-consistent, with sha512, and matches"
 	sleep 2
 	run snap guard g1 --max-age 1s --json
 	expect_rc 14
