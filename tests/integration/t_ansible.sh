@@ -35,14 +35,7 @@ setup_file() {
 	lifeboat_systemd_start: false
 	lifeboat_cloud: test
 	lifeboat_clouds:
-	  test:
-	    auth:
-	      auth_url: $CLOUD_URL/identity/v3
-	      username: demo
-	      project_name: demo
-	      user_domain_name: Default
-	      project_domain_name: Default
-	    cacert: $CERTS/ca.crt
+	$(cloud_entry test)
 	lifeboat_password: $OS_PASSWORD
 	lifeboat_servers: [chat, web]
 	lifeboat_keep: 3
