@@ -53,7 +53,7 @@ GROW_DIR  := $(BUILD)/tests/grow-dir
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps check it-build check-release check-asan check-openstack openstack unit integration \
+.PHONY: all deps check it-bins check-release check-asan check-openstack openstack unit integration \
         lint-man demo demo-openstack bench install install-completion completion clean fuzz \
         fuzz-bins fuzz-replay soak
 
@@ -195,17 +195,20 @@ deps:
 RELEASE_ONLY := t_extract_os t_extract_appliance t_journal t_extract_journal t_inventory t_soak t_package
 IT_ALL  := $(wildcard tests/integration/t_*.sh)
 IT_ASAN := $(filter-out $(RELEASE_ONLY:%=tests/integration/%.sh),$(IT_ALL))
+JOBS ?= 2
 check: deps
-	$(MAKE) BUILD=build/release SAN=0 it-build lint-man
-	$(MAKE) BUILD=build/asan SAN=1 it-build fuzz-replay
+	$(MAKE) -j$(JOBS) BUILD=build/release SAN=0 it-bins
+	$(MAKE) BUILD=build/release SAN=0 unit lint-man
+	$(MAKE) -j$(JOBS) BUILD=build/asan SAN=1 it-bins fuzz-bins
+	$(MAKE) BUILD=build/asan SAN=1 unit fuzz-replay
 	@os=tests/openstack/t_openstack.sh; tests/openstack/install.sh; rc=$$?; \
 	if [ $$rc = 77 ]; then \
 		echo "check: SKIPPED the real OpenStack suite: Debian's OpenStack packages cannot be installed here"; os=; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi; \
 	tests/integration/run.sh --bin build/release $(IT_ALL) --bin build/asan $(IT_ASAN) $$os
 
-# the programs, the unit tests run, and what the integration files build with
-it-build: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY) $(GROW_DIR) unit
+# the programs, the unit tests and what the integration files build with
+it-bins: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY) $(GROW_DIR) $(UNIT_BINS)
 
 check-release:
 	$(MAKE) BUILD=build/release SAN=0 unit integration lint-man
