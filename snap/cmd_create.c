@@ -303,6 +303,7 @@ int cmd_create(struct cli *cli)
 	};
 	if (rc == EXIT_OK && cli->download)
 		rc = download_image(c, &snap.img, cli->download, &dl, NULL, NULL);
+	note_snapshot(&snap, rc);
 	if (rc == EXIT_OK)
 		rc = print_result(cli, snap.image_id, &snap.img);
 	snapshot_clear(&snap);

@@ -245,6 +245,7 @@ int cmd_prune(struct cli *cli)
 	json_t *deleted = json_array(), *kept = json_array();
 	if (rc == EXIT_OK)
 		rc = prune_images(cli, c, &list, deleted, kept);
+	note_prune(&list, json_array_size(deleted), json_array_size(kept), cli->dry_run, rc);
 	if (cli->json) {
 		int out = print_json(json_pack("{s:b, s:o, s:o}", "dry_run", cli->dry_run,
 		                               "deleted", deleted, "kept", kept));

@@ -546,7 +546,12 @@ int cmd_download(struct cli *cli)
 		rc = EXIT_USAGE;
 	} else {
 		file = file ? file : deflt;
+		note_server(img.server_name, img.server_id);
 		rc = download_image(c, &img, file, &o, NULL, &record);
+		if (rc == EXIT_OK) {
+			note_image(img.id, img.size);
+			note_detail("%s", file);
+		}
 	}
 	if (rc == EXIT_OK && cli->json)
 		rc = print_json(json_incref(record)) < 0 ? EXIT_FAIL : EXIT_OK;

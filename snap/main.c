@@ -10,6 +10,7 @@
 #include <time.h>
 #include "cli.h"
 #include "exit.h"
+#include "logjson.h"
 #include "progress.h"
 
 static const char usage_text[] =
@@ -35,6 +36,15 @@ static const char usage_text[] =
 "                        (and FILE, verified) is safe: 'guard && delete'\n"
 "  retire SERVER --download FILE --stop|--live [--yes] [--dry-run]\n"
 "     [--volumes-ok] [--delete-boot-volume]   verified copy first, then delete\n"
+"     [--inventory FILE.json]   attach an inventory to the receipt\n"
+"  report FILE.retire.json   what a post-mortem needs from a retire receipt\n"
+"\n"
+"many servers (create, guard, list, prune):\n"
+"  SERVER...  --all (not list: there it means every image)  --match GLOB\n"
+"  --server-property KEY=VALUE  --parallel N (default 2, at most 16)\n"
+"  guard --create-if-stale [--stop|--live]   take an image unless a fresh one exists\n"
+"  --metrics-file PATH   Prometheus textfile (create, prune, guard, download, retire)\n"
+"  --log-json            events as JSON lines on stderr (also under systemd)\n"
 "\n"
 "options:\n"
 "  --json                one JSON document on stdout\n"
@@ -61,6 +71,8 @@ enum {
 	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN, OPT_FORCE, OPT_ALL_HASHES,
 	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD, OPT_FILE, OPT_MAX_AGE, OPT_YES,
 	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME, OPT_TRIES, OPT_LIVE,
+	OPT_MATCH, OPT_SERVER_PROPERTY, OPT_PARALLEL, OPT_METRICS_FILE, OPT_LOG_JSON,
+	OPT_CREATE_IF_STALE, OPT_INVENTORY,
 };
 
 /* One table drives parsing: an option either sets a flag or feeds a
@@ -105,6 +117,13 @@ static const struct option_spec specs[] = {
 	VALUE("timeout", OPT_TIMEOUT),
 	VALUE("keep", OPT_KEEP),
 	VALUE("older-than", OPT_OLDER_THAN),
+	VALUE("match", OPT_MATCH),
+	VALUE("server-property", OPT_SERVER_PROPERTY),
+	VALUE("parallel", OPT_PARALLEL),
+	VALUE("metrics-file", OPT_METRICS_FILE),
+	FLAG("log-json", OPT_LOG_JSON),
+	FLAG("create-if-stale", OPT_CREATE_IF_STALE),
+	VALUE("inventory", OPT_INVENTORY),
 	VALUE("os-cloud", OPT_CLOUD),
 	VALUE("os-password", OPT_PASSWORD),
 	{ { "insecure", no_argument, NULL, OPT_SETTING }, "insecure" },
@@ -147,6 +166,7 @@ static const struct command commands[] = {
 	{ "verify", cmd_verify, 1, 2 },
 	{ "guard", cmd_guard, 1, 1 },
 	{ "retire", cmd_retire, 1, 1 },
+	{ "report", cmd_report, 1, 1 },
 };
 
 static void on_signal(int sig)
@@ -170,10 +190,14 @@ void complain(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	fputs("lifeboat-snap: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char msg[2048];
+	int n = snprintf(msg, sizeof(msg), "lifeboat-snap: ");
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
 	va_end(ap);
+	if (log_json)
+		log_event(log_priority_of(msg), NULL, msg, -1);
+	else
+		fprintf(stderr, "%s\n", msg);
 }
 
 void report(const conoha_error *err)
@@ -252,6 +276,26 @@ static int apply_option(struct cli *cli, const struct option_spec *spec, int cod
 	case OPT_NAME: cli->name = arg; return 0;
 	case OPT_REASON: cli->reason = arg; return 0;
 	case OPT_PROPERTY: return add_property(cli, arg);
+	case OPT_MATCH:
+	case OPT_SERVER_PROPERTY: {
+		bool glob = code == OPT_MATCH;
+		struct fleet_opts *f = &cli->fleet;
+		size_t *n = glob ? &f->n_match : &f->n_props;
+		const char *eq = strchr(arg, '=');
+		if (!glob && (!eq || eq == arg))
+			return usage_error("--server-property: '%s' is not KEY=VALUE", arg);
+		if (*n == FLEET_MAX_SELECTORS)
+			return usage_error("%s: at most %d", glob ? "--match" : "--server-property",
+			                   FLEET_MAX_SELECTORS);
+		(glob ? f->match : f->props)[(*n)++] = arg;
+		return 0;
+	}
+	case OPT_PARALLEL:
+		return parse_count("--parallel", arg, 1, FLEET_MAX_PARALLEL, &cli->fleet.parallel);
+	case OPT_METRICS_FILE: cli->metrics_file = arg; return 0;
+	case OPT_LOG_JSON: cli->log_json = true; return 0;
+	case OPT_CREATE_IF_STALE: cli->create_if_stale = true; return 0;
+	case OPT_INVENTORY: cli->inventory = arg; return 0;
 	case OPT_TIMEOUT: return parse_duration_option(arg, "--timeout", &cli->timeout_s);
 	case OPT_OLDER_THAN:
 		return parse_duration_option(arg, "--older-than", &cli->older_than_s);
@@ -347,14 +391,19 @@ int main(int argc, char **argv)
 		.older_than_s = -1, .max_age_s = -1, .tries = 6,
 	};
 	int rc = cli.cfg ? parse_args(&cli, argc, argv) : EXIT_FAIL;
+	log_json = cli.log_json || stderr_is_journal();
 	if (rc == 0) {
 		const struct command *cmd = find_command(cli.command);
+		if (cmd && strcmp(cmd->name, "list") != 0)
+			cli.fleet.all = cli.all; /* list --all: every image, as before */
 		if (!cmd)
 			rc = usage_error("unknown command '%s'", cli.command);
+		else if (fleet_wanted(&cli, cmd->name))
+			rc = fleet_run(&cli, cmd->run, cmd->name);
 		else if (cli.nargs < cmd->min_args || cli.nargs > cmd->max_args)
 			rc = usage_error("wrong number of arguments for '%s'", cmd->name);
 		else
-			rc = cmd->run(&cli);
+			rc = command_run(&cli, cmd->run, cmd->name);
 	}
 	for (size_t i = 0; i < cli.n_props; i++)
 		free(cli.prop_keys[i]);
