@@ -149,6 +149,16 @@ const char *guard_action(int rc, const char *created);
 void note_guard(const struct conoha_server *srv, const struct conoha_image *img,
                 const char *created, int rc);
 
+/* ---- what a retire receipt records for a post-mortem (receipt_meta.c) ---- */
+/* Append this run to receipt.runs: when, local user@host, OpenStack user
+ * and project (after authentication). */
+void receipt_add_run(json_t *receipt, conoha_client *c);
+/* Attach the result of "lifeboat-extract inventory --json" read from
+ * path as receipt.inventory. Exit code; the message printed. */
+int receipt_attach_inventory(json_t *receipt, const char *path);
+/* What retire found, for run_note (fleet.h). */
+void note_receipt(const json_t *receipt, const char *path);
+
 /* The subcommands: each returns an exit code. */
 int cmd_auth(struct cli *cli);
 int cmd_servers(struct cli *cli);

@@ -536,9 +536,11 @@ static int download_step(struct retire *r, const struct pass *p, bool replace)
 		                              "checksum", p->img.checksum,
 		                              "size", (json_int_t)p->img.size));
 		char *abs = realpath(r->file, NULL);
+		char now[32];
+		utc_now(now, sizeof(now));
 		json_object_set_new(r->receipt, "local",
-		                    json_pack("{s:s, s:s}", "path", abs ? abs : r->file,
-		                              "sha512", r->proof.sha512));
+		                    json_pack("{s:s, s:s, s:s}", "path", abs ? abs : r->file,
+		                              "sha512", r->proof.sha512, "verified_at", now));
 		free(abs);
 	}
 	return step_end(r, "download", rc);
@@ -688,6 +690,9 @@ static int retire_steps(struct retire *r)
 	int rc = resolve_arg(r);
 	if (rc)
 		return rc;
+	receipt_add_run(r->receipt, r->c);
+	if (r->cli->inventory && (rc = receipt_attach_inventory(r->receipt, r->cli->inventory)))
+		return rc;
 	if (!json_object_get(r->receipt, "server")) {
 		if ((rc = step_begin(r, "record")))
 			return rc;
@@ -741,6 +746,7 @@ int cmd_retire(struct cli *cli)
 			printf("%s\n", r.receipt_path);
 	}
 	sink_report(&r.err); /* the one report of what the facts refused */
+	note_receipt(r.receipt, r.receipt_path);
 	unlock_target(r.file, lock);
 	json_decref(r.receipt);
 	free(r.arg_id);
