@@ -266,3 +266,43 @@ t_signal_ends_every_worker() {
 	done
 	expect_out '^web3 +skipped'
 }
+
+t_report_after_a_real_retire() {
+	add_server "{\"id\": \"ffffffff-0000-4000-8000-000000000009\", \"name\": \"old1\", \"disk\": \"$WORK/disk.img\"}"
+	# an inventory as 'lifeboat-extract inventory --json' writes it (its
+	# fields; the real one needs a disk with an OS, built in t_inventory.sh)
+	cat >"$WORK/inv.json" <<'JSON'
+{"schema": 1, "image": "old1.qcow2", "reader": "native", "os": true, "package_manager": "dpkg",
+ "packages": 312, "entries": 20456, "owned": 19000, "roots": [], "hidden": {"roots": 1, "size": 4096},
+ "unprotected": {"roots": 2, "size": 123456, "drift": 0}, "drift": [], "warnings": [{"path": "/x", "message": "m"}],
+ "notes": [], "rescue": []}
+JSON
+	local f=$WORK/keep/old1.qcow2
+	run snap retire old1 --download "$f" --stop --yes --inventory "$WORK/inv.json"
+	expect_rc 0
+	# no credentials needed: nothing of OS_* is set
+	run env -u OS_AUTH_URL -u OS_PASSWORD -u OS_USERNAME "$LIFEBOAT_BIN/lifeboat-snap" report "$f.retire.json" --json
+	expect_rc 0
+	expect_eq "$(json_get 'd["server"]["id"], d["server"]["name"], d["server"]["status_when_recorded"]')" "ffffffff-0000-4000-8000-000000000009 old1 ACTIVE"
+	expect_eq "$(json_get 'd["outcome"]["state"]')" deleted
+	expect_eq "$(json_get 'd["stopped"]["how"]')" "stopped by the snapshot step"
+	expect_eq "$(json_get 'd["image"]["hash_algo"], d["image"]["consistency"]')" "sha512 stopped"
+	expect_eq "$(json_get 'd["image"]["hash"]')" "$(sha512sum <"$WORK/disk.img" | cut -d' ' -f1)"
+	expect_eq "$(json_get 'd["copy"]["path"], d["copy"]["present_now"], d["copy"]["size_now"]')" "$f True 200000"
+	expect_eq "$(json_get 'd["copy"]["verified_at"] is not None')" True
+	expect_eq "$(json_get 'd["runs"][0]["local_user"]')" "$(id -un)@$(hostname)"
+	expect_eq "$(json_get 'd["runs"][0]["openstack"]["user"], d["runs"][0]["openstack"]["project"]')" "demo demo"
+	expect_eq "$(json_get 'd["inventory"]["packages"], d["inventory"]["unprotected"]["roots"], d["inventory"]["warnings"]')" "312 2 1"
+	run snap report "$f.retire.json"
+	expect_rc 0
+	expect_out '^server: +old1 \(ffffffff-0000-4000-8000-000000000009\)'
+	expect_out '^outcome: +deleted at '
+	expect_out "^copy: +$f, 200000 bytes"
+	expect_out "^run by: +$(id -un)@$(hostname), OpenStack user demo"
+	expect_out '^inventory: .*312 packages \(dpkg\)'
+	# a receipt that is not one
+	echo '[]' >"$WORK/notreceipt.json"
+	run snap report "$WORK/notreceipt.json"
+	expect_rc 13
+	expect_err 'is not a retire receipt'
+}
