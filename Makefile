@@ -85,6 +85,12 @@ $(BUILD)/tests/test_retire: $(BUILD)/obj/tests/unit/test_retire.o $(call obj,sna
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# the metrics file, the selectors and the journal's events, alone
+$(BUILD)/tests/test_metrics: $(BUILD)/obj/tests/unit/test_metrics.o \
+                             $(call obj,snap/metrics.c snap/files.c snap/fleet_select.c snap/logjson.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm $(shell pkg-config --libs jansson cmocka)
+
 $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/poll.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)

@@ -9,7 +9,6 @@
  * fork: the parent frees its client before the first worker starts. */
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -54,41 +53,6 @@ void note_detail(const char *fmt, ...)
 void note_changed(void)
 {
 	run_note.changed = true;
-}
-
-/* ---- selection ---------------------------------------------------------- */
-
-bool fleet_has_selectors(const struct fleet_opts *o)
-{
-	return o->all || o->n_match || o->n_props;
-}
-
-bool fleet_selects(const struct fleet_opts *o, const char *name, const char *raw_name,
-                   const json_t *metadata)
-{
-	if (!fleet_has_selectors(o))
-		return false;
-	bool named = o->n_match == 0;
-	for (size_t i = 0; i < o->n_match && !named; i++)
-		named = (name && fnmatch(o->match[i], name, 0) == 0) ||
-		        (raw_name && fnmatch(o->match[i], raw_name, 0) == 0);
-	if (!named)
-		return false;
-	for (size_t i = 0; i < o->n_props; i++) {
-		const char *eq = strchr(o->props[i], '=');
-		if (!eq)
-			return false;
-		char key[256];
-		size_t klen = (size_t)(eq - o->props[i]);
-		if (klen >= sizeof(key))
-			return false;
-		memcpy(key, o->props[i], klen);
-		key[klen] = '\0';
-		const char *v = json_string_value(json_object_get(metadata, key));
-		if (!v || strcmp(v, eq + 1) != 0)
-			return false;
-	}
-	return true;
 }
 
 /* ---- the workers ------------------------------------------------------------ */
@@ -671,4 +635,37 @@ void note_prune(const struct conoha_image_list *list, size_t deleted, size_t kep
 		            deleted, kept);
 	if (deleted && !dry_run)
 		note_changed();
+}
+
+/* ---- which command takes which of these options ------------------------------- */
+
+static bool one_of(const char *command, const char *const *names)
+{
+	for (; *names; names++)
+		if (!strcmp(command, *names))
+			return true;
+	return false;
+}
+
+const char *fleet_misused_option(const struct cli *cli, const char *command,
+                                 const char **takers)
+{
+	static const char *const many[] = { "create", "guard", "list", "prune", NULL };
+	static const char *const metered[] = { "create", "prune", "guard", "download", "retire",
+	                                       NULL };
+	static const char *const guard[] = { "guard", NULL }, *const retire[] = { "retire", NULL };
+	const struct fleet_opts *o = &cli->fleet;
+	*takers = "create, guard, list and prune";
+	if (!one_of(command, many) && (o->n_match || o->n_props || o->parallel))
+		return o->n_match ? "--match" : o->n_props ? "--server-property" : "--parallel";
+	*takers = "create, prune, guard, download and retire";
+	if (cli->metrics_file && !one_of(command, metered))
+		return "--metrics-file";
+	*takers = "guard";
+	if (cli->create_if_stale && !one_of(command, guard))
+		return "--create-if-stale";
+	*takers = "retire";
+	if (cli->inventory && !one_of(command, retire))
+		return "--inventory";
+	return NULL;
 }

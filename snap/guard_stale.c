@@ -10,15 +10,13 @@
 
 int guard_check_stale_options(const struct cli *cli)
 {
-	if (!cli->create_if_stale)
-		return cli->live && cli->stop ? EXIT_USAGE : EXIT_OK;
-	if (cli->file) {
-		complain("--create-if-stale takes no --file: a new image is not a local copy; "
-		         "download it, then guard with --file");
-		return EXIT_USAGE;
-	}
 	if (cli->live && cli->stop) {
 		complain("--stop and --live contradict each other");
+		return EXIT_USAGE;
+	}
+	if (cli->create_if_stale && cli->file) {
+		complain("--create-if-stale takes no --file: a new image is not a local copy; "
+		         "download it, then guard with --file");
 		return EXIT_USAGE;
 	}
 	return EXIT_OK;

@@ -19,8 +19,7 @@ static const char usage_text[] =
 "Save OpenStack and ConoHa servers as images before anything destructive.\n"
 "\n"
 "commands:\n"
-"  auth                  check credentials; show project, region, endpoints\n"
-"  servers               list servers: id, name, status, flavor, boot source\n"
+"  auth | servers        check credentials and endpoints | list the servers\n"
 "  create SERVER         save SERVER's disk as an image; wait until active\n"
 "     --stop [--force-stop] [--start-after]   stop it first, on any cloud\n"
 "     --name NAME  --reason TEXT  --property K=V  --no-wait|--wait  --timeout 2h\n"
@@ -35,22 +34,14 @@ static const char usage_text[] =
 "  guard SERVER --max-age 2h [--file FILE]   exit 0 only if a fresh image\n"
 "                        (and FILE, verified) is safe: 'guard && delete'\n"
 "  retire SERVER --download FILE --stop|--live [--yes] [--dry-run]\n"
-"     [--volumes-ok] [--delete-boot-volume]   verified copy first, then delete\n"
-"     [--inventory FILE.json]   attach an inventory to the receipt\n"
-"  report FILE.retire.json   what a post-mortem needs from a retire receipt\n"
-"\n"
-"many servers (create, guard, list, prune):\n"
-"  SERVER...  --all (not list: there it means every image)  --match GLOB\n"
-"  --server-property KEY=VALUE  --parallel N (default 2, at most 16)\n"
-"  guard --create-if-stale [--stop|--live]   take an image unless a fresh one exists\n"
-"  --metrics-file PATH   Prometheus textfile (create, prune, guard, download, retire)\n"
-"  --log-json            events as JSON lines on stderr (also under systemd)\n"
+"     [--volumes-ok] [--delete-boot-volume] [--inventory F.json]   then delete\n"
+"  report FILE.retire.json   a retire receipt, as a post-mortem needs it\n"
+"  create|guard|list|prune SERVER... | --all --match GLOB --server-property K=V\n"
+"     --parallel 2;  guard --create-if-stale;  --metrics-file F.prom  --log-json\n"
 "\n"
 "options:\n"
-"  --json                one JSON document on stdout\n"
-"  --debug               log HTTP to stderr (secrets redacted)\n"
-"  --show-token          auth: also print the token (keep it secret)\n"
-"  -h, --help            this help;  --version  the version\n"
+"  --json  one JSON document on stdout;  --debug  HTTP on stderr (redacted)\n"
+"  --show-token  auth: also print the token;  -h, --help;  --version\n"
 "\n"
 "cloud (command line > OS_* environment > clouds.yaml):\n"
 "  --os-cloud NAME  --os-auth-url URL  --os-region-name NAME\n"
@@ -396,8 +387,13 @@ int main(int argc, char **argv)
 		const struct command *cmd = find_command(cli.command);
 		if (cmd && strcmp(cmd->name, "list") != 0)
 			cli.fleet.all = cli.all; /* list --all: every image, as before */
+		const char *misused = NULL, *takers = NULL;
+		if (cmd)
+			misused = fleet_misused_option(&cli, cmd->name, &takers);
 		if (!cmd)
 			rc = usage_error("unknown command '%s'", cli.command);
+		else if (misused)
+			rc = usage_error("%s: only for %s", misused, takers);
 		else if (fleet_wanted(&cli, cmd->name))
 			rc = fleet_run(&cli, cmd->run, cmd->name);
 		else if (cli.nargs < cmd->min_args || cli.nargs > cmd->max_args)
