@@ -68,7 +68,7 @@ struct target {
 	FILE *out, *note;      /* its stdout and its run_note, in unlinked files */
 	char line[2048];       /* a line of stderr not yet complete */
 	size_t len;
-	char last_error[512];
+	char last_error[512];  /* the first error it reported */
 	int rc;
 	struct timespec t0;
 	double duration;
@@ -101,7 +101,7 @@ static void relay_line(struct fleet *f, struct target *t, const char *line)
 	if (!*line)
 		return;
 	int prio = log_priority_of(line);
-	if (prio == LOG_PRIO_ERR)
+	if (prio == LOG_PRIO_ERR && !t->last_error[0]) /* the first: the cause */
 		snprintf(t->last_error, sizeof(t->last_error), "%s", line + strlen("lifeboat-snap: "));
 	if (log_json)
 		log_event(prio, t->label, line, -1);
@@ -196,11 +196,14 @@ static char *read_all(FILE *f)
 /* In the worker: the single-server command, as it always ran. */
 static _Noreturn void worker(struct fleet *f, struct target *t, int err_w)
 {
-	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (null >= 0)
-		dup2(null, STDIN_FILENO);
-	if (f->capture_stdout)
+	if (f->capture_stdout) {
+		/* many at once: none may read the terminal (a password was
+		 * asked for once, by the parent) */
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		if (null >= 0)
+			dup2(null, STDIN_FILENO);
 		dup2(fileno(t->out), STDOUT_FILENO);
+	}
 	dup2(err_w, STDERR_FILENO);
 	struct cli *cli = f->cli;
 	log_json = false;         /* the parent turns our lines into events */
@@ -521,6 +524,11 @@ bool fleet_wanted(const struct cli *cli, const char *command)
 int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command)
 {
 	long parallel = cli->fleet.parallel > 0 ? cli->fleet.parallel : FLEET_DEFAULT_PARALLEL;
+	if (cli->download || cli->file) {
+		complain("%s names one file: not for several servers",
+		         cli->download ? "--download" : "--file");
+		return EXIT_USAGE;
+	}
 	struct fleet f = { .cli = cli, .run = run, .command = command, .capture_stdout = true };
 	log_context(command, NULL);
 	/* the settings and any password prompt once, here; each worker opens

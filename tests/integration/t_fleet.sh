@@ -82,6 +82,11 @@ t_parallel_is_honoured() {
 	expect_eq "$(saves_max)" 4
 	run snap create web1 --parallel 17
 	expect_rc 2
+	run snap create web1 web2 --download "$WORK/one.qcow2"
+	expect_rc 2
+	expect_err 'one file'
+	run snap download web1 --parallel 2
+	expect_rc 2
 }
 
 t_selectors() {
