@@ -360,7 +360,9 @@ int conoha_image_status_is_terminal(const char *status);
 
 /* ---- small parsers, exposed for the programs and tests ---------------- */
 
-/* "90s", "15m", "2h", "1d", or plain seconds. Returns -1 on garbage. */
+/* "90s", "15m", "2h", "1d", or units combined largest first: "1h30m",
+ * "1d12h". A bare number has no unit and is refused, as is an overflow.
+ * Returns 0, or -1 on anything else. */
 int conoha_parse_duration(const char *s, long long *seconds);
 
 /* Retry-After: delta-seconds or an HTTP date, relative to now. Returns the

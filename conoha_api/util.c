@@ -25,28 +25,38 @@ char *xasprintf(const char *fmt, ...)
 	return n < 0 ? NULL : out;
 }
 
+/* One or more groups of digits and a unit, largest unit first, each unit
+ * at most once: "90s", "15m", "1h30m", "1d12h". A number without a unit
+ * is refused: "5" may be meant as seconds, minutes or hours. */
 int conoha_parse_duration(const char *s, long long *seconds)
 {
-	if (!s || !*s || !isdigit((unsigned char)*s))
+	static const struct { char unit; long long secs; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	if (!s || !*s)
 		return -1;
-	errno = 0;
-	char *end;
-	unsigned long long n = strtoull(s, &end, 10);
-	if (errno == ERANGE)
-		return -1;
-	unsigned long long unit;
-	switch (*end) {
-	case '\0': case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	default: return -1;
+	long long total = 0;
+	size_t next = 0; /* the first unit still allowed */
+	while (*s) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		errno = 0;
+		char *end;
+		unsigned long long n = strtoull(s, &end, 10);
+		if (errno == ERANGE || n > (unsigned long long)LLONG_MAX)
+			return -1;
+		size_t u = next;
+		while (u < ARRAY_SIZE(units) && units[u].unit != *end)
+			u++;
+		if (u == ARRAY_SIZE(units))
+			return -1; /* no unit, an unknown one, or one out of order */
+		if ((long long)n > (LLONG_MAX - total) / units[u].secs)
+			return -1;
+		total += (long long)n * units[u].secs;
+		next = u + 1;
+		s = end + 1;
 	}
-	if (*end && end[1])
-		return -1;
-	if (n > (unsigned long long)LLONG_MAX / unit)
-		return -1;
-	*seconds = (long long)(n * unit);
+	*seconds = total;
 	return 0;
 }
 

@@ -132,10 +132,6 @@ int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command)
  * stderr becomes JSON events when log_json is set; then write the
  * metrics file when asked. Exit code. */
 int command_run(struct cli *cli, int (*run)(struct cli *cli), const char *command);
-/* An option given to a command that does not take it, or NULL; *takers
- * names the commands that do. */
-const char *fleet_misused_option(const struct cli *cli, const char *command,
-                                 const char **takers);
 
 /* What create and prune found, for run_note (fleet.h). */
 struct snapshot;

@@ -644,36 +644,3 @@ void note_prune(const struct conoha_image_list *list, size_t deleted, size_t kep
 	if (deleted && !dry_run)
 		note_changed();
 }
-
-/* ---- which command takes which of these options ------------------------------- */
-
-static bool one_of(const char *command, const char *const *names)
-{
-	for (; *names; names++)
-		if (!strcmp(command, *names))
-			return true;
-	return false;
-}
-
-const char *fleet_misused_option(const struct cli *cli, const char *command,
-                                 const char **takers)
-{
-	static const char *const many[] = { "create", "guard", "list", "prune", NULL };
-	static const char *const metered[] = { "create", "prune", "guard", "download", "retire",
-	                                       NULL };
-	static const char *const guard[] = { "guard", NULL }, *const retire[] = { "retire", NULL };
-	const struct fleet_opts *o = &cli->fleet;
-	*takers = "create, guard, list and prune";
-	if (!one_of(command, many) && (o->n_match || o->n_props || o->parallel))
-		return o->n_match ? "--match" : o->n_props ? "--server-property" : "--parallel";
-	*takers = "create, prune, guard, download and retire";
-	if (cli->metrics_file && !one_of(command, metered))
-		return "--metrics-file";
-	*takers = "guard";
-	if (cli->create_if_stale && !one_of(command, guard))
-		return "--create-if-stale";
-	*takers = "retire";
-	if (cli->inventory && !one_of(command, retire))
-		return "--inventory";
-	return NULL;
-}

@@ -9,6 +9,7 @@
 #define FLEET_MAX_SELECTORS 32
 #define FLEET_DEFAULT_PARALLEL 2
 #define FLEET_MAX_PARALLEL 16
+#define FLEET_MAX_ARGS 4096
 
 /* How the servers of a many-server run are chosen, and how many at once. */
 struct fleet_opts {

@@ -11,154 +11,22 @@
 #include "cli.h"
 #include "exit.h"
 #include "logjson.h"
+#include "options.h"
 #include "progress.h"
 
-static const char usage_text[] =
-"usage: lifeboat-snap [options] <command> [args]\n"
-"\n"
-"Save OpenStack and ConoHa servers as images before anything destructive.\n"
-"\n"
-"commands:\n"
-"  auth | servers        check credentials and endpoints | list the servers\n"
-"  create SERVER         save SERVER's disk as an image; wait until active\n"
-"     --stop [--force-stop] [--start-after]   stop it first, on any cloud\n"
-"     --name NAME  --reason TEXT  --property K=V  --no-wait|--wait  --timeout 2h\n"
-"  wait IMAGE | show IMAGE   wait until active (--timeout) | show its record\n"
-"  list [SERVER]         lifeboat's images, newest first (--all: every image)\n"
-"  prune SERVER --keep N [--older-than 30d] [--dry-run]\n"
-"                        delete SERVER's oldest lifeboat images beyond N\n"
-"  download IMAGE [FILE] stream to FILE, verified, resumable (--force,\n"
-"     --all-hashes, --progress none|bar|json, --stall-timeout 60s, --tries 6);\n"
-"     also: create --download FILE\n"
-"  verify FILE [IMAGE]   check FILE's hashes, qcow2 header, qemu-img check\n"
-"  guard SERVER --max-age 2h [--file FILE]   exit 0 only if a fresh image\n"
-"                        (and FILE, verified) is safe: 'guard && delete'\n"
-"  retire SERVER --download FILE --stop|--live [--yes] [--dry-run]\n"
-"     [--volumes-ok] [--delete-boot-volume] [--inventory F.json]   then delete\n"
-"  report FILE.retire.json   a retire receipt, as a post-mortem needs it\n"
-"  create|guard|list|prune SERVER... | --all --match GLOB --server-property K=V\n"
-"     --parallel 2;  guard --create-if-stale;  --metrics-file F.prom  --log-json\n"
-"\n"
-"options:\n"
-"  --json  one JSON document on stdout;  --debug  HTTP on stderr (redacted)\n"
-"  --show-token  auth: also print the token;  -h, --help;  --version\n"
-"\n"
-"cloud (command line > OS_* environment > clouds.yaml):\n"
-"  --os-cloud NAME  --os-auth-url URL  --os-region-name NAME\n"
-"  --os-interface public|internal|admin  --os-identity-api-version 3|2.0\n"
-"  --os-username NAME  --os-user-id ID  --os-user-domain-name NAME\n"
-"  --os-project-name NAME  --os-project-id ID  --os-project-domain-name NAME\n"
-"  --os-cacert FILE  --insecure (TLS unverified: dangerous)  --allow-http\n"
-"  --os-compute-url URL  --os-image-url URL  --os-volume-url URL\n"
-"  --os-compute-api-version 2.X  --os-profile conoha\n"
-"\n"
-"Passwords are never taken on the command line: set OS_PASSWORD, use\n"
-"secure.yaml, or type it at the prompt. Exit codes: see lifeboat-snap(1).\n";
+typedef int (*command_fn)(struct cli *cli);
 
-enum {
-	OPT_JSON = 256, OPT_DEBUG, OPT_SHOW_TOKEN, OPT_VERSION, OPT_CLOUD,
-	OPT_PASSWORD, OPT_SETTING, OPT_STOP, OPT_FORCE_STOP, OPT_START_AFTER,
-	OPT_NO_WAIT, OPT_WAIT, OPT_ALL, OPT_DRY_RUN, OPT_NAME, OPT_REASON,
-	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN, OPT_FORCE, OPT_ALL_HASHES,
-	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD, OPT_FILE, OPT_MAX_AGE, OPT_YES,
-	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME, OPT_TRIES, OPT_LIVE,
-	OPT_MATCH, OPT_SERVER_PROPERTY, OPT_PARALLEL, OPT_METRICS_FILE, OPT_LOG_JSON,
-	OPT_CREATE_IF_STALE, OPT_INVENTORY,
+
+static const command_fn runners[N_CMDS] = {
+	[CMD_AUTH] = cmd_auth, [CMD_SERVERS] = cmd_servers, [CMD_CREATE] = cmd_create,
+	[CMD_WAIT] = cmd_wait, [CMD_SHOW] = cmd_show, [CMD_LIST] = cmd_list,
+	[CMD_PRUNE] = cmd_prune, [CMD_DOWNLOAD] = cmd_download, [CMD_VERIFY] = cmd_verify,
+	[CMD_GUARD] = cmd_guard, [CMD_RETIRE] = cmd_retire, [CMD_REPORT] = cmd_report,
+	[CMD_HELP] = NULL,
 };
 
-/* One table drives parsing: an option either sets a flag or feeds a
- * setting of the command-line layer. */
-struct option_spec {
-	struct option opt;
-	const char *setting; /* with OPT_SETTING: the clouds.yaml name */
-};
-
-#define FLAG(name, code) { { name, no_argument, NULL, code }, NULL }
-#define VALUE(name, code) { { name, required_argument, NULL, code }, NULL }
-#define SETTING(name, key) { { name, required_argument, NULL, OPT_SETTING }, key }
-
-static const struct option_spec specs[] = {
-	FLAG("help", 'h'),
-	FLAG("version", OPT_VERSION),
-	FLAG("json", OPT_JSON),
-	FLAG("debug", OPT_DEBUG),
-	FLAG("show-token", OPT_SHOW_TOKEN),
-	FLAG("stop", OPT_STOP),
-	FLAG("force-stop", OPT_FORCE_STOP),
-	FLAG("start-after", OPT_START_AFTER),
-	FLAG("no-wait", OPT_NO_WAIT),
-	FLAG("wait", OPT_WAIT),
-	FLAG("all", OPT_ALL),
-	FLAG("dry-run", OPT_DRY_RUN),
-	FLAG("force", OPT_FORCE),
-	FLAG("all-hashes", OPT_ALL_HASHES),
-	VALUE("progress", OPT_PROGRESS),
-	VALUE("stall-timeout", OPT_STALL_TIMEOUT),
-	VALUE("tries", OPT_TRIES),
-	VALUE("download", OPT_DOWNLOAD),
-	VALUE("file", OPT_FILE),
-	VALUE("max-age", OPT_MAX_AGE),
-	FLAG("yes", OPT_YES),
-	FLAG("live", OPT_LIVE),
-	FLAG("volumes-ok", OPT_VOLUMES_OK),
-	FLAG("delete-boot-volume", OPT_DELETE_BOOT_VOLUME),
-	VALUE("name", OPT_NAME),
-	VALUE("reason", OPT_REASON),
-	VALUE("property", OPT_PROPERTY),
-	VALUE("timeout", OPT_TIMEOUT),
-	VALUE("keep", OPT_KEEP),
-	VALUE("older-than", OPT_OLDER_THAN),
-	VALUE("match", OPT_MATCH),
-	VALUE("server-property", OPT_SERVER_PROPERTY),
-	VALUE("parallel", OPT_PARALLEL),
-	VALUE("metrics-file", OPT_METRICS_FILE),
-	FLAG("log-json", OPT_LOG_JSON),
-	FLAG("create-if-stale", OPT_CREATE_IF_STALE),
-	VALUE("inventory", OPT_INVENTORY),
-	VALUE("os-cloud", OPT_CLOUD),
-	VALUE("os-password", OPT_PASSWORD),
-	{ { "insecure", no_argument, NULL, OPT_SETTING }, "insecure" },
-	{ { "allow-http", no_argument, NULL, OPT_SETTING }, "allow_http" },
-	SETTING("os-auth-url", "auth_url"),
-	SETTING("os-region-name", "region_name"),
-	SETTING("os-interface", "interface"),
-	SETTING("os-username", "username"),
-	SETTING("os-user-id", "user_id"),
-	SETTING("os-project-name", "project_name"),
-	SETTING("os-project-id", "project_id"),
-	SETTING("os-user-domain-name", "user_domain_name"),
-	SETTING("os-project-domain-name", "project_domain_name"),
-	SETTING("os-identity-api-version", "identity_api_version"),
-	SETTING("os-compute-api-version", "compute_api_version"),
-	SETTING("os-profile", "profile"),
-	SETTING("os-cacert", "cacert"),
-	SETTING("os-compute-url", "compute_endpoint_override"),
-	SETTING("os-image-url", "image_endpoint_override"),
-	SETTING("os-volume-url", "block_storage_endpoint_override"),
-};
-
-#define N_SPECS (sizeof(specs) / sizeof(specs[0]))
-
-struct command {
-	const char *name;
-	int (*run)(struct cli *cli);
-	int min_args, max_args;
-};
-
-static const struct command commands[] = {
-	{ "auth", cmd_auth, 0, 0 },
-	{ "servers", cmd_servers, 0, 0 },
-	{ "create", cmd_create, 1, 1 },
-	{ "wait", cmd_wait, 1, 1 },
-	{ "show", cmd_show, 1, 1 },
-	{ "list", cmd_list, 0, 1 },
-	{ "prune", cmd_prune, 1, 1 },
-	{ "download", cmd_download, 1, 2 },
-	{ "verify", cmd_verify, 1, 2 },
-	{ "guard", cmd_guard, 1, 1 },
-	{ "retire", cmd_retire, 1, 1 },
-	{ "report", cmd_report, 1, 1 },
-};
+/* The command a usage error's hint points at, once it is known. */
+static enum snap_cmd hint_cmd = N_CMDS;
 
 static void on_signal(int sig)
 {
@@ -206,15 +74,23 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	fputs("lifeboat-snap: ", stderr);
 	vfprintf(stderr, fmt, ap);
-	fputs("\nTry 'lifeboat-snap --help'.\n", stderr);
+	if (hint_cmd < N_CMDS && hint_cmd != CMD_HELP)
+		fprintf(stderr, "; see 'lifeboat-snap help %s'\n", snap_commands[hint_cmd].name);
+	else
+		fputs("; see 'lifeboat-snap help'\n", stderr);
 	va_end(ap);
 	return EXIT_USAGE;
 }
 
 static int parse_duration_option(const char *arg, const char *opt, long long *out)
 {
-	if (conoha_parse_duration(arg, out) < 0)
-		return usage_error("%s: '%s' is not a duration (90s, 15m, 2h, 7d)", opt, arg);
+	if (conoha_parse_duration(arg, out) == 0)
+		return 0;
+	if (*arg && strspn(arg, "0123456789") == strlen(arg))
+		return usage_error("%s: '%s' has no unit: write %ss, %sm, %sh or %sd, or combine "
+		                   "units, as in 1h30m", opt, arg, arg, arg, arg, arg);
+	return usage_error("%s: '%s' is not a duration, such as 90s, 15m, 2h, 1h30m or 1d",
+	                   opt, arg);
 	return 0;
 }
 
@@ -248,11 +124,10 @@ static int add_property(struct cli *cli, const char *arg)
 	return 0;
 }
 
-static int apply_option(struct cli *cli, const struct option_spec *spec, int code,
-                        const char *arg)
+static int apply_option(struct cli *cli, const struct snap_option *spec, const char *arg)
 {
 	conoha_error err;
-	switch (code) {
+	switch (spec->code) {
 	case OPT_JSON: cli->json = true; return 0;
 	case OPT_DEBUG: cli->debug = true; return 0;
 	case OPT_SHOW_TOKEN: cli->show_token = true; return 0;
@@ -269,7 +144,7 @@ static int apply_option(struct cli *cli, const struct option_spec *spec, int cod
 	case OPT_PROPERTY: return add_property(cli, arg);
 	case OPT_MATCH:
 	case OPT_SERVER_PROPERTY: {
-		bool glob = code == OPT_MATCH;
+		bool glob = spec->code == OPT_MATCH;
 		struct fleet_opts *f = &cli->fleet;
 		size_t *n = glob ? &f->n_match : &f->n_props;
 		const char *eq = strchr(arg, '=');
@@ -321,51 +196,132 @@ static int apply_option(struct cli *cli, const struct option_spec *spec, int cod
 			return EXIT_FAIL;
 		}
 		return 0;
+	case OPT_HELP:
+	case OPT_VERSION:
+		return 0; /* answered before any option is applied */
 	}
 	return EXIT_USAGE;
 }
 
+/* An option as it was given: which, and its value. */
+struct given {
+	const struct snap_option *spec;
+	const char *arg;
+};
+
+#define OPT_INDEX_BASE 1000
+#define MAX_OPTIONS 128
+
 /* Options may come before or after the command, as with the openstack
- * CLI: GNU getopt permutes them, and the first operand is the command. */
-static int parse_args(struct cli *cli, int argc, char **argv)
+ * CLI: GNU getopt permutes them, and the first operand is the command.
+ * Every option is read first and applied only once the command is known
+ * to take it, so that nothing is acted on for a command line that is
+ * refused. */
+static int read_options(int argc, char **argv, struct given *given, size_t *n_given)
 {
-	struct option longopts[N_SPECS + 1];
-	for (size_t i = 0; i < N_SPECS; i++)
-		longopts[i] = specs[i].opt;
-	memset(&longopts[N_SPECS], 0, sizeof(longopts[N_SPECS]));
-	int code, index;
+	static struct option longopts[MAX_OPTIONS + 1];
+	if (snap_n_options > MAX_OPTIONS)
+		return usage_error("internal error: more than %d options", MAX_OPTIONS);
+	for (size_t i = 0; i < snap_n_options; i++)
+		longopts[i] = (struct option){ snap_options[i].name,
+		                               snap_options[i].arg ? required_argument : no_argument,
+		                               NULL, OPT_INDEX_BASE + (int)i };
+	memset(&longopts[snap_n_options], 0, sizeof(longopts[snap_n_options]));
+	const struct snap_option *help = NULL;
+	for (size_t i = 0; i < snap_n_options; i++)
+		if (snap_options[i].code == OPT_HELP)
+			help = &snap_options[i];
+	int code;
 	opterr = 0;
-	while ((code = getopt_long(argc, argv, ":h", longopts, &index)) != -1) {
-		if (code == 'h') {
-			fputs(usage_text, stdout);
-			exit(EXIT_OK);
-		}
-		if (code == OPT_VERSION) {
-			puts("lifeboat-snap " LIFEBOAT_VERSION);
-			exit(EXIT_OK);
-		}
+	*n_given = 0;
+	while ((code = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		if (code == '?')
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		if (code == ':')
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		int rc = apply_option(cli, &specs[index], code, optarg);
-		if (rc)
-			return rc;
+		const struct snap_option *spec =
+			code == 'h' ? help : &snap_options[code - OPT_INDEX_BASE];
+		given[(*n_given)++] = (struct given){ spec, optarg };
 	}
-	if (optind >= argc)
-		return usage_error("no command given");
-	cli->command = argv[optind];
-	cli->args = argv + optind + 1;
-	cli->nargs = argc - optind - 1;
 	return 0;
 }
 
-static const struct command *find_command(const char *name)
+static bool was_given(const struct given *given, size_t n, enum opt_code code)
 {
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(commands[i].name, name) == 0)
-			return &commands[i];
-	return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (given[i].spec->code == code)
+			return true;
+	return false;
+}
+
+/* --help and help [COMMAND]: exit 0, or a usage error. */
+static int answer_help(const char *name)
+{
+	if (!name) {
+		snap_global_help(stdout);
+		return EXIT_OK;
+	}
+	enum snap_cmd cmd = snap_find_command(name);
+	if (cmd == N_CMDS)
+		return usage_error("no command named '%s'", name);
+	snap_command_help(stdout, cmd);
+	return EXIT_OK;
+}
+
+/* Read the options, find the command, refuse any option it does not take,
+ * and only then apply them. */
+static int check_args(struct cli *cli, int argc, char **argv, struct given *given,
+                      enum snap_cmd *cmd)
+{
+	size_t n = 0;
+	int rc = read_options(argc, argv, given, &n);
+	if (rc)
+		return rc;
+	const char *name = optind < argc ? argv[optind] : NULL;
+	if (was_given(given, n, OPT_HELP))
+		return answer_help(name) ? EXIT_USAGE : -1;
+	if (was_given(given, n, OPT_VERSION)) {
+		puts("lifeboat-snap " LIFEBOAT_VERSION);
+		return -1;
+	}
+	if (!name)
+		return usage_error("no command given");
+	*cmd = snap_find_command(name);
+	if (*cmd == N_CMDS)
+		return usage_error("unknown command '%s'", name);
+	hint_cmd = *cmd;
+	const struct snap_command *c = &snap_commands[*cmd];
+	unsigned bit = 1u << *cmd;
+	for (size_t i = 0; i < n; i++)
+		if (!(given[i].spec->cmds & bit))
+			return usage_error("'%s' does not take --%s", c->name, given[i].spec->name);
+	cli->command = name;
+	cli->args = argv + optind + 1;
+	cli->nargs = argc - optind - 1;
+	/* servers chosen by selectors need no SERVER argument */
+	bool selected = was_given(given, n, OPT_MATCH) || was_given(given, n, OPT_SERVER_PROPERTY) ||
+	                (*cmd != CMD_LIST && was_given(given, n, OPT_ALL));
+	if ((cli->nargs < c->min_args && !selected) || cli->nargs > c->max_args)
+		return usage_error("wrong number of arguments: lifeboat-snap %s %s", c->name,
+		                   c->synopsis);
+	for (size_t i = 0; i < n; i++)
+		if ((rc = apply_option(cli, given[i].spec, given[i].arg)) != 0)
+			return rc;
+	if (*cmd != CMD_LIST)
+		cli->fleet.all = cli->all; /* list --all: every image, as before */
+	return 0;
+}
+
+/* Parse the command line into cli and find the command. Returns 0 to run
+ * it, or an exit code (-1 for a help or version answered: exit 0). */
+static int parse_args(struct cli *cli, int argc, char **argv, enum snap_cmd *cmd)
+{
+	struct given *given = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*given));
+	if (!given)
+		return EXIT_FAIL;
+	int rc = check_args(cli, argc, argv, given, cmd);
+	free(given);
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -381,26 +337,17 @@ int main(int argc, char **argv)
 		.cfg = conoha_config_new(), .timeout_s = 2 * 3600, .keep = -1,
 		.older_than_s = -1, .max_age_s = -1, .tries = 6,
 	};
-	int rc = cli.cfg ? parse_args(&cli, argc, argv) : EXIT_FAIL;
+	enum snap_cmd cmd = N_CMDS;
+	int rc = cli.cfg ? parse_args(&cli, argc, argv, &cmd) : EXIT_FAIL;
 	log_json = cli.log_json || stderr_is_journal();
-	if (rc == 0) {
-		const struct command *cmd = find_command(cli.command);
-		if (cmd && strcmp(cmd->name, "list") != 0)
-			cli.fleet.all = cli.all; /* list --all: every image, as before */
-		const char *misused = NULL, *takers = NULL;
-		if (cmd)
-			misused = fleet_misused_option(&cli, cmd->name, &takers);
-		if (!cmd)
-			rc = usage_error("unknown command '%s'", cli.command);
-		else if (misused)
-			rc = usage_error("%s: only for %s", misused, takers);
-		else if (fleet_wanted(&cli, cmd->name))
-			rc = fleet_run(&cli, cmd->run, cmd->name);
-		else if (cli.nargs < cmd->min_args || cli.nargs > cmd->max_args)
-			rc = usage_error("wrong number of arguments for '%s'", cmd->name);
-		else
-			rc = command_run(&cli, cmd->run, cmd->name);
-	}
+	if (rc < 0)
+		rc = EXIT_OK;
+	else if (rc == 0 && cmd == CMD_HELP)
+		rc = answer_help(cli.nargs ? cli.args[0] : NULL);
+	else if (rc == 0 && fleet_wanted(&cli, cli.command))
+		rc = fleet_run(&cli, runners[cmd], cli.command);
+	else if (rc == 0)
+		rc = command_run(&cli, runners[cmd], cli.command);
 	for (size_t i = 0; i < cli.n_props; i++)
 		free(cli.prop_keys[i]);
 	conoha_config_free(cli.cfg);

@@ -1,6 +1,7 @@
 #!/bin/sh
 # lint-man.sh PROGRAM... - each program's man page is clean mdoc, and
-# documents every option its --help shows.
+# documents every option its --help shows; with per-command help, each
+# command's usage line is its SYNOPSIS line (tests/lint-cli.py).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 fail=0 passed=0
@@ -20,8 +21,13 @@ for prog in "$@"; do
 			echo "not ok - $name.1 does not document $opt"; fail=$((fail + 1))
 		fi
 	done
+	if /usr/bin/python3 "$top/tests/lint-cli.py" "$prog" "$page"; then
+		passed=$((passed + 1))
+	else
+		echo "not ok - $name: help and $name.1 disagree"; fail=$((fail + 1))
+	fi
 	lines=$("$prog" --help | wc -l)
-	if [ "$lines" -le 40 ]; then
+	if [ "$lines" -le 50 ]; then
 		passed=$((passed + 1))
 	else
 		echo "not ok - $name --help is $lines lines; it must fit on a screen"

@@ -1,0 +1,196 @@
+# t_cli.sh - the command line: each command takes its own options and
+# refuses every other one before any request; help for each command
+
+setup_file() {
+	cloud_start --tls
+	add_server '{"id": "c1000000-0000-4000-8000-000000000000", "name": "db"}'
+}
+
+# What each command takes besides --json, --debug, --help and the cloud
+# settings, as the man page documents it. Written out here, not read
+# from the program, so that a change to the program's table must be
+# made here too.
+declare -gA TAKES=(
+	[auth]="show-token"
+	[servers]=""
+	[create]="download stop force-stop start-after no-wait wait name reason property timeout
+	          force all-hashes progress stall-timeout tries all match server-property parallel
+	          metrics-file"
+	[wait]="timeout"
+	[show]=""
+	[list]="all match server-property parallel"
+	[prune]="keep older-than dry-run all match server-property parallel metrics-file"
+	[download]="force all-hashes progress stall-timeout tries metrics-file"
+	[verify]="all-hashes"
+	[guard]="max-age file all-hashes stop force-stop live start-after timeout all match
+	         server-property parallel metrics-file create-if-stale"
+	[retire]="download stop force-stop live name reason property timeout yes volumes-ok
+	          delete-boot-volume dry-run force all-hashes progress stall-timeout tries
+	          metrics-file inventory"
+	[report]=""
+	[help]=""
+)
+# the positional arguments each command is tried with
+declare -gA ARGS=(
+	[auth]="" [servers]="" [create]="db" [wait]="img-1" [show]="img-1" [list]=""
+	[prune]="db" [download]="img-1 x.qcow2" [verify]="x.qcow2" [guard]="db"
+	[retire]="db" [report]="x.retire.json" [help]=""
+)
+# a valid value for every option that takes one
+declare -gA VALUE=(
+	[download]=d.qcow2 [name]=n [reason]=r [property]=k=v [timeout]=1h [keep]=1
+	[older-than]=1d [max-age]=2h [file]=f.qcow2 [progress]=none [stall-timeout]=60s
+	[tries]=2 [match]=d* [server-property]=k=v [parallel]=2 [metrics-file]=m.prom
+	[inventory]=i.json
+)
+
+# json_get_stdin EXPR - as json_get, on standard input
+json_get_stdin() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+all_options() { printf '%s\n' "${TAKES[@]}" | tr -s ' \t' '\n' | sed '/^$/d' | sort -u; }
+
+# the options `help CMD` lists as the command's own
+own_options() {
+	snap help "$1" | sed -n 's/^  \(--[a-z][a-z0-9-]*\).*/\1/p' | sed 's/^--//' | sort
+}
+
+t_help_lists_exactly_what_each_command_takes() {
+	local cmd
+	for cmd in "${!TAKES[@]}"; do
+		local want got
+		want=$(printf '%s\n' ${TAKES[$cmd]} | sed '/^$/d' | sort)
+		got=$(own_options "$cmd")
+		[ "$got" = "$want" ] || fail "help $cmd lists [$(echo $got)], expected [$(echo $want)]"
+	done
+	# and no command is missing from this file
+	local listed
+	listed=$(snap help | sed -n '/^commands:/,/^$/s/^  \([a-z]*\) .*/\1/p' | sort)
+	expect_eq "$listed" "$(printf '%s\n' "${!TAKES[@]}" | sort)"
+}
+
+t_every_command_refuses_every_option_it_does_not_take() {
+	ctl reset-requests >/dev/null
+	local cmd opt tried=0 options
+	options=$(all_options)
+	for cmd in "${!TAKES[@]}"; do
+		local takes hint="lifeboat-snap help $cmd"
+		takes=" $(echo ${TAKES[$cmd]}) "
+		# --json goes with every command but help
+		if [ "$cmd" = help ]; then hint="lifeboat-snap help"; else takes="$takes json "; fi
+		for opt in $options json; do
+			[[ $takes == *" $opt "* ]] && continue
+			local value=() err rc
+			[ -n "${VALUE[$opt]:-}" ] && value=("${VALUE[$opt]}")
+			# shellcheck disable=SC2086
+			err=$(snap $cmd ${ARGS[$cmd]} "--$opt" "${value[@]}" 2>&1 >/dev/null) && rc=0 || rc=$?
+			[ "$rc" = 2 ] || fail "$cmd --$opt: exit $rc, expected 2"
+			[ "$err" = "lifeboat-snap: '$cmd' does not take --$opt; see '$hint'" ] ||
+				fail "$cmd --$opt: said '$err'"
+			tried=$((tried + 1))
+		done
+	done
+	[ $tried -gt 200 ] || fail "only $tried refusals tried"
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+	# the counter does count: a command line that is taken reaches the cloud
+	run snap servers --json
+	expect_rc 0
+	[ "$(count_requests GET '/servers/detail$')" -ge 1 ] || fail "no request counted"
+}
+
+t_the_reported_lines_exit_2_and_do_nothing() {
+	ctl reset-requests >/dev/null
+	run snap create db --dry-run --no-wait
+	expect_rc 2
+	expect_err "'create' does not take --dry-run"
+	run snap download img-1 x.qcow2 --dry-run
+	expect_rc 2
+	[ ! -e x.qcow2 ] && [ ! -e x.qcow2.part ] || fail "download wrote a file"
+	run snap wait img-1 --start-after
+	expect_rc 2
+	run snap servers --keep 5 --yes
+	expect_rc 2
+	expect_err "'servers' does not take --keep"
+	# before the command too, and whatever the value
+	run snap --dry-run create db
+	expect_rc 2
+	expect_err "'create' does not take --dry-run"
+	run snap servers --timeout not-a-duration
+	expect_rc 2
+	expect_err "'servers' does not take --timeout"
+	expect_eq "$(count_requests POST '.')" 0
+	expect_eq "$(token_issues)" 0
+}
+
+t_unknown_options_and_commands_are_usage_errors() {
+	run snap servers --no-such-option
+	expect_rc 2
+	expect_err "unknown option '--no-such-option'"
+	run snap frobnicate
+	expect_rc 2
+	expect_err "unknown command 'frobnicate'"
+	run snap create
+	expect_rc 2
+	expect_err "wrong number of arguments: lifeboat-snap create \[options\] SERVER"
+	run snap help nosuch
+	expect_rc 2
+	expect_err "no command named 'nosuch'"
+}
+
+t_help_for_each_command_fits_a_screen() {
+	local cmd
+	for cmd in "${!TAKES[@]}"; do
+		run snap help "$cmd"
+		expect_rc 0
+		expect_out "^usage: lifeboat-snap $cmd "
+		local lines
+		lines=$(wc -l <"$WORK/out")
+		[ "$lines" -le 24 ] || fail "help $cmd is $lines lines"
+		[ -z "$(awk 'length > 80' "$WORK/out")" ] || fail "help $cmd has lines over 80 columns"
+		# --help after the command, and before it, say the same
+		local help
+		help=$OUT
+		run snap "$cmd" --help
+		expect_rc 0
+		expect_eq "$OUT" "$help"
+		run snap --help "$cmd"
+		expect_eq "$OUT" "$help"
+	done
+	run snap help
+	expect_rc 0
+	expect_out '^commands:'
+	[ "$(wc -l <"$WORK/out")" -le 50 ] || fail "the global help is over 50 lines"
+	[ -z "$(awk 'length > 80' "$WORK/out")" ] || fail "the global help has lines over 80 columns"
+	local global=$OUT
+	run snap --help
+	expect_eq "$OUT" "$global"
+}
+
+t_common_and_cloud_options_go_with_every_command() {
+	# an alias holding the cloud settings works with help too
+	run snap --os-cloud nosuch --debug help create
+	expect_rc 0
+	expect_out '^usage: lifeboat-snap create'
+	run snap --os-region-name RegionOne servers --json
+	expect_rc 0
+}
+
+t_durations_need_a_unit_and_may_combine_units() {
+	ctl reset-requests >/dev/null
+	local bad
+	for bad in 5 0 1h30 30m1h 99999999999999999999s 1.5h; do
+		run snap wait img-1 --timeout "$bad"
+		expect_rc 2
+		expect_err "^lifeboat-snap: --timeout: '$bad' "
+	done
+	run snap wait img-1 --timeout 5
+	expect_err "'5' has no unit: write 5s, 5m, 5h or 5d"
+	run snap prune db --keep 1 --older-than 0
+	expect_rc 2
+	expect_err "1h30m"
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+	local good
+	for good in 90s 15m 2h 1h30m 1d 1d12h; do
+		run snap prune db --keep 1 --older-than "$good" --dry-run --json
+		expect_rc 0
+	done
+}
