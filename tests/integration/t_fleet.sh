@@ -113,6 +113,11 @@ t_list_and_prune_many() {
 	expect_rc 0
 	expect_eq "$(json_get 'all(r["status"] == "ok" and len(r["result"]) >= 1 for r in d)')" True
 	expect_eq "$(json_get 'sorted({i["server_name"] for r in d for i in r["result"]})')" "['web3', 'web4']"
+	# list --all still means every image, of every server, in one list
+	ctl images '{"name": "not-ours"}' >/dev/null
+	run snap list --all --json
+	expect_rc 0
+	expect_eq "$(json_get '"not-ours" in [i.get("name") for i in d] and "exit_status" not in d[0]')" True
 	run snap prune web3 web4 --keep 1 --dry-run
 	expect_rc 0
 	expect_out '^web3 +ok +would delete'
@@ -252,29 +257,33 @@ t_journal_events() {
 
 t_signal_ends_every_worker() {
 	ctl config '{"save_delay": 60}' >/dev/null
-	"$LIFEBOAT_BIN/lifeboat-snap" create web1 web2 web3 --parallel 2 >"$WORK/out" 2>"$WORK/err" &
-	local pid=$! i workers=""
-	for i in $(seq 100); do
-		workers=$(ps -o pid= --ppid "$pid" | tr -d ' ' | tr '\n' ' ')
-		[ "$(wc -w <<<"$workers")" = 2 ] && [ "$(ctl_get saves | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["in_progress"])')" = 2 ] && break
-		sleep 0.1
+	local sig
+	for sig in TERM INT; do
+		"$LIFEBOAT_BIN/lifeboat-snap" create web1 web2 web3 --parallel 2 >"$WORK/out" 2>"$WORK/err" &
+		local pid=$! i workers=""
+		for i in $(seq 100); do
+			workers=$(ps -o pid= --ppid "$pid" | tr -d ' ' | tr '\n' ' ')
+			[ "$(wc -w <<<"$workers")" = 2 ] && [ "$(ctl_get saves | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["in_progress"])')" -ge 2 ] && break
+			sleep 0.1
+		done
+		[ "$(wc -w <<<"$workers")" = 2 ] || fail "workers: '$workers'"
+		local t0=$SECONDS
+		kill -"$sig" "$pid"
+		set +e
+		wait "$pid"
+		RC=$?
+		set -e
+		OUT=$(cat "$WORK/out")
+		ERR=$(cat "$WORK/err")
+		expect_rc 130
+		[ $((SECONDS - t0)) -le 1 ] || fail "SIG$sig: took $((SECONDS - t0)) s"
+		local w
+		for w in $workers; do
+			! kill -0 "$w" 2>/dev/null || fail "SIG$sig: worker $w still runs"
+		done
+		expect_out '^web3 +skipped'
+		expect_out '^web1 +failed .*exit status 130'
 	done
-	[ "$(wc -w <<<"$workers")" = 2 ] || fail "workers: '$workers'"
-	local t0=$SECONDS
-	kill -TERM "$pid"
-	set +e
-	wait "$pid"
-	RC=$?
-	set -e
-	OUT=$(cat "$WORK/out")
-	ERR=$(cat "$WORK/err")
-	expect_rc 130
-	[ $((SECONDS - t0)) -le 1 ] || fail "took $((SECONDS - t0)) s"
-	local w
-	for w in $workers; do
-		! kill -0 "$w" 2>/dev/null || fail "worker $w still runs"
-	done
-	expect_out '^web3 +skipped'
 }
 
 t_report_after_a_real_retire() {
