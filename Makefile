@@ -134,6 +134,7 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(LIB)
 $(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c common/fileio.c)
 $(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
+$(BUILD)/fuzz/metrics: $(call obj,snap/metrics.c snap/files.c)
 $(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))
 # the inventory's core, parsers and report, against a fake source
 INVENTORY_OBJ = $(call obj,extract/inventory.c extract/inv_rules.c extract/inv_pkgdb.c \

@@ -181,28 +181,31 @@ int metrics_parse(struct metrics_set *set, const char *text)
 
 /* ---- folding a run in ----------------------------------------------------- */
 
+/* Set a series (or add to it); each series is changed as soon as it is
+ * found, since finding the next one may move the array. */
+static int put_value(struct metrics_set *set, int family, const char *server,
+                     const char *command, double v, bool add)
+{
+	struct metrics_series *s = get(set, family, server, command);
+	if (!s)
+		return -1;
+	s->value = add ? s->value + v : v;
+	return 0;
+}
+
 int metrics_apply(struct metrics_set *set, const struct metrics_run *run)
 {
 	const char *srv = run->server, *cmd = run->command;
-	struct metrics_series *fail = get(set, M_FAILURES, srv, cmd);
-	struct metrics_series *dur = get(set, M_LAST_DURATION, srv, cmd);
-	if (!fail || !dur)
+	if (put_value(set, M_FAILURES, srv, cmd, run->ok ? 0 : 1, true) < 0 ||
+	    put_value(set, M_LAST_DURATION, srv, cmd, run->duration_s, false) < 0)
 		return -1;
-	dur->value = run->duration_s;
-	if (!run->ok) {
-		fail->value += 1;
+	if (!run->ok)
 		return 0;
-	}
-	struct metrics_series *ok = get(set, M_LAST_SUCCESS, srv, cmd);
-	if (!ok)
+	if (put_value(set, M_LAST_SUCCESS, srv, cmd, run->finished_at, false) < 0)
 		return -1;
-	ok->value = run->finished_at;
-	if (run->image_bytes >= 0) {
-		struct metrics_series *b = get(set, M_LAST_BYTES, srv, cmd);
-		if (!b)
-			return -1;
-		b->value = (double)run->image_bytes;
-	}
+	if (run->image_bytes >= 0 &&
+	    put_value(set, M_LAST_BYTES, srv, cmd, (double)run->image_bytes, false) < 0)
+		return -1;
 	return 0;
 }
 

@@ -97,6 +97,27 @@ static void test_size_unknown_keeps_the_old(void **state)
 	metrics_set_free(&set);
 }
 
+/* many series: the array grows under the series being changed */
+static void test_many_servers(void **state)
+{
+	(void)state;
+	struct metrics_set set = { 0 };
+	char name[32];
+	/* three series first, so that growing falls between two of a run's */
+	run_ok(&set, "first", -1);
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "srv%02d", i);
+		run_failed(&set, name);
+		run_ok(&set, name, i);
+	}
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "srv%02d", i);
+		assert_true(value_of(&set, M_FAILURES, name, "create") == 1);
+		assert_true(value_of(&set, M_LAST_BYTES, name, "create") == i);
+	}
+	metrics_set_free(&set);
+}
+
 static void test_labels_escaped_and_read_back(void **state)
 {
 	(void)state;
@@ -230,6 +251,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_success_then_failures_carry),
 		cmocka_unit_test(test_size_unknown_keeps_the_old),
+		cmocka_unit_test(test_many_servers),
 		cmocka_unit_test(test_labels_escaped_and_read_back),
 		cmocka_unit_test(test_not_ours_is_refused),
 		cmocka_unit_test(test_update_file),
