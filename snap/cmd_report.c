@@ -62,10 +62,17 @@ static json_t *stopped_json(const json_t *receipt)
 	if (consistency && strcmp(consistency, "stopped") != 0)
 		return json_pack("{s:s, s:s?}", "how", "not stopped: a live, crash-consistent image",
 		                 "image_taken_at", jstr(img, "created_at"));
-	/* the snapshot step stops it, then saves: between these two times */
+	/* the snapshot step stops it, then saves: between its start and the
+	 * moment the cloud accepted the save of the image kept */
+	const char *before = NULL;
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(receipt, "images"), i, e)
+		if (jstr(img, "id") && jstr(e, "id") && !strcmp(jstr(e, "id"), jstr(img, "id")))
+			before = jstr(e, "accepted_at");
 	return json_pack("{s:s, s:s?, s:s?}", "how", "stopped by the snapshot step",
 	                 "after", jstr(step(receipt, "snapshot"), "started_at"), "before",
-	                 jstr(img, "created_at"));
+	                 before ? before : jstr(img, "created_at"));
 }
 
 static json_t *copy_json(const json_t *receipt)

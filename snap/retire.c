@@ -469,8 +469,10 @@ static void image_accepted(void *userdata, const char *image_id, const char *con
 		all = json_array();
 		json_object_set_new(r->receipt, "images", all);
 	}
-	json_array_append_new(all, json_pack("{s:s, s:s}", "id", image_id, "consistency",
-	                                     consistency));
+	char now[32];
+	utc_now(now, sizeof(now)); /* after any stop: the save began */
+	json_array_append_new(all, json_pack("{s:s, s:s, s:s}", "id", image_id, "consistency",
+	                                     consistency, "accepted_at", now));
 	json_object_del(r->receipt, "image");
 	save_receipt(r); /* a failure here is found by the step's end */
 }

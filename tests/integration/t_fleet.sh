@@ -147,6 +147,10 @@ t_guard_create_if_stale() {
 	expect_out '^fresh$'
 	run snap guard db1 --max-age 1h --create-if-stale --file x
 	expect_rc 2
+	# several servers: each says which
+	run snap guard db1 fresh9 --max-age 1h --create-if-stale --json
+	expect_rc 15
+	expect_eq "$(json_get 'd[0]["result"]["action"], d[0]["changed"], d[1]["status"], d[1]["exit_status"]')" "fresh False failed 7"
 }
 
 t_guard_create_if_stale_no_image_and_failure() {
@@ -297,14 +301,18 @@ t_report_after_a_real_retire() {
  "notes": [], "rescue": []}
 JSON
 	local f=$WORK/keep/old1.qcow2
-	run snap retire old1 --download "$f" --stop --yes --inventory "$WORK/inv.json"
+	run snap retire old1 --download "$f" --stop --yes --inventory "$WORK/inv.json" \
+		--metrics-file "$WORK/retire.prom"
 	expect_rc 0
+	grep -qx 'lifeboat_last_image_bytes{server="old1",command="retire"} 200000' "$WORK/retire.prom" ||
+		fail "retire's metrics: $(cat "$WORK/retire.prom")"
 	# no credentials needed: nothing of OS_* is set
 	run env -u OS_AUTH_URL -u OS_PASSWORD -u OS_USERNAME "$LIFEBOAT_BIN/lifeboat-snap" report "$f.retire.json" --json
 	expect_rc 0
 	expect_eq "$(json_get 'd["server"]["id"], d["server"]["name"], d["server"]["status_when_recorded"]')" "ffffffff-0000-4000-8000-000000000009 old1 ACTIVE"
 	expect_eq "$(json_get 'd["outcome"]["state"]')" deleted
 	expect_eq "$(json_get 'd["stopped"]["how"]')" "stopped by the snapshot step"
+	expect_eq "$(json_get 'd["stopped"]["after"] <= d["stopped"]["before"] and d["stopped"]["before"] is not None')" True
 	expect_eq "$(json_get 'd["image"]["hash_algo"], d["image"]["consistency"]')" "sha512 stopped"
 	expect_eq "$(json_get 'd["image"]["hash"]')" "$(sha512sum <"$WORK/disk.img" | cut -d' ' -f1)"
 	expect_eq "$(json_get 'd["copy"]["path"], d["copy"]["present_now"], d["copy"]["size_now"]')" "$f True 200000"
