@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,8 +195,12 @@ static char *read_all(FILE *f)
 }
 
 /* In the worker: the single-server command, as it always ran. */
-static _Noreturn void worker(struct fleet *f, struct target *t, int err_w)
+static _Noreturn void worker(struct fleet *f, struct target *t, int err_w, pid_t parent)
 {
+	/* a parent killed outright (SIGKILL) takes its workers along */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(EXIT_INTERRUPTED);
 	if (f->capture_stdout) {
 		/* many at once: none may read the terminal (a password was
 		 * asked for once, by the parent) */
@@ -239,6 +244,7 @@ static int start(struct fleet *f, struct target *t)
 	fflush(stdout);
 	fflush(stderr);
 	clock_gettime(CLOCK_MONOTONIC, &t->t0);
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -247,7 +253,7 @@ static int start(struct fleet *f, struct target *t)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		worker(f, t, p[1]);
+		worker(f, t, p[1], parent);
 	}
 	close(p[1]);
 	fcntl(p[0], F_SETFL, O_NONBLOCK);

@@ -333,3 +333,25 @@ JSON
 	expect_rc 13
 	expect_err 'is not a retire receipt'
 }
+
+t_parent_killed_takes_its_workers() {
+	ctl config '{"save_delay": 60}' >/dev/null
+	"$LIFEBOAT_BIN/lifeboat-snap" create web1 web2 >"$WORK/out" 2>"$WORK/err" &
+	local pid=$! i workers=""
+	for i in $(seq 100); do
+		workers=$(ps -o pid= --ppid "$pid" | tr -d ' ' | tr '\n' ' ')
+		[ "$(wc -w <<<"$workers")" = 2 ] && break
+		sleep 0.1
+	done
+	[ "$(wc -w <<<"$workers")" = 2 ] || fail "workers: '$workers'"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null || true
+	local w alive
+	for i in $(seq 20); do
+		alive=""
+		for w in $workers; do kill -0 "$w" 2>/dev/null && alive="$alive $w"; done
+		[ -z "$alive" ] && break
+		sleep 0.1
+	done
+	[ -z "$alive" ] || fail "workers left running:$alive"
+}
