@@ -39,6 +39,11 @@ want_cmd strace strace
 want_pc libseccomp libseccomp-dev
 want_pc libnbd libnbd-dev
 [ -x /usr/bin/python3 ] || need_pkgs="$need_pkgs python3"
+# the Debian package (t_package.sh) and the Ansible role (t_ansible.sh)
+want_cmd dpkg-buildpackage dpkg-dev
+want_cmd dh debhelper
+want_cmd lintian lintian
+want_cmd ansible-playbook ansible
 # `make fuzz` only (make check replays the corpora with gcc): clang and
 # libFuzzer's runtime, which Debian ships in libclang-rt-14-dev
 if [ "${LIFEBOAT_FUZZ:-0}" = 1 ]; then

@@ -707,7 +707,13 @@ int image_sidecar_format(const char *file, char *buf, size_t size, char *why, si
 		snprintf(why, why_size, "'%s': not JSON: %s (line %d)", path, err.text, err.line);
 		return -1;
 	}
-	json_t *v = json_object_get(doc, "disk_format");
+	/* schema 1 keeps Glance's word in "image"; the file of the version
+	 * before had it at the top */
+	json_t *v = json_object_get(json_object_get(doc, "image"), "disk_format");
+	if (!v || json_is_null(v))
+		v = json_object_get(doc, "disk_format");
+	if (json_is_null(v))
+		v = NULL;
 	int rc = 0;
 	if (v && !json_is_string(v)) {
 		snprintf(why, why_size, "'%s': disk_format is not a string", path);

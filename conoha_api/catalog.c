@@ -192,3 +192,26 @@ const char *catalog_select(const struct catalog *cat, const char *type,
 		          iface, want);
 	return NULL;
 }
+
+bool catalog_has_region(const struct catalog *cat, const char *region, char *buf,
+                        size_t size)
+{
+	bool found = false;
+	size_t used = 0;
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < cat->count; i++) {
+		const char *r = cat->entries[i].region;
+		if (region && strcmp(r, region) == 0)
+			found = true;
+		bool seen = false;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = strcmp(cat->entries[j].region, r) == 0;
+		if (seen || used >= size)
+			continue;
+		int n = snprintf(buf + used, size - used, "%s'%s'", used ? ", " : "", r);
+		if (n > 0 && (size_t)n < size - used)
+			used += (size_t)n;
+	}
+	return found;
+}

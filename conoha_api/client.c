@@ -1,9 +1,11 @@
 /* client.c - the client handle, Keystone v3 and v2.0, token upkeep */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 #include "client.h"
 #include "config_keys.h"
 
@@ -78,6 +80,14 @@ conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err)
 	}
 	c->cfg = cfg;
 	c->version = config_identity_version(cfg);
+	const char *cacert = config_value(cfg, KEY_CACERT);
+	if (cacert && access(cacert, R_OK) < 0) {
+		set_errno_error(err, errno, "the CA file '%s' (--os-cacert, OS_CACERT or cacert: "
+		                "in clouds.yaml) cannot be read", cacert);
+		err->kind = CONOHA_ERR_CONFIG;
+		free(c);
+		return NULL;
+	}
 	c->auth_url = versioned_auth_url(config_value(cfg, KEY_AUTH_URL), c->version);
 	struct http_options opt = {
 		.cacert = config_value(cfg, KEY_CACERT),
@@ -329,14 +339,66 @@ static const char *auth_who(const conoha_config *cfg)
 	}
 }
 
+/* Keystone v3 answers 401 for a wrong password and for a project that is
+ * not there or not the user's alike. Asked again without the project, it
+ * tells them apart: 1 when the credentials alone are accepted, 0 when
+ * they are not, -1 when it cannot be told. */
+static int credentials_alone_accepted(conoha_client *c)
+{
+	if (c->version == 2 || config_auth_method(c->cfg) != AUTH_PASSWORD)
+		return -1;
+	json_t *body = json_pack("{s:{s:o}}", "auth", "identity", v3_identity(c->cfg));
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	char *url = url_join(c->auth_url, "auth/tokens");
+	int verdict = -1;
+	if (text && url) {
+		struct http_request req = {
+			.method = "POST", .url = url, .body = text, .body_len = strlen(text),
+		};
+		struct http_response resp;
+		conoha_error ignored;
+		if (http_perform(c->http, &req, &resp, &ignored) == 0)
+			verdict = resp.status >= 200 && resp.status <= 299 ? 1
+			        : resp.status == 401 ? 0 : -1;
+		http_response_free(&resp);
+	}
+	secret_free(text);
+	free(url);
+	return verdict;
+}
+
+static const char *project_named(const conoha_config *cfg)
+{
+	const char *p = config_value(cfg, KEY_PROJECT_ID);
+	return p ? p : config_value(cfg, KEY_PROJECT_NAME);
+}
+
 static int auth_failed(conoha_client *c, struct http_response *resp, conoha_error *err)
 {
 	if (resp->status == 401 || resp->status == 403) {
 		char *msg = fault_message(resp->body, resp->len);
-		set_error(err, CONOHA_ERR_AUTH,
-		          "authentication failed: %s were rejected by %s (HTTP %ld%s%s)",
-		          auth_who(c->cfg), c->auth_url, resp->status, msg ? ": " : "",
-		          msg ? msg : "");
+		int alone = resp->status == 401 ? credentials_alone_accepted(c) : -1;
+		const char *project = project_named(c->cfg);
+		if (alone == 1)
+			set_error(err, CONOHA_ERR_AUTH,
+			          "authentication failed: project '%s' was not found or is not "
+			          "yours: %s %s accepted alone by %s, but not with that project "
+			          "(HTTP %ld%s%s); check --os-project-name or --os-project-id and "
+			          "the project's domain", project ? project : "?",
+			          auth_who(c->cfg), "were", c->auth_url, resp->status,
+			          msg ? ": " : "", msg ? msg : "");
+		else if (alone == 0 || config_auth_method(c->cfg) != AUTH_PASSWORD || !project)
+			set_error(err, CONOHA_ERR_AUTH,
+			          "authentication failed: %s were rejected by %s (HTTP %ld%s%s)",
+			          auth_who(c->cfg), c->auth_url, resp->status, msg ? ": " : "",
+			          msg ? msg : "");
+		else
+			set_error(err, CONOHA_ERR_AUTH,
+			          "authentication failed: %s, or the project '%s', were rejected "
+			          "by %s (HTTP %ld%s%s); the identity service does not say which",
+			          auth_who(c->cfg), project ? project : "?", c->auth_url,
+			          resp->status, msg ? ": " : "", msg ? msg : "");
 		free(msg);
 		err->http_status = resp->status;
 		if (resp->request_id)
@@ -345,6 +407,20 @@ static int auth_failed(conoha_client *c, struct http_response *resp, conoha_erro
 	}
 	return set_http_error(err, resp->status, resp->body, resp->len, resp->request_id,
 	                      "authentication failed");
+}
+
+/* A region the catalog does not have is a setting to fix, named with
+ * the ones there are: not an endpoint missing later. */
+static int check_region(conoha_client *c, conoha_error *err)
+{
+	const char *region = config_value(c->cfg, KEY_REGION_NAME);
+	char regions[512];
+	if (!region || !*region || c->catalog.count == 0 ||
+	    catalog_has_region(&c->catalog, region, regions, sizeof(regions)))
+		return 0;
+	return set_error(err, CONOHA_ERR_CONFIG, "region '%s' is not in the catalog of %s; "
+	                 "its regions: %s; choose one with --os-region-name or "
+	                 "OS_REGION_NAME", region, c->auth_url, regions);
 }
 
 int conoha_authenticate(conoha_client *c, conoha_error *err)
@@ -379,6 +455,8 @@ int conoha_authenticate(conoha_client *c, conoha_error *err)
 	}
 	rc = c->version == 2 ? parse_v2_token(c, root, err) : parse_v3_token(c, root, &resp, err);
 	json_decref(root);
+	if (rc == 0)
+		rc = check_region(c, err);
 	if (rc < 0)
 		forget_token(c);
 out:

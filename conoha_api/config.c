@@ -340,6 +340,41 @@ static char *find_clouds_yaml(void)
 	return chosen;
 }
 
+/* Append the names under clouds: in path to buf (quoted, comma-separated,
+ * each once) from used on; returns the new length. */
+static size_t cloud_names(const char *path, char *buf, size_t size, size_t used)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return used;
+	yaml_document_t doc;
+	conoha_error ignored;
+	if (load_yaml(&doc, f, path, &ignored) < 0) {
+		fclose(f);
+		return used;
+	}
+	yaml_node_t *clouds = map_get(&doc, yaml_document_get_root_node(&doc), "clouds");
+	for (yaml_node_pair_t *p = clouds && clouds->type == YAML_MAPPING_NODE
+	                           ? clouds->data.mapping.pairs.start : NULL;
+	     p && p < clouds->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&doc, p->key);
+		if (!k || k->type != YAML_SCALAR_NODE)
+			continue;
+		char quoted[256];
+		snprintf(quoted, sizeof(quoted), "'%s'", (const char *)k->data.scalar.value);
+		if (strstr(buf, quoted))
+			continue;
+		int n = snprintf(buf + used, size - used, "%s%s", used ? ", " : "", quoted);
+		if (n > 0 && (size_t)n < size - used)
+			used += (size_t)n;
+		else
+			buf[used] = '\0';
+	}
+	yaml_document_delete(&doc);
+	fclose(f);
+	return used;
+}
+
 static char *secure_yaml_beside(const char *clouds)
 {
 	const char *slash = strrchr(clouds, '/');
@@ -364,8 +399,17 @@ int conoha_config_load_clouds(conoha_config *cfg, const char *cloud,
 	int rc = apply_file(cfg, file, cloud, false, &found, err);
 	if (rc == 0 && secure)
 		rc = apply_file(cfg, secure, cloud, true, &found, err);
-	if (rc == 0 && !found)
-		rc = set_error(err, CONOHA_ERR_CONFIG, "cloud '%s' not found in '%s'", cloud, file);
+	if (rc == 0 && !found) {
+		char names[512] = "";
+		size_t used = cloud_names(file, names, sizeof(names), 0);
+		if (secure)
+			cloud_names(secure, names, sizeof(names), used);
+		bool both = secure && access(secure, F_OK) == 0;
+		rc = set_error(err, CONOHA_ERR_CONFIG, "cloud '%s' not found; the clouds there "
+		               "are: %s (read '%s'%s%s%s); choose one with --os-cloud or OS_CLOUD",
+		               cloud, *names ? names : "none", file, both ? " and '" : "",
+		               both ? secure : "", both ? "'" : "");
+	}
 	free(secure);
 	free(cfg->file);
 	cfg->file = file;

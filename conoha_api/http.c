@@ -383,6 +383,28 @@ static void log_request(struct http *h, const struct http_request *req, unsigned
 	}
 }
 
+/* What to do about a TLS failure, named: a certificate the system does
+ * not trust is fixed by giving its CA, never first by --insecure. */
+static const char *tls_hint(const struct http *h, CURLcode rc)
+{
+	if (rc == CURLE_SSL_CONNECT_ERROR && strstr(h->errbuf, "protocol version"))
+		return " (the server offers only TLS versions older than 1.2, which lifeboat "
+		       "refuses)";
+	if (rc != CURLE_PEER_FAILED_VERIFICATION && rc != CURLE_SSL_CACERT_BADFILE &&
+	    rc != CURLE_SSL_ISSUER_ERROR && !(rc == CURLE_SSL_CONNECT_ERROR &&
+	                                      strstr(h->errbuf, "certificate")))
+		return "";
+	if (strstr(h->errbuf, "subject name") || strstr(h->errbuf, "does not match"))
+		return " (the certificate is for another host name: check the URL)";
+	if (strstr(h->errbuf, "expired"))
+		return " (the server's certificate has expired)";
+	if (h->opt.cacert)
+		return " (the server's certificate is not signed by the CA given with "
+		       "--os-cacert, OS_CACERT or cacert: in clouds.yaml)";
+	return " (the server's certificate is not trusted here: give the CA that signed it "
+	       "with --os-cacert FILE, OS_CACERT, or cacert: in clouds.yaml)";
+}
+
 static int transfer_once(struct http *h, const struct http_request *req,
                          struct http_response *resp, CURLcode *rc_out,
                          conoha_error *err)
@@ -413,11 +435,7 @@ static int transfer_once(struct http *h, const struct http_request *req,
 		          req->method, req->url, h->opt.low_speed_time_s);
 	else
 		set_error(err, classify_curl(rc), "%s %s: %s%s", req->method, req->url,
-		          h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc),
-		          rc == CURLE_SSL_CONNECT_ERROR && strstr(h->errbuf, "protocol version")
-		                  ? " (the server offers only TLS versions older than 1.2, "
-		                    "which lifeboat refuses)"
-		                  : "");
+		          h->errbuf[0] ? h->errbuf : curl_easy_strerror(rc), tls_hint(h, rc));
 	logf_(h, "! %s", err->message);
 	return -1;
 }

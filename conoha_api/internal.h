@@ -157,6 +157,11 @@ const char *catalog_select(const struct catalog *cat, const char *type,
                            const char *interface, const char *region,
                            conoha_error *err);
 
+/* Is region in the catalog? Either way, buf gets the regions it has,
+ * quoted, comma-separated (truncated to size). */
+bool catalog_has_region(const struct catalog *cat, const char *region, char *buf,
+                        size_t size);
+
 /* Canonical service type for an alias ("volumev3" -> "block-storage"). */
 const char *service_type_canonical(const char *type);
 

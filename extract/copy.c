@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "json_doc.h"
 #include "cli.h"
 #include "exit.h"
 #include "outcome.h"
@@ -334,9 +335,7 @@ static void print_summary_json(struct writer *w, const char *dest, const char *m
 	json_t *doc = json_pack("{s:s, s:s?, s:I, s:I, s:o, s:i}", "dest", dest, "manifest",
 	                        manifest, "files", (json_int_t)files, "bytes", (json_int_t)bytes,
 	                        "not_copied", problems, "exit_status", rc);
-	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	fputc('\n', stdout);
-	json_decref(doc);
+	print_json_doc("copy", doc);
 }
 
 static void report(struct writer *w, const char *dest, const struct copy_outcome *o)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "json_doc.h"
 #include "cli.h"
 #include "exit.h"
 #include "native_run.h"
@@ -26,12 +27,15 @@ int open_and_mount(struct xcli *cli, struct guest *gu)
 	return rc;
 }
 
-static int print_doc(json_t *doc)
+static int print_doc(const char *command, json_t *doc)
 {
-	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	fputc('\n', stdout);
-	return rc == 0 && fflush(stdout) == 0 ? XT_OK : XT_FAIL;
+	return print_json_doc(command, doc) == 0 ? XT_OK : XT_FAIL;
+}
+
+/* ls: {"entries": [...]} */
+static int print_entries(json_t *arr)
+{
+	return print_doc("ls", json_pack("{s:O}", "entries", arr));
 }
 
 /* ---- filesystems ----------------------------------------------------------- */
@@ -125,7 +129,7 @@ static void filesystems_text(json_t *doc)
 static void print_filesystems(struct xcli *cli, json_t *doc, int *rc)
 {
 	if (cli->json)
-		*rc = print_doc(doc);
+		*rc = print_doc("filesystems", doc);
 	else {
 		filesystems_text(doc);
 		json_decref(doc);
@@ -159,7 +163,7 @@ int cmd_filesystems(struct xcli *cli)
 			json_array_append_new(json_object_get(doc, "os"), os_json(gu.g, roots[i]));
 		free_strings(roots);
 		if (cli->json)
-			rc = print_doc(doc);
+			rc = print_doc("filesystems", doc);
 		else {
 			filesystems_text(doc);
 			json_decref(doc);
@@ -286,7 +290,7 @@ static int ls_native(struct xcli *cli, struct reader *r, const char *shown)
 	}
 	free(l);
 	if (rc == XT_OK && cli->json)
-		rc = print_doc(json_incref(arr));
+		rc = print_entries(arr);
 	json_decref(arr);
 	return rc;
 }
@@ -372,7 +376,7 @@ int cmd_ls(struct xcli *cli)
 	if (names)
 		walk_stat(gu.g, path, names, n, print_one, &out);
 	if (rc == XT_OK && cli->json)
-		rc = print_doc(json_incref(arr));
+		rc = print_entries(arr);
 	json_decref(arr);
 	free_strings(names);
 	guest_close(&gu);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "json_doc.h"
 #include "cli.h"
 #include "exit.h"
 #include "inv_guest.h"
@@ -78,9 +79,7 @@ static int run_report(struct xcli *cli, struct inv_source *src, const struct inv
 	}
 	if (cli->json) {
 		json_t *doc = inv_report_json(&res, cli->args[0]);
-		rc = doc && json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : -1;
-		json_decref(doc);
-		fputc('\n', stdout);
+		rc = print_json_doc("inventory", doc);
 	} else
 		rc = inv_report_text(stdout, &res, cli->args[0]);
 	if (fflush(stdout) != 0)

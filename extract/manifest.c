@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "json_doc.h"
 #include "cli.h"
 #include "digest.h"
 #include "exit.h"
@@ -238,13 +239,19 @@ int cmd_verify(struct xcli *cli)
 	int root = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	FILE *f = fopen(manifest, "re");
 	if (root < 0 || !f) {
-		fprintf(stderr, "lifeboat-extract: cannot open '%s': %s\n", root < 0 ? dest : manifest,
-		        strerror(errno));
+		/* nothing is written here: a DEST that is not there differs from
+		 * its manifest in every entry (8); a manifest that cannot be read
+		 * is no verdict at all (1) */
+		int saved = errno;
+		bool no_dest = root < 0;
+		fprintf(stderr, "lifeboat-extract: cannot open %s '%s': %s%s\n",
+		        no_dest ? "DEST" : "MANIFEST", no_dest ? dest : manifest, strerror(saved),
+		        no_dest ? ": every entry of the manifest is missing" : "");
 		if (root >= 0)
 			close(root);
 		if (f)
 			fclose(f);
-		return XT_LOCAL_IO;
+		return no_dest ? XT_MISMATCH : XT_FAIL;
 	}
 	char *text = NULL;
 	size_t cap = 0;
@@ -288,9 +295,7 @@ int cmd_verify(struct xcli *cli)
 		json_t *doc = json_pack("{s:I, s:I, s:I, s:o}", "checked", (json_int_t)checked,
 		                        "differ", (json_int_t)bad, "extra", (json_int_t)x.found,
 		                        "differences", x.diffs);
-		json_dumpf(doc, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(doc);
+		print_json_doc("verify", doc);
 	} else {
 		json_decref(x.diffs);
 		printf("%lld entries checked, %lld differ\n", checked, bad);

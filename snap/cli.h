@@ -7,6 +7,7 @@
 #include "conoha.h"
 #include "fleet.h"
 #include "poll.h"
+#include "json_out.h"
 
 #define MAX_PROPERTIES 32
 
@@ -15,7 +16,10 @@ struct cli {
 	char **args;          /* positional arguments after the command */
 	int nargs;
 	const char *cloud;    /* --os-cloud, else OS_CLOUD */
-	bool json;
+	bool json;            /* --json, -f json, -f value: commands build a document */
+	int format;           /* enum out_format: -f */
+	const char *columns[MAX_COLUMNS]; /* -c COLUMN, in order */
+	size_t n_columns;
 	bool debug;
 	bool show_token;
 	bool stop, force_stop, start_after;
@@ -61,10 +65,6 @@ void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * with conoha_client_free(). */
 conoha_client *session_open(struct cli *cli, conoha_error *err);
 
-/* Print a JSON document on stdout, indented, with a final newline. Steals
- * the reference. Returns 0, or -1 when stdout failed. */
-int print_json(json_t *doc);
-
 /* Open the session or report why not; returns NULL with *rc set. */
 conoha_client *session_or_exit(struct cli *cli, int *rc);
 
@@ -95,6 +95,10 @@ void sink_report(const struct sink *s);
  * is checked for ERROR too. Exit code; messages already printed. */
 int wait_for_image(conoha_client *c, const struct deadline *d, const char *image_id,
                    const char *server_id, struct conoha_image *out);
+/* The same, without the hint to run 'wait' when interrupted or out of
+ * time: for a caller that says itself how to go on (retire). */
+int wait_for_image_quietly(conoha_client *c, const struct deadline *d, const char *image_id,
+                           const char *server_id, struct conoha_image *out);
 /* Poll SERVER until its status is want (task_state cleared), or, with
  * want NULL, until it is gone. */
 int wait_for_server(conoha_client *c, const struct deadline *d, const char *server_id,
@@ -103,8 +107,9 @@ int wait_for_server(conoha_client *c, const struct deadline *d, const char *serv
 int wait_for_volume(conoha_client *c, const struct deadline *d, const char *volume_id,
                     const char *want);
 
-/* ---- images shown to people and scripts (image_out.c) ---- */
-json_t *image_summary_json(const struct conoha_image *img);
+/* ---- images shown to people (image_out.c; scripts: json_out.h) ---- */
+/* Which hashes Glance has for it, for a column: "sha512", "md5", "none". */
+const char *image_hashes_label(const struct conoha_image *img);
 void image_show_text(const struct conoha_image *img);
 const char *human_size(long long bytes, char *buf, size_t size);
 

@@ -23,14 +23,15 @@ static json_t *auth_json(const struct conoha_identity *id, const char *endpoints
 	format_time(id->expires_at, expires, sizeof(expires));
 	json_t *eps = json_object();
 	for (size_t i = 0; i < N_SERVICES; i++)
-		json_object_set_new(eps, services[i],
-		                    endpoints[i] ? json_string(endpoints[i]) : json_null());
-	json_t *doc = json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:s, s:s, s:o}",
+		json_object_set_new(eps, services[i], json_str_or_null(endpoints[i]));
+	json_t *doc = json_doc("auth");
+	json_object_update_new(doc, json_pack("{s:{s:s, s:s}, s:{s:s, s:s}, s:o, s:s, s:o, s:o}",
 	                        "user", "id", id->user_id, "name", id->user_name,
 	                        "project", "id", id->project_id, "name", id->project_name,
-	                        "region", id->region, "identity_api_version",
-	                        id->identity_version, "expires_at", expires,
-	                        "endpoints", eps);
+	                        "region", *id->region ? json_string(id->region) : json_null(),
+	                        "identity_api_version", id->identity_version,
+	                        "expires_at", json_str_or_null(id->expires_at ? expires : NULL),
+	                        "endpoints", eps));
 	if (doc && token)
 		json_object_set_new(doc, "token", json_string(token));
 	return doc;
@@ -75,8 +76,7 @@ int cmd_auth(struct cli *cli)
 	}
 	const char *token = cli->show_token ? conoha_token(c) : NULL;
 	if (cli->json) {
-		if (print_json(auth_json(&id, endpoints, token)) < 0)
-			rc = EXIT_FAIL;
+		json_put(auth_json(&id, endpoints, token));
 	} else {
 		auth_text(&id, endpoints, token);
 	}

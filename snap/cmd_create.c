@@ -8,6 +8,8 @@
 #include "download.h"
 #include "snapshot.h"
 #include "exit.h"
+#include "files.h"
+#include "preflight.h"
 
 /* ConoHa cannot save volumes of 1 TB and more. */
 #define CONOHA_MAX_VOLUME_GB 1024
@@ -77,6 +79,23 @@ static int make_plan(const struct snapshot_opts *o, conoha_client *c, const char
 		snprintf(p->name, sizeof(p->name), "lifeboat-%s-%s",
 		         p->srv.name ? p->srv.name : p->srv.id, stamp);
 	return 0;
+}
+
+/* The image's size is known only once it is saved, and a qcow2 of a
+ * sparse disk is smaller than the disk: so a warning, not a refusal. The
+ * download checks again, against the image, before fetching a byte. */
+static void warn_space(const struct snapshot_opts *o, const struct plan *p)
+{
+	if (!o->download_to || p->disk_gb <= 0)
+		return;
+	long long disk = p->disk_gb * 1000000000LL;
+	long long avail = free_space_for(o->download_to);
+	char a[32], n[32];
+	if (avail >= 0 && avail < disk)
+		complain("warning: '%s' has %s free and the disk of server '%s' is %s: the "
+		         "image may not fit (it is checked again once its size is known)",
+		         o->download_to, human_size(avail, a, sizeof(a)),
+		         p->srv.name ? p->srv.name : p->srv.id, human_size(disk, n, sizeof(n)));
 }
 
 static int check_conoha_limits(conoha_client *c, const struct plan *p)
@@ -199,14 +218,23 @@ static int start_again(const struct snapshot_opts *o, conoha_client *c, const st
 	return wait_for_server(c, o->deadline, p->srv.id, "ACTIVE");
 }
 
-static int print_result(struct cli *cli, const char *image_id, const struct conoha_image *img)
+static int print_result(struct cli *cli, const char *image_id)
 {
-	if (cli->json) {
-		json_t *doc = img->raw ? json_incref(img->raw) : json_pack("{s:s}", "id", image_id);
-		return print_json(doc) < 0 ? EXIT_FAIL : EXIT_OK;
-	}
+	if (cli->json)
+		return EXIT_OK; /* the document is given by create_doc() */
 	printf("%s\n", image_id);
 	return fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
+}
+
+/* {"image": ..., "download": ...}: given as soon as the cloud named the
+ * image, so that a failure later still tells a script which image it is */
+static void create_doc(const struct snapshot *snap, json_t *download)
+{
+	struct conoha_image only_id = { .id = snap->image_id, .size = -1 };
+	json_t *doc = json_doc("create");
+	json_object_set_new(doc, "image", json_image(snap->img.id ? &snap->img : &only_id));
+	json_object_set_new(doc, "download", download ? download : json_null());
+	json_put(doc);
 }
 
 void snapshot_clear(struct snapshot *s)
@@ -226,6 +254,7 @@ static int run_snapshot(conoha_client *c, const char *server, const struct snaps
 		return fail_with(&err);
 	out->server_id = strdup(p->srv.id);
 	out->consistency = consistency_of(p);
+	warn_space(o, p);
 	int rc = check_conoha_limits(c, p);
 	if (rc == EXIT_OK)
 		rc = stop_server(o, c, p);
@@ -234,15 +263,18 @@ static int run_snapshot(conoha_client *c, const char *server, const struct snaps
 	if (out->image_id && o->accepted)
 		o->accepted(o->userdata, out->image_id, out->consistency);
 	if (rc == EXIT_OK && !o->no_wait)
-		rc = wait_for_image(c, o->deadline, out->image_id,
-		                    p->volume_backed || p->in_error ? NULL : p->srv.id, &out->img);
+		rc = (o->quiet_hints ? wait_for_image_quietly : wait_for_image)(
+			c, o->deadline, out->image_id,
+			p->volume_backed || p->in_error ? NULL : p->srv.id, &out->img);
 	bool may_be_saving = p->save_started && (rc == EXIT_INTERRUPTED || rc == EXIT_TIMEOUT);
 	if (rc == EXIT_INTERRUPTED && p->stopped_by_us && !p->save_started) {
 		/* Ctrl-C while it stopped: nothing was saved, and the user asked
-		 * us to stop; say how to get the server back. */
-		complain("interrupted before the save began: server '%s' was stopped and no "
-		         "image was taken; start it again with 'openstack server start %s'",
-		         p->srv.name, p->srv.id);
+		 * us to stop; say how to get the server back (retire says how
+		 * to go on instead: its server is to be deleted). */
+		if (!o->quiet_hints)
+			complain("interrupted before the save began: server '%s' was stopped and "
+			         "no image was taken; start it again with 'openstack server "
+			         "start %s'", p->srv.name, p->srv.id);
 	} else if (!may_be_saving) {
 		/* A failed save must not keep the service down. */
 		struct deadline grace;
@@ -284,7 +316,21 @@ int cmd_create(struct cli *cli)
 		         "image is complete");
 		return EXIT_USAGE;
 	}
-	int rc = EXIT_OK;
+	if (cli->download && strcmp(cli->download, "-") == 0) {
+		complain("--download -: standard output carries the image id; give a FILE, or "
+		         "'lifeboat-snap download ID -' afterwards");
+		return EXIT_USAGE;
+	}
+	/* what this machine can judge, before anything is stopped or saved */
+	struct sink s = { .rc = EXIT_OK };
+	struct dest_opts dest = { .force = cli->force, .need = -1 };
+	int rc = preflight_metadata(cli->name, cli->reason, cli->props, cli->n_props, &s);
+	if (rc == EXIT_OK && cli->download)
+		rc = preflight_destination(cli->download, &dest, &s);
+	if (rc) {
+		sink_report(&s);
+		return rc;
+	}
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
@@ -294,6 +340,7 @@ int cmd_create(struct cli *cli)
 		.stop = cli->stop, .force_stop = cli->force_stop, .start_after = cli->start_after,
 		.no_wait = cli->no_wait, .name = cli->name, .reason = cli->reason,
 		.props = cli->props, .n_props = cli->n_props, .deadline = &d,
+		.download_to = cli->download,
 	};
 	struct snapshot snap;
 	rc = snapshot_server(c, cli->args[0], &o, &snap);
@@ -301,11 +348,20 @@ int cmd_create(struct cli *cli)
 		.force = cli->force, .all_hashes = cli->all_hashes, .tries = cli->tries,
 		.progress = cli->progress, .stall_timeout_s = cli->stall_timeout_s,
 	};
-	if (rc == EXIT_OK && cli->download)
-		rc = download_image(c, &snap.img, cli->download, &dl, NULL, NULL);
+	json_t *record = NULL;
+	if (rc == EXIT_OK && cli->download) {
+		rc = download_image(c, &snap.img, cli->download, &dl, NULL, &record);
+		if (rc != EXIT_OK && rc != EXIT_INTERRUPTED)
+			complain("image %s is saved and active; fetch it with: lifeboat-snap "
+			         "download %s FILE", snap.image_id, snap.image_id);
+	}
+	if (cli->json && snap.image_id)
+		create_doc(&snap, record);
+	else
+		json_decref(record);
 	note_snapshot(&snap, rc);
 	if (rc == EXIT_OK)
-		rc = print_result(cli, snap.image_id, &snap.img);
+		rc = print_result(cli, snap.image_id);
 	snapshot_clear(&snap);
 	conoha_client_free(c);
 	return rc;

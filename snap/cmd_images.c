@@ -5,6 +5,17 @@
 #include <time.h>
 #include "cli.h"
 #include "exit.h"
+#include "image_find.h"
+
+/* {"image": ...}, and Glance's whole record as "glance" when given */
+static json_t *image_doc(const char *command, const struct conoha_image *img, json_t *raw)
+{
+	json_t *doc = json_doc(command);
+	json_object_set_new(doc, "image", json_image(img));
+	if (raw)
+		json_object_set(doc, "glance", raw);
+	return doc;
+}
 
 int cmd_wait(struct cli *cli)
 {
@@ -15,10 +26,17 @@ int cmd_wait(struct cli *cli)
 	struct conoha_image img = { 0 };
 	struct deadline d;
 	deadline_start(&d, cli->timeout_s);
-	rc = wait_for_image(c, &d, cli->args[0], NULL, &img);
+	/* an image that is not there now is not one being saved: 404 at once */
+	rc = image_find(c, cli->args[0], &img);
+	if (rc == EXIT_OK) {
+		char *id = strdup(img.id);
+		conoha_image_clear(&img);
+		rc = id ? wait_for_image(c, &d, id, NULL, &img) : EXIT_FAIL;
+		free(id);
+	}
 	if (rc == EXIT_OK) {
 		if (cli->json)
-			rc = print_json(json_incref(img.raw)) < 0 ? EXIT_FAIL : EXIT_OK;
+			json_put(image_doc("wait", &img, NULL));
 		else
 			printf("%s\n", img.id);
 	}
@@ -33,14 +51,11 @@ int cmd_show(struct cli *cli)
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
-	conoha_error err;
-	conoha_error_clear(&err);
 	struct conoha_image img = { 0 };
-	if (conoha_image_get(c, cli->args[0], &img, &err) < 0)
-		rc = fail_with(&err);
-	else if (cli->json)
-		rc = print_json(json_incref(img.raw)) < 0 ? EXIT_FAIL : EXIT_OK;
-	else
+	rc = image_find(c, cli->args[0], &img);
+	if (rc == EXIT_OK && cli->json)
+		json_put(image_doc("show", &img, img.raw));
+	else if (rc == EXIT_OK)
 		image_show_text(&img);
 	conoha_image_clear(&img);
 	conoha_client_free(c);
@@ -115,13 +130,10 @@ static void list_text(const struct conoha_image_list *list)
 		char size[32] = "-";
 		if (img->size >= 0)
 			human_size(img->size, size, sizeof(size));
-		json_t *j = image_summary_json(img);
 		printf("%-36s  %-16s  %-20s  %-8s  %10s  %-6s  %s\n", img->id,
 		       img->server_name ? img->server_name : "-", image_time(img),
-		       img->status ? img->status : "-", size,
-		       json_string_value(json_object_get(j, "hashes")),
+		       img->status ? img->status : "-", size, image_hashes_label(img),
 		       img->reason ? img->reason : "");
-		json_decref(j);
 	}
 }
 
@@ -147,8 +159,10 @@ int cmd_list(struct cli *cli)
 	if (rc == EXIT_OK && cli->json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < list.count; i++)
-			json_array_append_new(arr, image_summary_json(&list.items[i]));
-		rc = print_json(arr) < 0 ? EXIT_FAIL : EXIT_OK;
+			json_array_append_new(arr, json_image(&list.items[i]));
+		json_t *doc = json_doc("list");
+		json_object_set_new(doc, "images", arr);
+		json_put(doc);
 	} else if (rc == EXIT_OK) {
 		list_text(&list);
 	}
@@ -208,10 +222,10 @@ static int prune_images(struct cli *cli, conoha_client *c, const struct conoha_i
 	for (size_t i = 0; i < list->count; i++) {
 		const struct conoha_image *img = &list->items[i];
 		const char *why = why_kept(img, i, cli->keep, newest_active, cli->older_than_s, now);
-		json_t *entry = image_summary_json(img);
+		json_t *entry = json_image(img);
 		if (why) {
-			json_object_set_new(entry, "kept_because", json_string(why));
-			json_array_append_new(kept, entry);
+			json_array_append_new(kept, json_pack("{s:o, s:s}", "image", entry,
+			                                      "because", why));
 			continue;
 		}
 		if (!cli->json)
@@ -247,10 +261,15 @@ int cmd_prune(struct cli *cli)
 		rc = prune_images(cli, c, &list, deleted, kept);
 	note_prune(&list, json_array_size(deleted), json_array_size(kept), cli->dry_run, rc);
 	if (cli->json) {
-		int out = print_json(json_pack("{s:b, s:o, s:o}", "dry_run", cli->dry_run,
-		                               "deleted", deleted, "kept", kept));
-		if (rc == EXIT_OK && out < 0)
-			rc = EXIT_FAIL;
+		/* a dry run deletes nothing: what it would delete has its own name */
+		json_t *doc = json_doc("prune");
+		json_object_update_new(doc, json_pack("{s:s, s:b, s:I, s:o, s:o, s:o}",
+		                       "server", cli->args[0], "dry_run", cli->dry_run,
+		                       "keep", (json_int_t)cli->keep,
+		                       "deleted", cli->dry_run ? json_array() : deleted,
+		                       "would_delete", cli->dry_run ? deleted : json_array(),
+		                       "kept", kept));
+		json_put(doc);
 	} else {
 		if (rc == EXIT_OK && json_array_size(deleted) == 0)
 			printf("nothing to prune: %zu image(s) of '%s' kept\n", json_array_size(kept),

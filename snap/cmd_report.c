@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include "cli.h"
 #include "exit.h"
+#include "json_out.h"
 
 static const char *jstr(const json_t *obj, const char *key)
 {
@@ -82,8 +83,9 @@ static json_t *copy_json(const json_t *receipt)
 	if (!path)
 		path = jstr(receipt, "file");
 	json_t *out = json_pack("{s:s?, s:s?, s:s?, s:O?}", "path", path, "sha512",
-	                        jstr(local, "sha512"), "verified_at", jstr(local, "verified_at"),
-	                        "size", json_object_get(json_object_get(receipt, "image"), "size"));
+	                        jstr(json_object_get(local, "hashes"), "sha512"), "verified_at",
+	                        jstr(local, "verified_at"), "size",
+	                        json_object_get(json_object_get(receipt, "image"), "size"));
 	struct stat st;
 	if (out && path) {
 		bool there = stat(path, &st) == 0;
@@ -114,14 +116,25 @@ static json_t *inventory_json(const json_t *receipt)
 	                 (json_int_t)json_array_size(json_object_get(r, "warnings")));
 }
 
+/* The multihash Glance recorded (sha512 and the like), not md5. */
+static const char *hash_algo(const json_t *img)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)json_object_get(img, "hashes"), key, v)
+		if (strcmp(key, "md5") != 0)
+			return key;
+	return NULL;
+}
+
 static json_t *report_json(const char *path, const json_t *receipt)
 {
 	const json_t *srv = json_object_get(receipt, "server");
 	const json_t *img = json_object_get(receipt, "image");
 	json_t *runs = json_object_get(receipt, "runs");
-	return json_pack("{s:s, s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:O?, s:s?}, s:o, s:o, "
+	return json_pack("{s:i, s:s, s:s, s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:O?, s:s?}, s:o, s:o, "
 	                 "s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:O?}, s:o, s:o, s:o, s:O?}",
-	                 "receipt", path,
+	                 "schema", LIFEBOAT_JSON_SCHEMA, "command", "report", "receipt", path,
 	                 "server", "id", jstr(srv, "id"), "name", jstr(srv, "display_name") ?
 	                 jstr(srv, "display_name") : jstr(srv, "name"), "flavor",
 	                 jstr(srv, "flavor"), "status_when_recorded", jstr(srv, "status"),
@@ -131,9 +144,10 @@ static json_t *report_json(const char *path, const json_t *receipt)
 	                 "outcome", outcome_json(receipt), "stopped", stopped_json(receipt),
 	                 "image", "id", jstr(img, "id") ? jstr(img, "id") : jstr(receipt, "image_id"),
 	                 "created_at", jstr(img, "created_at"), "consistency",
-	                 jstr(img, "consistency"), "hash_algo", jstr(img, "os_hash_algo"),
-	                 "hash", jstr(img, "os_hash_value"), "md5",
-	                 json_object_get(img, "checksum"),
+	                 jstr(img, "consistency"), "hash_algo", hash_algo(img),
+	                 "hash", hash_algo(img) ? jstr(json_object_get(img, "hashes"), hash_algo(img))
+	                                        : NULL, "md5",
+	                 json_object_get(json_object_get(img, "hashes"), "md5"),
 	                 "copy", copy_json(receipt),
 	                 "runs", json_is_array(runs) ? json_incref(runs) : json_array(),
 	                 "inventory", inventory_json(receipt),
@@ -232,6 +246,8 @@ int cmd_report(struct cli *cli)
 	if (!json_is_object(receipt) || !json_is_object(json_object_get(receipt, "steps"))) {
 		complain("'%s' is not a retire receipt", path);
 		rc = EXIT_LOCAL_IO;
+	} else {
+		receipt_upgrade(receipt); /* one written by an older version */
 	}
 	json_t *rep = rc == EXIT_OK ? report_json(path, receipt) : NULL;
 	if (rc == EXIT_OK && !rep) {
@@ -239,7 +255,7 @@ int cmd_report(struct cli *cli)
 		rc = EXIT_FAIL;
 	}
 	if (rc == EXIT_OK && cli->json) {
-		rc = print_json(rep) < 0 ? EXIT_FAIL : EXIT_OK;
+		json_put(rep); /* printed by json_finish */
 		rep = NULL;
 	} else if (rc == EXIT_OK) {
 		print_text(rep);

@@ -12,16 +12,11 @@ static const char *or_dash(const char *s)
 static json_t *servers_json(const struct conoha_server_list *list)
 {
 	json_t *arr = json_array();
-	for (size_t i = 0; arr && i < list->count; i++) {
-		const struct conoha_server *s = &list->items[i];
-		json_array_append_new(arr,
-			json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?}",
-			          "id", s->id, "name", s->name, "server_name", s->raw_name,
-			          "status", s->status, "task_state", s->task_state,
-			          "flavor", s->flavor, "boot_source",
-			          s->image_id ? "image" : "volume", "image_id", s->image_id));
-	}
-	return arr;
+	for (size_t i = 0; arr && i < list->count; i++)
+		json_array_append_new(arr, json_server(&list->items[i]));
+	json_t *doc = json_doc("servers");
+	json_object_set_new(doc, "servers", arr);
+	return doc;
 }
 
 static void servers_text(const struct conoha_server_list *list)
@@ -46,8 +41,7 @@ int cmd_servers(struct cli *cli)
 		report(&err);
 		rc = exit_code_for(&err);
 	} else if (cli->json) {
-		if (print_json(servers_json(&list)) < 0)
-			rc = EXIT_FAIL;
+		json_put(servers_json(&list));
 	} else {
 		servers_text(&list);
 	}

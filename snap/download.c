@@ -16,6 +16,8 @@
 #include "files.h"
 #include "hashes.h"
 #include "hashpipe.h"
+#include "image_find.h"
+#include "preflight.h"
 #include "progress.h"
 
 struct dl {
@@ -101,21 +103,6 @@ static int open_part(struct dl *d)
 	return EXIT_OK;
 }
 
-static int check_space(struct dl *d)
-{
-	if (d->img->size < 0)
-		return EXIT_OK;
-	long long need = d->img->size - d->offset;
-	long long avail = free_space_for(d->file);
-	if (avail >= 0 && avail < need) {
-		char n[32], a[32];
-		complain("not enough space for '%s': %s more needed, %s free", d->file,
-		         human_size(need, n, sizeof(n)), human_size(avail, a, sizeof(a)));
-		return EXIT_LOCAL_IO;
-	}
-	return EXIT_OK;
-}
-
 /* ---- the stream ---------------------------------------------------------- */
 
 static int sink_begin(void *userdata, long status, long long start)
@@ -124,6 +111,12 @@ static int sink_begin(void *userdata, long status, long long start)
 	if (status == 206 && start == d->offset)
 		return 0;
 	/* A 200 sends the whole image again: the Range was ignored. */
+	if ((status == 200 || start == 0) && d->o->to_stdout) {
+		if (d->offset == 0)
+			return 0; /* nothing went out yet */
+		d->write_errno = ESPIPE; /* what went out cannot be taken back */
+		return -1;
+	}
 	if (status == 200 || start == 0) {
 		if (d->offset > 0)
 			fprintf(stderr, "the server ignored the range: starting again from byte 0\n");
@@ -143,7 +136,7 @@ static int sink_begin(void *userdata, long status, long long start)
 
 static void start_writeback(struct dl *d)
 {
-	if (d->offset - d->synced < WRITEBACK_STEP)
+	if (d->o->to_stdout || d->offset - d->synced < WRITEBACK_STEP)
 		return;
 	sync_file_range(d->fd, d->synced, d->offset - d->synced, SYNC_FILE_RANGE_WRITE);
 	d->synced = d->offset;
@@ -171,11 +164,32 @@ static bool refuses_downloads(long status)
 /* After a failed try: 0 to try again, or the exit code. */
 static int after_failure(struct dl *d, const conoha_error *err, int tries_left)
 {
+	if ((err->kind == CONOHA_ERR_INTERRUPTED || snap_interrupted) && d->o->to_stdout) {
+		progress_finish(&d->progress);
+		complain("interrupted after %lld bytes to standard output: what was written is "
+		         "incomplete and unverified", d->offset);
+		return EXIT_INTERRUPTED;
+	}
 	if (err->kind == CONOHA_ERR_INTERRUPTED || snap_interrupted) {
 		progress_finish(&d->progress);
+		if (d->o->quiet_resume_hint)
+			return EXIT_INTERRUPTED; /* the caller says how to go on */
 		complain("interrupted: '%s' keeps %lld bytes; resume with: lifeboat-snap "
 		         "download %s %s", d->part, d->offset, d->img->id, d->file);
 		return EXIT_INTERRUPTED;
+	}
+	if (d->write_errno && d->o->to_stdout) {
+		progress_finish(&d->progress);
+		complain("cannot write to standard output after %lld bytes: %s; what was written "
+		         "is incomplete", d->offset, d->write_errno == ESPIPE
+		         ? "the server ignored the range of a resumed transfer"
+		         : strerror(d->write_errno));
+		return d->write_errno == ESPIPE ? EXIT_REFUSED : EXIT_LOCAL_IO;
+	}
+	if (d->write_errno && d->offset == 0) {
+		progress_finish(&d->progress);
+		complain("cannot write '%s': %s; nothing is kept", d->part, strerror(d->write_errno));
+		return EXIT_LOCAL_IO;
 	}
 	if (d->write_errno) {
 		progress_finish(&d->progress);
@@ -190,6 +204,12 @@ static int after_failure(struct dl *d, const conoha_error *err, int tries_left)
 	}
 	if (err->kind != CONOHA_ERR_CONNECT)
 		return fail_with(err);
+	if (tries_left == 0 && d->o->to_stdout) {
+		int rc = fail_with(err);
+		complain("gave up after %ld broken transfers (--tries); the %lld bytes written to "
+		         "standard output are incomplete", d->o->tries, d->offset);
+		return rc;
+	}
 	if (tries_left == 0) {
 		int rc = fail_with(err);
 		complain("gave up after %ld broken transfers (--tries); '%s' keeps %lld bytes and "
@@ -224,6 +244,12 @@ static int fetch(struct dl *d)
 			 * it is wrong; either way the hash says. */
 			if (d->img->size < 0 || d->offset >= d->img->size)
 				return EXIT_OK;
+			if (d->o->to_stdout) {
+				complain("the server has no bytes past %lld of image %s, which "
+				         "is %lld bytes: what was written is incomplete",
+				         d->offset, d->img->id, d->img->size);
+				return EXIT_REFUSED;
+			}
 			if (restart_from_zero(d) < 0)
 				return fail_errno("cannot truncate", d->part);
 			continue;
@@ -242,6 +268,11 @@ static int fetch(struct dl *d)
 static int verdict(struct dl *d)
 {
 	hashes_final(&d->hashes);
+	if (d->img->size >= 0 && d->offset != d->img->size && d->o->to_stdout) {
+		complain("standard output got %lld bytes, the image has %lld: what was written "
+		         "is not the image", d->offset, d->img->size);
+		return EXIT_CHECKSUM;
+	}
 	if (d->img->size >= 0 && d->offset != d->img->size) {
 		complain("'%s' has %lld bytes, the image %lld: discarded", d->part, d->offset,
 		         d->img->size);
@@ -251,6 +282,12 @@ static int verdict(struct dl *d)
 	const struct digest *bad = hashes_mismatch(&d->hashes);
 	if (!bad)
 		return EXIT_OK;
+	if (d->o->to_stdout) {
+		complain("checksum mismatch for image %s: %s expected %s, got %s; what was "
+		         "written to standard output is not the image: discard it", d->img->id,
+		         bad->name, bad->expected, bad->hex);
+		return EXIT_CHECKSUM;
+	}
 	complain("checksum mismatch for image %s: %s expected %s, got %s; the download "
 	         "was discarded", d->img->id, bad->name, bad->expected, bad->hex);
 	unlink(d->part);
@@ -290,31 +327,28 @@ static int put_in_place(struct dl *d)
 	return EXIT_OK;
 }
 
+/* FILE.json, the same document download --json prints */
 static json_t *record_json(struct dl *d, const char *finished_at)
 {
 	json_t *verified = json_array();
-	for (size_t i = 0; i < d->hashes.n; i++)
+	json_t *hashes = json_object();
+	for (size_t i = 0; i < d->hashes.n; i++) {
+		json_object_set_new(hashes, d->hashes.d[i].name, json_string(d->hashes.d[i].hex));
 		if (d->hashes.d[i].expected)
 			json_array_append_new(verified, json_string(d->hashes.d[i].name));
-	const struct digest *sha = hashes_get(&d->hashes, "sha512");
+	}
 	conoha_error ignored;
 	const char *ep = conoha_endpoint(d->c, "image", &ignored);
-	json_t *j = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s, s:I, s:s, s:s, s:s?, s:o, s:s, s:s}",
-	                      "image_id", d->img->id, "image_name", d->img->name,
-	                      "disk_format", d->img->disk_format,
-	                      "server_id", d->img->server_id, "server_name", d->img->server_name,
-	                      "file", d->file, "size", (json_int_t)d->offset,
-	                      "algorithm", "sha512", "hash", sha->hex,
-	                      "md5", hashes_get(&d->hashes, "md5") ?
-	                             hashes_get(&d->hashes, "md5")->hex : NULL,
-	                      "verified_with", verified, "started_at", d->started_at,
-	                      "finished_at", finished_at);
-	if (j && ep) {
-		char *url = NULL;
-		if (asprintf(&url, "%s/v2/images/%s/file", ep, d->img->id) >= 0)
-			json_object_set_new(j, "source_url", json_string(url));
-		free(url);
-	}
+	char *url = NULL;
+	if (ep && asprintf(&url, "%s/v2/images/%s/file", ep, d->img->id) < 0)
+		url = NULL;
+	json_t *j = json_doc("download");
+	json_object_update_new(j, json_pack("{s:s, s:I, s:o, s:o, s:o, s:o, s:s, s:s}",
+	                       "file", d->file, "size", (json_int_t)d->offset, "hashes", hashes,
+	                       "verified_with", verified, "image", json_image(d->img),
+	                       "source_url", json_str_or_null(url), "started_at", d->started_at,
+	                       "finished_at", finished_at));
+	free(url);
 	return j;
 }
 
@@ -335,7 +369,7 @@ static int write_sidecars(struct dl *d, json_t *record)
 	}
 	if (write_file_atomic(path, line, (size_t)n) < 0)
 		return fail_errno("cannot write", path);
-	char *text = json_dumps(record, JSON_INDENT(2));
+	char *text = json_dumps(record, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	if (snprintf(path, sizeof(path), "%s.json", d->file) >= (int)sizeof(path)) {
 		free(text);
 		complain("'%s': name too long", d->file);
@@ -456,6 +490,56 @@ void unlock_target(const char *file, int fd)
 	close(fd);
 }
 
+/* Only an active image has data; a killed one never will. */
+static int check_status(const struct conoha_image *img)
+{
+	const char *st = img->status ? img->status : "";
+	if (strcmp(st, "active") == 0)
+		return EXIT_OK;
+	if (!*st || conoha_image_status_is_terminal(st)) {
+		complain("image %s is '%s': its save failed and it holds nothing to download; "
+		         "delete it (openstack image delete %s) and save the server again "
+		         "(lifeboat-snap create SERVER)", img->id, *st ? st : "without status",
+		         img->id);
+		return EXIT_REFUSED;
+	}
+	complain("image %s is '%s', not active yet: wait for it first (lifeboat-snap wait %s)",
+	         img->id, st, img->id);
+	return EXIT_REFUSED;
+}
+
+/* Stream to standard output: hashed on the way, judged at the end. */
+static int download_to_stdout(struct dl *d)
+{
+	d->fd = STDOUT_FILENO;
+	int rc = choose_hashes(d);
+	if (rc == EXIT_OK) {
+		d->pipe = hashpipe_start(&d->hashes);
+		if (!d->pipe)
+			rc = fail_errno("cannot start hashing for", "-");
+	}
+	if (rc == EXIT_OK) {
+		progress_start(&d->progress, d->o->progress, d->img->size, 0);
+		rc = fetch(d);
+	}
+	hashpipe_stop(d->pipe);
+	d->pipe = NULL;
+	if (rc == EXIT_OK) {
+		progress_finish(&d->progress);
+		rc = verdict(d);
+	}
+	if (rc == EXIT_OK && fsync(STDOUT_FILENO) < 0 && errno != EINVAL && errno != EROFS)
+		rc = fail_errno("cannot flush", "standard output");
+	if (rc == EXIT_OK) {
+		const struct digest *checked = d->hashes.d[0].expected ? &d->hashes.d[0] : NULL;
+		fprintf(stderr, "standard output: %lld bytes, %s verified\n", d->offset,
+		        checked ? checked->name : "sha512");
+	}
+	d->fd = -1;
+	hashes_free(&d->hashes);
+	return rc;
+}
+
 int download_image(conoha_client *c, const struct conoha_image *img, const char *file,
                    const struct download_opts *o, struct download_proof *proof,
                    json_t **record)
@@ -464,30 +548,30 @@ int download_image(conoha_client *c, const struct conoha_image *img, const char 
 		memset(proof, 0, sizeof(*proof));
 	if (record)
 		*record = NULL;
-	if (!img->status || strcmp(img->status, "active") != 0) {
-		complain("image %s is '%s', not active: wait for it first (lifeboat-snap wait %s)",
-		         img->id, img->status ? img->status : "unknown", img->id);
-		return EXIT_REFUSED;
-	}
-	int lock = -1;
-	int rc = o->locked ? EXIT_OK : lock_target(file, &lock);
+	int rc = check_status(img);
 	if (rc)
 		return rc;
-	if (!o->force && access(file, F_OK) == 0) {
-		complain("'%s' exists: it is never overwritten without --force", file);
-		unlock_target(file, lock);
-		return EXIT_LOCAL_IO;
-	}
 	struct dl d = { .o = o, .c = c, .img = img, .file = file, .fd = -1 };
 	utc_now(d.started_at, sizeof(d.started_at));
 	conoha_client_set_cancel(c, &snap_interrupted);
 	if (o->stall_timeout_s > 0)
 		conoha_client_set_stall_timeout(c, (long)o->stall_timeout_s);
+	if (o->to_stdout)
+		return download_to_stdout(&d);
+	/* before the lock, the part or a byte fetched */
+	struct sink s = { .rc = EXIT_OK };
+	struct dest_opts dest = { .force = o->force, .need = img->size };
+	if ((rc = preflight_destination(file, &dest, &s))) {
+		sink_report(&s);
+		return rc;
+	}
+	int lock = -1;
+	rc = o->locked ? EXIT_OK : lock_target(file, &lock);
+	if (rc)
+		return rc;
 	rc = choose_hashes(&d);
 	if (rc == EXIT_OK)
 		rc = open_part(&d);
-	if (rc == EXIT_OK)
-		rc = check_space(&d);
 	if (rc == EXIT_OK) {
 		d.pipe = hashpipe_start(&d.hashes);
 		if (!d.pipe)
@@ -505,8 +589,14 @@ int download_image(conoha_client *c, const struct conoha_image *img, const char 
 	}
 	if (rc == EXIT_OK)
 		rc = finish(&d, proof, record);
-	if (d.fd >= 0)
+	if (d.fd >= 0) {
+		/* a refusal (403) or a full disk before the first byte leaves
+		 * no empty part behind: there is nothing in it to resume */
+		struct stat st;
+		if (rc != EXIT_OK && d.offset == 0 && fstat(d.fd, &st) == 0 && st.st_size == 0)
+			unlink(d.part);
 		close(d.fd);
+	}
 	hashes_free(&d.hashes);
 	unlock_target(file, lock);
 	return rc;
@@ -523,28 +613,53 @@ static int default_name(const struct conoha_image *img, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
+/* What FILE can be judged by before the cloud is asked anything. */
+static int check_target(struct cli *cli, const char *file)
+{
+	if (!file)
+		return EXIT_OK;
+	if (strcmp(file, "-") == 0) {
+		if (isatty(STDOUT_FILENO)) {
+			complain("standard output is a terminal: redirect it (download ID - > FILE) "
+			         "or give a FILE");
+			return EXIT_USAGE;
+		}
+		if (cli->json) {
+			complain("--json and '-': standard output carries the image");
+			return EXIT_USAGE;
+		}
+		return EXIT_OK;
+	}
+	struct sink s = { .rc = EXIT_OK };
+	struct dest_opts dest = { .force = cli->force, .need = -1 };
+	int rc = preflight_destination(file, &dest, &s);
+	sink_report(&s);
+	return rc;
+}
+
 int cmd_download(struct cli *cli)
 {
-	int rc = EXIT_OK;
+	const char *file = cli->nargs > 1 ? cli->args[1] : NULL;
+	int rc = check_target(cli, file);
+	if (rc)
+		return rc;
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
-	conoha_error err;
-	conoha_error_clear(&err);
 	struct conoha_image img = { 0 };
 	char deflt[256];
 	struct download_opts o = {
 		.force = cli->force, .all_hashes = cli->all_hashes, .tries = cli->tries,
 		.progress = cli->progress, .stall_timeout_s = cli->stall_timeout_s,
+		.to_stdout = file && strcmp(file, "-") == 0,
 	};
 	json_t *record = NULL;
-	const char *file = cli->nargs > 1 ? cli->args[1] : NULL;
-	if (conoha_image_get(c, cli->args[0], &img, &err) < 0) {
-		rc = fail_with(&err);
-	} else if (!file && default_name(&img, deflt, sizeof(deflt)) < 0) {
+	rc = image_find(c, cli->args[0], &img);
+	if (rc == EXIT_OK && !file && default_name(&img, deflt, sizeof(deflt)) < 0) {
 		complain("image id '%s' is too long for a file name", img.id);
 		rc = EXIT_USAGE;
-	} else {
+	}
+	if (rc == EXIT_OK) {
 		file = file ? file : deflt;
 		note_server(img.server_name, img.server_id);
 		rc = download_image(c, &img, file, &o, NULL, &record);
@@ -553,9 +668,10 @@ int cmd_download(struct cli *cli)
 			note_detail("%s", file);
 		}
 	}
-	if (rc == EXIT_OK && cli->json)
-		rc = print_json(json_incref(record)) < 0 ? EXIT_FAIL : EXIT_OK;
-	else if (rc == EXIT_OK)
+	/* with '-', standard output holds the image alone */
+	if (rc == EXIT_OK && !o.to_stdout && cli->json)
+		json_put(json_incref(record));
+	else if (rc == EXIT_OK && !o.to_stdout)
 		printf("%s\n", file);
 	json_decref(record);
 	conoha_image_clear(&img);

@@ -14,6 +14,9 @@ struct download_opts {
 	int progress;             /* enum progress_mode */
 	long long stall_timeout_s; /* 0 for the library's */
 	bool locked;              /* the caller holds FILE.lock already */
+	bool quiet_resume_hint;   /* interrupted: the caller says how to go on */
+	bool to_stdout;           /* stream to standard output: no part, no
+	                           * sidecars, no lock, no resume across runs */
 };
 
 /* What a download proved, so that a check moments later in the same run

@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "exit.h"
 #include "fleet.h"
+#include "json_out.h"
 #include "logjson.h"
 #include "metrics.h"
 #include "snapshot.h"
@@ -220,8 +221,12 @@ static _Noreturn void worker(struct fleet *f, struct target *t, int err_w, pid_t
 		cli->args = &t->arg;
 		cli->nargs = 1;
 		cli->metrics_file = NULL; /* the parent writes it, once, for all */
+		if (cli->json) {          /* the parent makes -f value of the whole */
+			cli->format = FORMAT_JSON;
+			cli->n_columns = 0;
+		}
 		log_context(f->command, t->label);
-		rc = f->run(cli);
+		rc = json_finish(cli, f->run(cli));
 	}
 	fflush(stdout);
 	fflush(stderr);
@@ -420,6 +425,7 @@ static int print_summary(const struct fleet *f)
 {
 	char buf[640];
 	if (f->cli->json) {
+		/* {"command": "fleet", "run": COMMAND, "servers": [...]} */
 		json_t *arr = json_array();
 		for (size_t i = 0; i < f->n; i++) {
 			const struct target *t = &f->t[i];
@@ -431,7 +437,11 @@ static int print_summary(const struct fleet *f)
 				"image_id", t->got.image_id[0] ? t->got.image_id : NULL,
 				"result", t->result));
 		}
-		return print_json(arr);
+		json_t *doc = json_doc("fleet");
+		json_object_set_new(doc, "run", json_string(f->command));
+		json_object_set_new(doc, "servers", arr);
+		json_put(doc);
+		return 0;
 	}
 	int width = 6;
 	bool show_output = !strcmp(f->command, "list") || !strcmp(f->command, "prune");
@@ -542,7 +552,7 @@ int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command)
 	int rc = EXIT_OK;
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
-		return rc;
+		return json_finish(cli, rc);
 	for (int i = 0; i < cli->nargs && rc == EXIT_OK; i++)
 		if (add_target(&f, cli->args[i], cli->args[i]) < 0)
 			rc = EXIT_FAIL;
@@ -564,7 +574,13 @@ int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command)
 			rc = printed < 0 ? EXIT_FAIL : metrics;
 	}
 	free_targets(&f);
-	return rc;
+	/* -f value gives each server's row even when some failed: that is
+	 * what the rows say */
+	if (cli->format == FORMAT_VALUE && rc == EXIT_SOME_FAILED) {
+		int out = json_finish(cli, EXIT_OK);
+		return out == EXIT_OK ? rc : out;
+	}
+	return json_finish(cli, rc);
 }
 
 /* ---- one server, relayed, or run here ----------------------------------------- */
@@ -577,7 +593,7 @@ static int run_here(struct cli *cli, int (*run)(struct cli *cli), const char *co
 	log_context(command, cli->nargs ? cli->args[0] : NULL);
 	int rc = run(cli);
 	if (!cli->metrics_file)
-		return rc;
+		return json_finish(cli, rc);
 	struct metrics_run m = {
 		.server = run_note.server[0] ? run_note.server : arg, .command = command,
 		.ok = rc == EXIT_OK, .finished_at = (double)time(NULL),
@@ -590,7 +606,7 @@ static int run_here(struct cli *cli, int (*run)(struct cli *cli), const char *co
 		if (rc == EXIT_OK)
 			rc = EXIT_LOCAL_IO;
 	}
-	return rc;
+	return json_finish(cli, rc);
 }
 
 /* The command in a worker whose stderr becomes events, then one event

@@ -40,11 +40,13 @@ static void format_age(long long s, char *buf, size_t size)
 		snprintf(buf, size, "%lldm%02llds", s / 60, s % 60);
 }
 
+/* Every verdict of NOT SAFE is exit 14, as documented, whatever made it:
+ * a runbook tells "not safe" from "could not ask" (4, 5, 6, ...). */
 static int check_file(struct cli *cli, const struct conoha_image *img, struct verdict *v)
 {
 	int fd = open(cli->file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return refuse(v, EXIT_LOCAL_IO, "cannot open '%s': %s: the local copy is missing",
+		return refuse(v, EXIT_UNSAFE, "cannot open '%s': %s: the local copy is missing",
 		              cli->file, strerror(errno));
 	struct hashes h = { .n = 0 };
 	const char *why = NULL;
@@ -52,12 +54,12 @@ static int check_file(struct cli *cli, const struct conoha_image *img, struct ve
 	if (hashes_expect_image(&h, img, cli->all_hashes, &why) < 0)
 		rc = refuse(v, EXIT_UNSAFE, "image %s %s", img->id, why);
 	else if (hashes_file(&h, fd, -1) < 0)
-		rc = refuse(v, EXIT_LOCAL_IO, "cannot read '%s': %s", cli->file, strerror(errno));
+		rc = refuse(v, EXIT_UNSAFE, "cannot read '%s': %s", cli->file, strerror(errno));
 	if (rc == EXIT_OK) {
 		hashes_final(&h);
 		const struct digest *bad = hashes_mismatch(&h);
 		if (bad)
-			rc = refuse(v, EXIT_CHECKSUM, "'%s' is not image %s: its %s differs; "
+			rc = refuse(v, EXIT_UNSAFE, "'%s' is not image %s: its %s differs; "
 			            "download it again", cli->file, img->id, bad->name);
 	}
 	hashes_free(&h);
@@ -168,14 +170,19 @@ int cmd_guard(struct cli *cli)
 	}
 	note_guard(&srv, img, created, rc);
 	if (cli->json) {
-		print_json(json_pack("{s:b, s:s?, s:b, s:s?, s:s?, s:s?, s:s?, s:s?, s:I, s:s?, s:b, s:s?}",
-		                     "ok", rc == EXIT_OK, "action", guard_action(rc, created),
-		                     "changed", created != NULL, "server_id", srv.id, "server_name",
-		                     srv.name, "image_id", img ? img->id : NULL, "image_name",
-		                     img ? img->name : NULL, "consistency",
-		                     img ? img->consistency : NULL, "age_seconds", (json_int_t)age,
-		                     "file", cli->file, "file_verified", rc == EXIT_OK && cli->file,
-		                     "reason", v.reason[0] ? v.reason : NULL));
+		json_t *doc = json_doc("guard");
+		json_object_update_new(doc, json_pack("{s:b, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:b, s:o}",
+		                       "ok", rc == EXIT_OK,
+		                       "action", json_str_or_null(guard_action(rc, created)),
+		                       "changed", created != NULL,
+		                       "server", srv.id ? json_server(&srv) : json_null(),
+		                       "image", img ? json_image(img) : json_null(),
+		                       "age_seconds", age >= 0 ? json_integer(age) : json_null(),
+		                       "max_age_seconds", (json_int_t)cli->max_age_s,
+		                       "file", json_str_or_null(cli->file),
+		                       "file_verified", rc == EXIT_OK && cli->file,
+		                       "reason", json_str_or_null(v.reason[0] ? v.reason : NULL)));
+		json_put(doc);
 	} else if (rc == EXIT_OK) {
 		char a[32];
 		format_age(age, a, sizeof(a));

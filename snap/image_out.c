@@ -18,29 +18,11 @@ const char *human_size(long long bytes, char *buf, size_t size)
 	return buf;
 }
 
-static const char *hashes_present(const struct conoha_image *img)
+const char *image_hashes_label(const struct conoha_image *img)
 {
-	if (img->hash_value && img->checksum)
-		return img->hash_algo ? img->hash_algo : "multihash";
 	if (img->hash_value)
 		return img->hash_algo ? img->hash_algo : "multihash";
 	return img->checksum ? "md5" : "none";
-}
-
-json_t *image_summary_json(const struct conoha_image *img)
-{
-	json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}",
-	                      "id", img->id, "name", img->name, "status", img->status,
-	                      "server_id", img->server_id, "server_name", img->server_name,
-	                      "created_at", img->lb_created_at ? img->lb_created_at : img->created_at,
-	                      "checksum", img->checksum, "os_hash_algo", img->hash_algo,
-	                      "os_hash_value", img->hash_value, "reason", img->reason,
-	                      "hashes", hashes_present(img));
-	if (o)
-		json_object_set_new(o, "size", img->size >= 0 ? json_integer(img->size) : json_null());
-	if (o)
-		json_object_set_new(o, "lifeboat", json_boolean(img->server_id != NULL));
-	return o;
 }
 
 void image_show_text(const struct conoha_image *img)

@@ -47,16 +47,19 @@ static void catch_signals(void)
 
 void complain(const char *fmt, ...)
 {
+	char msg[2048];
 	va_list ap;
 	va_start(ap, fmt);
-	char msg[2048];
-	int n = snprintf(msg, sizeof(msg), "lifeboat-snap: ");
-	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (log_json)
-		log_event(log_priority_of(msg), NULL, msg, -1);
-	else
-		fprintf(stderr, "%s\n", msg);
+	if (log_json) {
+		char line[2100];
+		snprintf(line, sizeof(line), "lifeboat-snap: %s", msg);
+		log_event(log_priority_of(line), NULL, line, -1);
+	} else {
+		fprintf(stderr, "lifeboat-snap: %s\n", msg);
+	}
+	json_note(msg); /* an error document repeats it */
 }
 
 void report(const conoha_error *err)
@@ -128,7 +131,18 @@ static int apply_option(struct cli *cli, const struct snap_option *spec, const c
 {
 	conoha_error err;
 	switch (spec->code) {
-	case OPT_JSON: cli->json = true; return 0;
+	case OPT_JSON: cli->json = true; cli->format = FORMAT_JSON; return 0;
+	case OPT_FORMAT:
+		if (strcmp(arg, "json") != 0 && strcmp(arg, "value") != 0 && strcmp(arg, "table") != 0)
+			return usage_error("-f: '%s' is not json, value or table", arg);
+		cli->format = arg[0] == 'j' ? FORMAT_JSON : arg[0] == 'v' ? FORMAT_VALUE : FORMAT_TEXT;
+		cli->json = cli->format != FORMAT_TEXT; /* the commands build the document */
+		return 0;
+	case OPT_COLUMN:
+		if (cli->n_columns == MAX_COLUMNS)
+			return usage_error("-c: at most %d columns", MAX_COLUMNS);
+		cli->columns[cli->n_columns++] = arg;
+		return 0;
 	case OPT_DEBUG: cli->debug = true; return 0;
 	case OPT_SHOW_TOKEN: cli->show_token = true; return 0;
 	case OPT_CLOUD: cli->cloud = arg; return 0;
@@ -234,13 +248,17 @@ static int read_options(int argc, char **argv, struct given *given, size_t *n_gi
 	int code;
 	opterr = 0;
 	*n_given = 0;
-	while ((code = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((code = getopt_long(argc, argv, ":hf:c:", longopts, NULL)) != -1) {
 		if (code == '?')
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		if (code == ':')
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		const struct snap_option *spec =
-			code == 'h' ? help : &snap_options[code - OPT_INDEX_BASE];
+		const struct snap_option *spec = code == 'h' ? help : NULL;
+		for (size_t i = 0; !spec && code < OPT_INDEX_BASE && i < snap_n_options; i++)
+			if ((int)snap_options[i].code == code)
+				spec = &snap_options[i]; /* -f, -c */
+		if (!spec)
+			spec = &snap_options[code - OPT_INDEX_BASE];
 		given[(*n_given)++] = (struct given){ spec, optarg };
 	}
 	return 0;
@@ -307,6 +325,8 @@ static int check_args(struct cli *cli, int argc, char **argv, struct given *give
 	for (size_t i = 0; i < n; i++)
 		if ((rc = apply_option(cli, given[i].spec, given[i].arg)) != 0)
 			return rc;
+	if (cli->n_columns && cli->format != FORMAT_VALUE)
+		return usage_error("-c COLUMN needs -f value");
 	if (*cmd != CMD_LIST)
 		cli->fleet.all = cli->all; /* list --all: every image, as before */
 	return 0;

@@ -118,6 +118,10 @@ const struct snap_option snap_options[] = {
 	       "broken transfers before giving up (default 6)"),
 
 	{ "json", NULL, OPT_JSON, NULL, ON_WORK, KIND_COMMON, "one JSON document on stdout" },
+	{ "format", "FORMAT", OPT_FORMAT, NULL, ON_WORK, KIND_COMMON,
+	  "json (as --json), value (with -c) or table" },
+	{ "column", "COLUMN", OPT_COLUMN, NULL, ON_WORK, KIND_COMMON,
+	  "-f value: print this field; repeatable" },
 	{ "debug", NULL, OPT_DEBUG, NULL, ON_EVERY, KIND_COMMON,
 	  "log HTTP to stderr (secrets redacted)" },
 	{ "log-json", NULL, OPT_LOG_JSON, NULL, ON_WORK, KIND_COMMON,
@@ -164,6 +168,8 @@ static void option_line(FILE *out, const struct snap_option *o)
 	snprintf(head, sizeof(head), "--%s%s%s", o->name, o->arg ? " " : "", o->arg ? o->arg : "");
 	if (o->code == OPT_HELP)
 		snprintf(head, sizeof(head), "-h, --help");
+	if (o->code == OPT_FORMAT || o->code == OPT_COLUMN)
+		snprintf(head, sizeof(head), "-%c, --%s %s", (char)o->code, o->name, o->arg);
 	fprintf(out, "  %-26s %s\n", head, o->help);
 }
 
@@ -185,8 +191,12 @@ void snap_command_help(FILE *out, enum snap_cmd cmd)
 	fputs("also:", out);
 	for (size_t i = 0; i < snap_n_options; i++) {
 		const struct snap_option *o = &snap_options[i];
-		if (o->kind == KIND_COMMON && (o->cmds & bit) && o->code != OPT_VERSION)
-			fprintf(out, " --%s", o->name);
+		if (o->kind == KIND_COMMON && (o->cmds & bit) && o->code != OPT_VERSION) {
+			if (o->code == OPT_FORMAT || o->code == OPT_COLUMN)
+				fprintf(out, " -%c", (char)o->code); /* the line fits */
+			else
+				fprintf(out, " --%s", o->name);
+		}
 	}
 	fputs("; cloud options: lifeboat-snap help\n", out);
 }

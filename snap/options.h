@@ -37,6 +37,7 @@ enum opt_code {
 	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME, OPT_TRIES, OPT_LIVE,
 	OPT_MATCH, OPT_SERVER_PROPERTY, OPT_PARALLEL, OPT_METRICS_FILE, OPT_LOG_JSON,
 	OPT_CREATE_IF_STALE, OPT_INVENTORY,
+	OPT_FORMAT = 'f', OPT_COLUMN = 'c', /* the openstack client's -f and -c */
 };
 
 /* How an option shows in help: a command's own, common to all, or one of

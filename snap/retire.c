@@ -20,6 +20,7 @@
 #include "exit.h"
 #include "files.h"
 #include "hashes.h"
+#include "preflight.h"
 #include "retire_decide.h"
 #include "snapshot.h"
 
@@ -52,6 +53,8 @@ struct pass {
 	char file_sha512[EVP_MAX_MD_SIZE * 2 + 1];
 	char sidecar_sha512[129];
 	json_t *sidecar;              /* FILE.json */
+	bool adopted;                 /* the image is FILE.json's, not the receipt's */
+	struct stat st;               /* FILE, when file_exists */
 };
 
 static void pass_clear(struct pass *p)
@@ -136,9 +139,13 @@ static int step_end(struct retire *r, const char *name, int rc)
 	if (rc != EXIT_OK)
 		json_object_set_new(step, "exit_status", json_integer(rc));
 	int saved = save_receipt(r);
-	if (rc != EXIT_OK && strcmp(name, "delete") != 0 && strcmp(name, "boot volume") != 0)
-		complain("retire stopped at step '%s'; server '%s' (%s) is not deleted. Run the "
-		         "same command again to go on from there (receipt: %s)", name,
+	if (rc != EXIT_OK && r->cli->dry_run)
+		complain("retire --dry-run stopped at step '%s': nothing was changed or written",
+		         name);
+	else if (rc != EXIT_OK && strcmp(name, "delete") != 0 && strcmp(name, "boot volume") != 0)
+		complain("retire %s at step '%s'; server '%s' (%s) is not deleted. Run the "
+		         "same command again to go on from there (receipt: %s)",
+		         rc == EXIT_INTERRUPTED ? "interrupted" : "stopped", name,
 		         r->server_name ? r->server_name : "?", r->server_id ? r->server_id : "?",
 		         r->receipt_path);
 	return rc != EXIT_OK ? rc : saved;
@@ -161,14 +168,16 @@ static int load_receipt(struct retire *r)
 	}
 	if (r->receipt) {
 		fprintf(stderr, "retire: going on from '%s'\n", r->receipt_path);
+		receipt_upgrade(r->receipt); /* one written by the version before */
 		return EXIT_OK;
 	}
 	if (access(r->receipt_path, F_OK) == 0) {
 		complain("cannot read the receipt '%s': %s", r->receipt_path, jerr.text);
 		return EXIT_LOCAL_IO;
 	}
-	r->receipt = json_pack("{s:s, s:s, s:{}}", "lifeboat_version", LIFEBOAT_VERSION,
-	                       "file", r->file, "steps");
+	r->receipt = json_doc("retire");
+	json_object_update_new(r->receipt, json_pack("{s:s, s:s, s:{}}", "lifeboat_version",
+	                       LIFEBOAT_VERSION, "file", r->file, "steps"));
 	return r->receipt ? EXIT_OK : EXIT_FAIL;
 }
 
@@ -201,13 +210,13 @@ static json_t *volumes_json(const struct conoha_volume_list *vols)
 }
 
 /* What a rerun and an auditor need of the server; not its whole record. */
+/* What a rerun and an auditor need of the server; not its whole record:
+ * the server object, and a few fields of Nova's. */
 static json_t *server_summary(const json_t *rec, const struct conoha_server *srv)
 {
-	json_t *out = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s, s:s?}",
-	                        "id", srv->id, "name", srv->raw_name, "display_name", srv->name,
-	                        "status", srv->status, "flavor", srv->flavor,
-	                        "flavor_id", srv->flavor_id, "boot_source",
-	                        srv->image_id ? "image" : "volume", "image_id", srv->image_id);
+	json_t *out = json_server(srv);
+	if (out)
+		json_object_set_new(out, "flavor_id", json_str_or_null(srv->flavor_id));
 	static const char *const keep[] = { "addresses", "key_name", "created", "tenant_id",
 	                                    "user_id" };
 	for (size_t i = 0; out && i < sizeof(keep) / sizeof(keep[0]); i++) {
@@ -305,9 +314,16 @@ static int gather_server(struct retire *r, struct pass *p)
 	return EXIT_OK;
 }
 
+/* The receipt's image; without one, the image FILE.json names, so that a
+ * FILE downloaded before (by hand, or by the hint of an interrupted run)
+ * is judged like any other copy rather than refused for existing. */
 static int gather_image(struct retire *r, struct pass *p)
 {
 	const char *id = jstr(r->receipt, "image_id");
+	if (!id && p->f.file_regular && p->f.sidecar_image_id) {
+		id = p->f.sidecar_image_id;
+		p->adopted = true;
+	}
 	p->f.image_id = id;
 	if (!id) {
 		p->f.image = IMAGE_NONE;
@@ -318,7 +334,8 @@ static int gather_image(struct retire *r, struct pass *p)
 	if (conoha_image_get(r->c, id, &p->img, &err) < 0) {
 		if (err.kind != CONOHA_ERR_NOT_FOUND)
 			return sink_from(&r->err, &err);
-		p->f.image = IMAGE_GONE;
+		p->f.image = p->adopted ? IMAGE_NONE : IMAGE_GONE;
+		p->adopted = false;
 		return EXIT_OK;
 	}
 	const char *st = p->img.status;
@@ -361,8 +378,8 @@ static void read_sidecars(struct retire *r, struct pass *p)
 	}
 	if (snprintf(path, sizeof(path), "%s.json", r->file) < (int)sizeof(path)) {
 		p->sidecar = json_load_file(path, 0, NULL);
-		p->f.sidecar_json_sha512 = jstr(p->sidecar, "hash");
-		p->f.sidecar_image_id = jstr(p->sidecar, "image_id");
+		p->f.sidecar_json_sha512 = sidecar_sha512(p->sidecar);
+		p->f.sidecar_image_id = sidecar_image_id(p->sidecar);
 	}
 }
 
@@ -414,21 +431,26 @@ static int hash_file(struct retire *r, struct pass *p, const struct stat *st)
 	return rc;
 }
 
-static int gather_file(struct retire *r, struct pass *p)
+/* FILE and its sidecars, as they are; hashed once the image is known. */
+static int look_at_file(struct retire *r, struct pass *p)
 {
-	struct stat st;
-	if (lstat(r->file, &st) < 0) {
+	if (lstat(r->file, &p->st) < 0) {
 		if (errno != ENOENT)
 			return sink_fail(&r->err, EXIT_LOCAL_IO, "cannot stat '%s': %s", r->file,
 			                 strerror(errno));
 		return EXIT_OK;
 	}
 	p->f.file_exists = true;
-	p->f.file_regular = S_ISREG(st.st_mode);
+	p->f.file_regular = S_ISREG(p->st.st_mode);
 	read_sidecars(r, p);
+	return EXIT_OK;
+}
+
+static int gather_file(struct retire *r, struct pass *p)
+{
 	if (!p->f.file_regular || p->f.image != IMAGE_ACTIVE)
 		return EXIT_OK;
-	return hash_file(r, p, &st);
+	return hash_file(r, p, &p->st);
 }
 
 static int gather(struct retire *r, struct pass *p)
@@ -445,9 +467,12 @@ static int gather(struct retire *r, struct pass *p)
 	f->stop = r->cli->stop;
 	f->live = r->cli->live;
 	f->force = r->cli->force;
+	f->save_needs_stop = r->boot_volume != NULL || conoha_is_conoha(r->c);
 	if (!r->server_id)
 		return EXIT_OK;
 	int rc = gather_server(r, p);
+	if (rc == EXIT_OK && f->server_exists)
+		rc = look_at_file(r, p);
 	if (rc == EXIT_OK && f->server_exists)
 		rc = gather_image(r, p);
 	if (rc == EXIT_OK && f->server_exists)
@@ -483,6 +508,7 @@ static int snapshot_step(struct retire *r)
 		.stop = r->cli->stop, .force_stop = r->cli->force_stop, .name = r->cli->name,
 		.reason = r->cli->reason, .props = r->cli->props, .n_props = r->cli->n_props,
 		.deadline = &r->deadline, .accepted = image_accepted, .userdata = r,
+		.download_to = r->file, .quiet_hints = true,
 	};
 	int rc = step_begin(r, "snapshot");
 	if (rc)
@@ -496,11 +522,12 @@ static int snapshot_step(struct retire *r)
 static int wait_step(struct retire *r, const char *image_id)
 {
 	struct conoha_image img;
-	int rc = wait_for_image(r->c, &r->deadline, image_id, NULL, &img);
+	int rc = wait_for_image_quietly(r->c, &r->deadline, image_id, NULL, &img);
 	conoha_image_clear(&img);
 	if (rc != EXIT_OK)
-		complain("retire stopped waiting for image %s; server '%s' (%s) is not deleted. "
-		         "Run the same command again to go on (receipt: %s)", image_id,
+		complain("retire %s waiting for image %s; server '%s' (%s) is not deleted. "
+		         "Run the same command again to go on (receipt: %s)",
+		         rc == EXIT_INTERRUPTED ? "interrupted" : "stopped", image_id,
 		         r->server_name ? r->server_name : "?", r->server_id, r->receipt_path);
 	return rc;
 }
@@ -516,36 +543,47 @@ static void forget_other_part(struct retire *r, const char *image_id)
 	json_object_set_new(r->receipt, "part_of_image", json_string(image_id));
 }
 
+/* The image and the local copy, in the journal. */
+static void record_copy(struct retire *r, const struct conoha_image *img)
+{
+	json_object_set_new(r->receipt, "image", json_image(img));
+	char *abs = realpath(r->file, NULL);
+	char now[32];
+	utc_now(now, sizeof(now));
+	json_object_set_new(r->receipt, "local",
+	                    json_pack("{s:s, s:{s:s}, s:s}", "path", abs ? abs : r->file,
+	                              "hashes", "sha512", r->proof.sha512, "verified_at", now));
+	free(abs);
+}
+
 static int download_step(struct retire *r, const struct pass *p, bool replace)
 {
 	struct download_opts o = {
 		.force = replace, .all_hashes = r->cli->all_hashes, .tries = r->cli->tries,
 		.progress = r->cli->progress, .stall_timeout_s = r->cli->stall_timeout_s,
-		.locked = true,
+		.locked = true, .quiet_resume_hint = true,
 	};
 	forget_other_part(r, p->img.id);
 	int rc = step_begin(r, "download");
 	if (rc)
 		return rc;
 	rc = download_image(r->c, &p->img, r->file, &o, &r->proof, NULL);
-	if (rc == EXIT_OK) {
-		json_object_set_new(r->receipt, "image",
-		                    json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:I}",
-		                              "id", p->img.id, "consistency", p->img.consistency,
-		                              "created_at", p->img.created_at,
-		                              "os_hash_algo", p->img.hash_algo,
-		                              "os_hash_value", p->img.hash_value,
-		                              "checksum", p->img.checksum,
-		                              "size", (json_int_t)p->img.size));
-		char *abs = realpath(r->file, NULL);
-		char now[32];
-		utc_now(now, sizeof(now));
-		json_object_set_new(r->receipt, "local",
-		                    json_pack("{s:s, s:s, s:s}", "path", abs ? abs : r->file,
-		                              "sha512", r->proof.sha512, "verified_at", now));
-		free(abs);
-	}
+	if (rc == EXIT_OK)
+		record_copy(r, &p->img);
 	return step_end(r, "download", rc);
+}
+
+/* FILE, downloaded before and verified now, holds the server's image:
+ * the receipt takes that image as its own, as if this retire had made
+ * and fetched it. */
+static int adopt_file(struct retire *r, const struct pass *p)
+{
+	fprintf(stderr, "retire: '%s' holds image %s of server '%s', verified: it is kept\n",
+	        r->file, p->img.id, r->server_name ? r->server_name : "?");
+	json_object_set_new(r->receipt, "image_id", json_string(p->img.id));
+	json_object_set_new(r->receipt, "adopted_file", json_true());
+	record_copy(r, &p->img);
+	return save_receipt(r);
 }
 
 static int confirm(struct retire *r)
@@ -654,6 +692,8 @@ static int one_pass(struct retire *r)
 			break;
 		case RETIRE_DELETE:
 			fprintf(stderr, "retire: %s\n", d.why);
+			if (p.adopted && (rc = adopt_file(r, &p)))
+				break;
 			if (!r->confirmed) {
 				/* the question may take minutes: look again after it */
 				rc = confirm(r);
@@ -672,19 +712,66 @@ static int one_pass(struct retire *r)
 	return rc;
 }
 
-static void print_plan(struct retire *r)
+/* The plan of a dry run: each step and what it would do, for people
+ * (printed) and scripts (plan in the --json document). */
+static json_t *make_plan(struct retire *r)
 {
 	const char *id = jstr(r->receipt, "image_id");
-	printf("plan for retiring server '%s' (%s):\n", r->server_name, r->server_id);
-	printf("  1. snapshot: %s, then check it is that server's, fresh and %s\n",
-	       id ? id : r->boot_volume ? "upload its boot volume" : "Nova createImage",
-	       r->cli->live ? "at least crash-consistent (--live)" : "of the stopped server");
-	printf("  2. download to %s and verify it against Glance and its sidecars\n", r->file);
-	printf("  3. delete the server, after typing its name%s\n",
-	       r->cli->yes ? " (--yes: no question)" : "");
-	if (r->boot_volume)
-		printf("  4. boot volume %s: %s\n", r->boot_volume,
-		       r->cli->delete_boot_volume ? "deleted once available" : "kept");
+	char what[4][512];
+	const char *steps[4] = { "snapshot", "download", "delete", "boot volume" };
+	size_t n = 3;
+	snprintf(what[0], sizeof(what[0]), "%s, then check it is that server's, fresh and %s",
+	         id ? id : r->boot_volume ? "upload its boot volume" : "Nova createImage",
+	         r->cli->live ? "at least crash-consistent (--live)" : "of the stopped server");
+	snprintf(what[1], sizeof(what[1]), "to %s, verified against Glance and its sidecars",
+	         r->file);
+	snprintf(what[2], sizeof(what[2]), "the server, after typing its name%s",
+	         r->cli->yes ? " (--yes: no question)" : "");
+	if (r->boot_volume) {
+		snprintf(what[3], sizeof(what[3]), "%s: %s", r->boot_volume,
+		         r->cli->delete_boot_volume ? "deleted once available" : "kept");
+		n = 4;
+	}
+	json_t *plan = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(plan, json_pack("{s:s, s:s}", "step", steps[i], "action",
+		                                      what[i]));
+	return plan;
+}
+
+static void print_plan(struct retire *r, const struct retire_decision *d)
+{
+	json_t *plan = make_plan(r), *step;
+	size_t i;
+	if (r->cli->json) {
+		json_object_set_new(r->receipt, "plan", plan);
+		return;
+	}
+	printf("plan for retiring server '%s' (%s):\n", r->server_name ? r->server_name : "?",
+	       r->server_id ? r->server_id : "?");
+	printf("  now: %s; next: %s\n", *d->why ? d->why : "every proof holds",
+	       retire_action_name(d->action));
+	json_array_foreach(plan, i, step)
+		printf("  %zu. %s %s\n", i + 1, jstr(step, "step"), jstr(step, "action"));
+	json_decref(plan);
+}
+
+/* The facts of a first pass and its decision, acting on nothing: a
+ * refusal the real run would make is made here too, with its code. */
+static int dry_run(struct retire *r)
+{
+	struct pass p;
+	int rc = gather(r, &p);
+	struct retire_decision d;
+	if (rc == EXIT_OK) {
+		retire_decide(&p.f, &d);
+		if (d.action == RETIRE_REFUSE)
+			rc = sink_fail(&r->err, d.rc, "%s", d.why);
+		else
+			print_plan(r, &d);
+	}
+	pass_clear(&p);
+	return rc;
 }
 
 static int retire_steps(struct retire *r)
@@ -706,10 +793,8 @@ static int retire_steps(struct retire *r)
 	        r->server_id ? r->server_id : "?");
 	if (r->server_id && (rc = check_data_volumes(r)))
 		return rc;
-	if (r->cli->dry_run) {
-		print_plan(r);
-		return EXIT_OK;
-	}
+	if (r->cli->dry_run)
+		return dry_run(r);
 	for (int i = 0; i < MAX_PASSES; i++) {
 		if (snap_interrupted)
 			return EXIT_INTERRUPTED;
@@ -722,13 +807,39 @@ static int retire_steps(struct retire *r)
 	                 r->server_id);
 }
 
-int cmd_retire(struct cli *cli)
+/* What can be refused before anything is asked of the cloud; --dry-run
+ * refuses it too, as the real run would. */
+static int preflight(struct cli *cli)
 {
 	if (!cli->download) {
 		complain("retire needs --download FILE: where the verified image is kept");
 		return EXIT_USAGE;
 	}
-	int rc = EXIT_OK;
+	if (strcmp(cli->download, "-") == 0) {
+		complain("retire --download -: the copy that justifies the delete must be a file");
+		return EXIT_USAGE;
+	}
+	if (!cli->yes && !isatty(STDIN_FILENO)) {
+		complain("retire deletes the server only once its name is typed, and there is no "
+		         "terminal to ask on: pass --yes, or run it on a terminal; nothing was "
+		         "done");
+		return EXIT_USAGE;
+	}
+	struct sink s = { .rc = EXIT_OK };
+	/* an existing FILE is judged later: adopted if it is the image */
+	struct dest_opts dest = { .force = cli->force, .may_exist = true, .need = -1 };
+	int rc = preflight_metadata(cli->name, cli->reason, cli->props, cli->n_props, &s);
+	if (rc == EXIT_OK)
+		rc = preflight_destination(cli->download, &dest, &s);
+	sink_report(&s);
+	return rc;
+}
+
+int cmd_retire(struct cli *cli)
+{
+	int rc = preflight(cli);
+	if (rc)
+		return rc;
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
@@ -741,11 +852,14 @@ int cmd_retire(struct cli *cli)
 		rc = load_receipt(&r);
 	if (rc == EXIT_OK)
 		rc = retire_steps(&r);
-	if (rc == EXIT_OK && !cli->dry_run) {
-		if (cli->json)
-			print_json(json_incref(r.receipt));
-		else
-			printf("%s\n", r.receipt_path);
+	if (cli->json && r.receipt) {
+		/* the receipt as it stands, also when retire stopped or only planned */
+		json_t *doc = json_deep_copy(r.receipt);
+		json_object_set_new(doc, "dry_run", json_boolean(cli->dry_run));
+		json_object_set_new(doc, "receipt_file", json_string(r.receipt_path));
+		json_put(doc);
+	} else if (rc == EXIT_OK && !cli->dry_run) {
+		printf("%s\n", r.receipt_path);
 	}
 	sink_report(&r.err); /* the one report of what the facts refused */
 	note_receipt(r.receipt, r.receipt_path);

@@ -68,7 +68,7 @@ static bool server_refused(const struct retire_facts *f, struct retire_decision 
 			set(d, RETIRE_DONE, EXIT_OK, "server '%s' (%s) is deleted",
 			    or_q(f->receipt_server_name), f->receipt_server_id);
 		else
-			set(d, RETIRE_REFUSE, EXIT_NOT_FOUND, "server '%s' (%s) is gone, but not "
+			set(d, RETIRE_REFUSE, EXIT_UNSAFE, "server '%s' (%s) is gone, but not "
 			    "by this retire: nothing to do", or_q(f->receipt_server_name),
 			    f->receipt_server_id);
 		return true;
@@ -78,6 +78,16 @@ static bool server_refused(const struct retire_facts *f, struct retire_decision 
 		set(d, RETIRE_REFUSE, EXIT_USAGE, "server '%s' (%s) is %s: retire deletes only "
 		    "after --stop (a consistent image of the stopped server) or an explicit "
 		    "--live (a crash-consistent one will do)", or_q(f->server_name),
+		    f->receipt_server_id, or_q(f->server_status));
+		return true;
+	}
+	/* Known before any step: a running server whose disk can be saved
+	 * only stopped needs --stop whatever else was given; --live would
+	 * end in the same refusal, after the record and the first requests. */
+	if (!stopped && !f->stop && f->save_needs_stop) {
+		set(d, RETIRE_REFUSE, EXIT_REFUSED, "server '%s' (%s) is %s, and its disk can "
+		    "be saved only once it is stopped (a boot volume in use, or ConoHa): "
+		    "--live is not enough; run again with --stop", or_q(f->server_name),
 		    f->receipt_server_id, or_q(f->server_status));
 		return true;
 	}

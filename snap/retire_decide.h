@@ -27,6 +27,8 @@ struct retire_facts {
 	const char *arg_server_id;         /* what SERVER names now; NULL: nothing */
 	const char *arg_server_name;
 	bool stop, live, force;
+	bool save_needs_stop;              /* the save itself needs the server
+	                                    * stopped: a boot volume, or ConoHa */
 
 	/* the cloud, now */
 	bool server_exists;                /* the receipt's server, by its id */

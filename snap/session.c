@@ -1,5 +1,6 @@
 /* session.c - from settings to a client: clouds.yaml, environment,
  * password prompt, warnings */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,6 +78,60 @@ static int prompt_password(conoha_config *cfg, conoha_error *err)
 	return rc;
 }
 
+/* The password systemd hands over with LoadCredential=os_password:FILE,
+ * as $CREDENTIALS_DIRECTORY/os_password (trailing newlines dropped).
+ * Returns 1 when it was set, 0 when there is none, -1 on error. */
+static int credential_password(conoha_config *cfg, conoha_error *err)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	if (!dir || !*dir)
+		return 0;
+	char path[4096];
+	int len = snprintf(path, sizeof(path), "%s/os_password", dir);
+	if (len < 0 || (size_t)len >= sizeof(path)) {
+		err->kind = CONOHA_ERR_CONFIG;
+		snprintf(err->message, sizeof(err->message), "CREDENTIALS_DIRECTORY is too long");
+		return -1;
+	}
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		err->kind = CONOHA_ERR_CONFIG;
+		snprintf(err->message, sizeof(err->message),
+		         "cannot open the credential os_password: %s", strerror(errno));
+		return -1;
+	}
+	char buf[512];
+	size_t n = 0;
+	ssize_t r = -1;
+	while (n < sizeof(buf) && (r = read(fd, buf + n, sizeof(buf) - n)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	const char *why = r < 0 ? strerror(errno) : n >= sizeof(buf) ? "longer than 511 bytes" : NULL;
+	close(fd);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (!why && n == 0)
+		why = "empty";
+	if (!why && memchr(buf, '\0', n))
+		why = "holds a NUL byte";
+	int rc = -1;
+	if (why) {
+		err->kind = CONOHA_ERR_CONFIG;
+		snprintf(err->message, sizeof(err->message), "the credential os_password: %s", why);
+	} else {
+		buf[n] = '\0';
+		rc = conoha_config_set(cfg, "password", buf, CONOHA_SRC_FILE, err) < 0 ? -1 : 1;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
 static int load_settings(struct cli *cli, conoha_error *err)
 {
 	conoha_config_set_warn(cli->cfg, on_warning, NULL);
@@ -91,7 +146,18 @@ static int load_settings(struct cli *cli, conoha_error *err)
 	int needs_password = 0;
 	if (conoha_config_validate(cli->cfg, &needs_password, err) == 0)
 		return 0;
-	if (!needs_password || !isatty(STDIN_FILENO))
+	if (!needs_password)
+		return -1;
+	/* no password set anywhere: the one systemd handed over, if any */
+	conoha_error saved = *err;
+	conoha_error_clear(err);
+	int cred = credential_password(cli->cfg, err);
+	if (cred < 0)
+		return -1;
+	if (cred > 0)
+		return conoha_config_validate(cli->cfg, NULL, err);
+	*err = saved;
+	if (!isatty(STDIN_FILENO))
 		return -1;
 	conoha_error_clear(err);
 	if (prompt_password(cli->cfg, err) < 0) {
@@ -119,17 +185,6 @@ conoha_client *session_open(struct cli *cli, conoha_error *err)
 	if (c && cli->debug)
 		conoha_client_set_log(c, on_debug, NULL);
 	return c;
-}
-
-int print_json(json_t *doc)
-{
-	if (!doc)
-		return -1;
-	int rc = json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(doc);
-	if (rc == 0)
-		rc = fputc('\n', stdout) == EOF ? -1 : 0;
-	return fflush(stdout) == 0 ? rc : -1;
 }
 
 int fail_with(const conoha_error *err)

@@ -16,6 +16,8 @@ struct snapshot_opts {
 	const struct conoha_kv *props;
 	size_t n_props;
 	const struct deadline *deadline; /* the command's one deadline */
+	const char *download_to;   /* FILE the image goes to next, or NULL */
+	bool quiet_hints;          /* interrupted: the caller says how to go on */
 	/* Called once the cloud accepted the save, before any wait, so that
 	 * a journal can name the image even if the process dies waiting. */
 	void (*accepted)(void *userdata, const char *image_id, const char *consistency);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
@@ -148,10 +149,14 @@ static int verify_hashes(const char *file, int fd, struct hashes *h, json_t *out
 		return EXIT_LOCAL_IO;
 	}
 	hashes_final(h);
-	json_t *checked = json_object();
-	for (size_t i = 0; i < h->n; i++)
+	json_t *checked = json_object(), *mismatch = json_array();
+	for (size_t i = 0; i < h->n; i++) {
 		json_object_set_new(checked, h->d[i].name, json_string(h->d[i].hex));
+		if (h->d[i].expected && strcasecmp(h->d[i].expected, h->d[i].hex) != 0)
+			json_array_append_new(mismatch, json_string(h->d[i].name));
+	}
 	json_object_set_new(out, "hashes", checked);
+	json_object_set_new(out, "mismatch", mismatch);
 	const struct digest *bad = hashes_mismatch(h);
 	json_object_set_new(out, "checksum_ok", json_boolean(!bad));
 	if (bad) {
@@ -196,9 +201,18 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 			complain("no usable '%s.sha512' beside it: name the IMAGE to verify against",
 			         file);
 	}
+	/* what the file is held against, even when it does not match */
+	json_t *expected = json_object();
+	for (size_t i = 0; i < h->n; i++)
+		if (h->d[i].expected)
+			json_object_set_new(expected, h->d[i].name, json_string(h->d[i].expected));
+	json_object_set_new(out, "against", json_string(cli->nargs > 1 ? "image" : "sidecar"));
+	json_object_set_new(out, "image_id", json_str_or_null(cli->nargs > 1 ? cli->args[1] : NULL));
+	json_object_set_new(out, "expected", expected);
 	struct qcow2_info q;
 	if (rc == EXIT_OK)
 		rc = read_qcow2_header(file, &q);
+	bool header_read = rc == EXIT_OK;
 	if (rc == EXIT_OK)
 		rc = verify_hashes(file, fd, h, out);
 	int qemu = rc == EXIT_OK && q.is_qcow2 ? qemu_img_check(file) : -1;
@@ -206,9 +220,10 @@ static int run_verify(struct cli *cli, int fd, struct hashes *h, json_t *out)
 		complain("'%s': qemu-img check found errors", file);
 		rc = EXIT_CHECKSUM;
 	}
-	if (rc == EXIT_OK || qemu == 0) {
+	if (header_read) {
 		json_object_set_new(out, "qcow2", json_boolean(q.is_qcow2));
-		json_object_set_new(out, "virtual_size", json_integer((json_int_t)q.virtual_size));
+		json_object_set_new(out, "virtual_size", q.is_qcow2 ?
+		                    json_integer((json_int_t)q.virtual_size) : json_null());
 		json_object_set_new(out, "qemu_img_check",
 		                    qemu < 0 ? json_null() : json_boolean(qemu == 1));
 		json_object_set_new(out, "disk_format",
@@ -230,12 +245,20 @@ int cmd_verify(struct cli *cli)
 		return EXIT_LOCAL_IO;
 	}
 	struct hashes h = { .n = 0 };
-	json_t *out = json_pack("{s:s}", "file", file);
+	/* every field is there; null until its check ran */
+	json_t *out = json_doc("verify");
+	json_object_update_new(out, json_pack("{s:s, s:b, s:s, s:n, s:{}, s:{}, s:[], s:n, "
+	                                      "s:n, s:n, s:n, s:n}", "file", file, "ok", 0,
+	                                      "against", cli->nargs > 1 ? "image" : "sidecar",
+	                                      "image_id", "expected", "hashes", "mismatch",
+	                                      "checksum_ok", "disk_format", "qcow2",
+	                                      "virtual_size", "qemu_img_check"));
 	int rc = run_verify(cli, fd, &h, out);
 	json_object_set_new(out, "ok", json_boolean(rc == EXIT_OK));
-	if (cli->json && (rc == EXIT_OK || rc == EXIT_CHECKSUM))
-		print_json(json_incref(out));
-	json_decref(out);
+	if (cli->json)
+		json_put(out);
+	else
+		json_decref(out);
 	hashes_free(&h);
 	close(fd);
 	return rc;

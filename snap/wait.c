@@ -118,20 +118,25 @@ static int poll_image_once(void *userdata)
 	return POLL_AGAIN;
 }
 
-int wait_for_image(conoha_client *c, const struct deadline *d, const char *image_id,
-                   const char *server_id, struct conoha_image *out)
+static int wait_image(conoha_client *c, const struct deadline *d, const char *image_id,
+                      const char *server_id, bool hints, struct conoha_image *out)
 {
 	memset(out, 0, sizeof(*out));
 	struct image_wait w = { .c = c, .image_id = image_id, .server_id = server_id,
 	                        .out = out, .start = mono_now(), .deadline = d,
 	                        .tty = isatty(STDERR_FILENO) };
 	int rc = poll_until(d, &image_poll, poll_image_once, &w);
-	if (rc == EXIT_INTERRUPTED) {
+	if (rc == EXIT_INTERRUPTED || rc == EXIT_TIMEOUT)
 		end_line(&w);
+	if (!hints && rc == EXIT_TIMEOUT) {
+		complain("image %s still '%s' after %llds (--timeout)", image_id,
+		         w.seen ? w.last : "absent", d->seconds);
+	} else if (!hints) {
+		/* the caller says how to go on */
+	} else if (rc == EXIT_INTERRUPTED) {
 		complain("interrupted: the snapshot goes on in the cloud; "
 		         "wait for it with: lifeboat-snap wait %s", image_id);
 	} else if (rc == EXIT_TIMEOUT) {
-		end_line(&w);
 		complain("image %s still '%s' after %llds (--timeout); it may yet finish: "
 		         "lifeboat-snap wait %s", image_id, w.seen ? w.last : "absent",
 		         d->seconds, image_id);
@@ -139,6 +144,18 @@ int wait_for_image(conoha_client *c, const struct deadline *d, const char *image
 	if (rc != EXIT_OK)
 		conoha_image_clear(out);
 	return rc;
+}
+
+int wait_for_image(conoha_client *c, const struct deadline *d, const char *image_id,
+                   const char *server_id, struct conoha_image *out)
+{
+	return wait_image(c, d, image_id, server_id, true, out);
+}
+
+int wait_for_image_quietly(conoha_client *c, const struct deadline *d, const char *image_id,
+                           const char *server_id, struct conoha_image *out)
+{
+	return wait_image(c, d, image_id, server_id, false, out);
 }
 
 struct server_wait {

@@ -93,6 +93,8 @@ def main():
     synopsis = synopsis_lines(rendered, name)
     takes = {}      # option -> commands whose help lists it
     all_options = set(re.findall(r"--[a-z][a-z0-9-]+", global_help))
+    # short forms, as the help gives them: "  -f, --format"
+    all_options |= set(re.findall(r"^\s+(-[a-zA-Z]), --", global_help, re.M))
     for cmd in commands:
         rc, text = run(prog, "help", cmd)
         check(rc == 0, f"{name} help {cmd} exits {rc}")

@@ -1,7 +1,8 @@
 #!/bin/sh
 # lint-man.sh PROGRAM... - each program's man page is clean mdoc, and
 # documents every option its --help shows; with per-command help, each
-# command's usage line is its SYNOPSIS line (tests/lint-cli.py).
+# command's usage line is its SYNOPSIS line (tests/lint-cli.py);
+# lifeboat-json.7 agrees with the schema the JSON tests validate against.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 fail=0 passed=0
@@ -34,5 +35,20 @@ for prog in "$@"; do
 		fail=$((fail + 1))
 	fi
 done
+# the pages that belong to no program: clean, and lifeboat-json.7 names
+# the fields of tests/json/schema.json with their types
+for page in "$top"/man/*.7; do
+	if mandoc -Tlint -Wwarning "$page"; then
+		passed=$((passed + 1))
+	else
+		echo "not ok - $(basename "$page") has mandoc warnings"; fail=$((fail + 1))
+	fi
+done
+if /usr/bin/python3 "$top/tests/json/check-man.py" "$top/tests/json/schema.json" \
+	"$top/man/lifeboat-json.7"; then
+	passed=$((passed + 1))
+else
+	echo "not ok - lifeboat-json.7 and tests/json/schema.json disagree"; fail=$((fail + 1))
+fi
 echo "man: $passed passed, $fail failed"
 [ $fail = 0 ]

@@ -614,6 +614,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(401, {"error": {"code": 401, "title": "Unauthorized",
                                              "message": "The request you have made requires authentication."}})
         scope = auth.get("scope", {}).get("project", {})
+        if not proj and "scope" not in auth:
+            # as Keystone does: credentials alone give an unscoped token
+            return self.send(201, {"token": {
+                "methods": auth.get("identity", {}).get("methods", []),
+                "expires_at": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(time.time() + 3600)),
+                "user": {"id": uid, "domain": {"id": "default", "name": "Default"}}}},
+                {"X-Subject-Token": "unscoped-" + uuid.uuid4().hex})
         if not proj:
             proj = scope.get("id") or PROJECTS.get(scope.get("name", ""))
         if not proj:

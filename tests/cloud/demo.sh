@@ -41,7 +41,7 @@ step "$LIFEBOAT_BIN/lifeboat-snap" auth
 step "$LIFEBOAT_BIN/lifeboat-snap" servers
 step "$LIFEBOAT_BIN/lifeboat-snap" create chat --stop --start-after --reason "before the kernel fix"
 step "$LIFEBOAT_BIN/lifeboat-snap" list
-id=$("$LIFEBOAT_BIN/lifeboat-snap" list chat --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
+id=$("$LIFEBOAT_BIN/lifeboat-snap" list chat --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["images"][0]["id"])')
 step "$LIFEBOAT_BIN/lifeboat-snap" download "$id" "$WORK/chat.qcow2.backup"
 step "$LIFEBOAT_BIN/lifeboat-snap" verify "$WORK/chat.qcow2.backup" "$id"
 # The rescue: the chat server's data, out of the downloaded snapshot.

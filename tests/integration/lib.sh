@@ -36,6 +36,11 @@ cloud_start() {
 	export OS_CACERT=$CERTS/ca.crt
 }
 
+# sanitizer_build - the programs under test are the sanitizer build
+sanitizer_build() {
+	ldd "$LIFEBOAT_BIN/lifeboat-extract" 2>/dev/null | grep -q 'libasan'
+}
+
 cloud_stop() {
 	if [ -n "${CLOUD_PID:-}" ]; then
 		kill "$CLOUD_PID" 2>/dev/null

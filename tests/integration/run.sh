@@ -1,32 +1,50 @@
 #!/usr/bin/env bash
-# run.sh [FILE...] - run the integration tests: each t_*.sh file starts
-# what it needs; each function named t_* in it is one case.
+# run.sh [--bin DIR] FILE... [--bin DIR FILE...] - run the integration
+# tests: each t_*.sh file starts what it needs; each function named t_* in
+# it is one case. --bin names the build whose programs the files after it
+# test (default: $LIFEBOAT_BIN, else build/release).
+#
+# Files run in two lanes at once (IT_JOBS=1: one lane, output as it
+# comes): the files marked "# lane: appliance", whose appliance takes a
+# whole core, one after another in the first lane, every other file in the
+# second. Each file has its own WORK and HOME, so the lanes share nothing
+# but the certificates; a file prints its log whole when it ends.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${LIFEBOAT_BIN:=$TOP/build/release}"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/lifeboat-it.XXXXXX")
-CERTS=$WORK/certs
-export TOP LIFEBOAT_BIN WORK CERTS
+: "${IT_JOBS:=2}"
+ROOT=$(mktemp -d "${TMPDIR:-/tmp}/lifeboat-it.XXXXXX")
+CERTS=$ROOT/certs
+export TOP CERTS
 "$TOP/tests/cloud/certs.sh" "$CERTS" || { echo "cannot make certificates"; exit 1; }
 # Nothing from the caller's environment may steer the tests.
 for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
-export HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config
-mkdir -p "$HOME"
 
-files=("$@")
-[ ${#files[@]} -gt 0 ] || files=("$TOP"/tests/integration/t_*.sh)
-passed=0 failed=0 failures=()
-for file in "${files[@]}"; do
-	echo "# $(basename "$file")"
-	started=$SECONDS
-	results=$WORK/results
+# A run is BIN|FILE; its name, e.g. "t_create.sh (asan)", and its WORK.
+run_bin() { printf '%s' "${1%%|*}"; }
+run_path() { printf '%s' "${1#*|}"; }
+run_name() { printf '%s (%s)' "$(basename "$(run_path "$1")")" "$(basename "$(run_bin "$1")")"; }
+run_work() { printf '%s/%s.%s' "$ROOT" "$(basename "$(run_bin "$1")")" "$(basename "$(run_path "$1")" .sh)"; }
+
+# run_file RUN: every case of the file, in a WORK of its own; the names of
+# the cases end up in $WORK/results as "P name" or "F name".
+run_file() {
+	local file name
+	file=$(run_path "$1")
+	name=$(run_name "$1")
+	LIFEBOAT_BIN=$(run_bin "$1")
+	WORK=$(run_work "$1")
+	export LIFEBOAT_BIN WORK HOME=$WORK/home XDG_CONFIG_HOME=$WORK/home/.config
+	mkdir -p "$HOME"
+	local results=$WORK/results started=$SECONDS
 	: >"$results"
+	echo "# $name"
 	(
 		source "$TOP/tests/integration/lib.sh"
 		source "$file"
 		trap cloud_stop EXIT
 		if declare -F setup_file >/dev/null; then
-			setup_file || { echo "not ok - setup of $(basename "$file")"; echo "F setup" >>"$results"; exit 1; }
+			setup_file || { echo "not ok - setup of $name"; echo "F setup" >>"$results"; exit 1; }
 		fi
 		# a test file may have left errexit on: one failing case must not
 		# end the loop and take the cases after it along unreported
@@ -48,14 +66,59 @@ for file in "${files[@]}"; do
 		while read -r t; do
 			grep -q "^[PF] $t\$" "$results" || { echo "not ok - $t (never reported)"; echo "F $t" >>"$results"; }
 		done <"$WORK/cases"
-		rm -f "$WORK/cases"
 	fi
-	echo "# $(basename "$file"): $((SECONDS - started)) s"
+	echo "# $name: $((SECONDS - started)) s"
+}
+
+# run_lane RUN...: one after another, each log printed whole when its file
+# ends (under a lock, so two lanes' logs never interleave)
+run_lane() {
+	local r
+	for r in "$@"; do
+		mkdir -p "$(run_work "$r")"
+		run_file "$r" >"$(run_work "$r").log" 2>&1
+		flock "$ROOT/print.lock" cat "$(run_work "$r").log"
+	done
+}
+
+runs=()
+bin=${LIFEBOAT_BIN:-$TOP/build/release}
+while [ $# -gt 0 ]; do
+	if [ "$1" = --bin ]; then
+		bin=$(cd "$2" && pwd) || exit 1
+		shift 2
+		continue
+	fi
+	runs+=("$bin|$1")
+	shift
+done
+if [ ${#runs[@]} = 0 ]; then
+	for file in "$TOP"/tests/integration/t_*.sh; do runs+=("$bin|$file"); done
+fi
+if [ "$IT_JOBS" = 1 ] || [ ${#runs[@]} = 1 ]; then
+	for r in "${runs[@]}"; do run_file "$r"; done
+else
+	heavy=() light=()
+	for r in "${runs[@]}"; do
+		if grep -q '^# lane: appliance' "$(run_path "$r")"; then heavy+=("$r"); else light+=("$r"); fi
+	done
+	heavy_pid=
+	if [ ${#heavy[@]} -gt 0 ]; then run_lane "${heavy[@]}" & heavy_pid=$!; fi
+	[ ${#light[@]} -gt 0 ] && run_lane "${light[@]}"
+	[ -n "$heavy_pid" ] && wait "$heavy_pid"
+fi
+
+passed=0 failed=0 failures=()
+for r in "${runs[@]}"; do
+	results=$(run_work "$r")/results
+	if [ ! -f "$results" ]; then
+		failures+=("$(run_name "$r"): never ran"); failed=$((failed + 1)); continue
+	fi
 	passed=$((passed + $(grep -c '^P' "$results")))
-	while read -r _ name; do failures+=("$(basename "$file"): $name"); failed=$((failed + 1)); done \
+	while read -r _ name; do failures+=("$(run_name "$r"): $name"); failed=$((failed + 1)); done \
 		< <(grep '^F' "$results")
 done
 for f in "${failures[@]}"; do echo "FAILED: $f"; done
-[ $failed = 0 ] && rm -rf "$WORK"
+[ $failed = 0 ] && rm -rf "$ROOT"
 echo "$passed passed, $failed failed"
 [ $failed = 0 ]

@@ -130,8 +130,8 @@ t_region_ambiguous_then_chosen() {
 
 t_region_unknown() {
 	run snap servers --os-region-name Mars
-	expect_rc 7
-	expect_err "no public compute endpoint in region 'Mars'"
+	expect_rc 3
+	expect_err "region 'Mars' is not in the catalog of .*; its regions: 'RegionOne'; choose one with --os-region-name"
 }
 
 t_internal_interface() {

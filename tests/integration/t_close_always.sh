@@ -9,7 +9,7 @@ setup_file() {
 t_each_request_on_a_fresh_connection() {
 	run snap servers --json
 	expect_rc 0
-	expect_eq "$(json_get 'd[0]["name"]')" only
+	expect_eq "$(json_get 'd["servers"][0]["name"]')" only
 	run snap auth
 	expect_rc 0
 }

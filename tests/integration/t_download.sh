@@ -39,11 +39,11 @@ t_download_writes_file_and_sidecars() {
 	expect_good_file "$WORK/dl/big.qcow2"
 	expect_err "sha512 verified"
 	OUT=$(cat "$WORK/dl/big.qcow2.json")
-	expect_eq "$(json_get 'd["image_id"]')" "$IMG_BIG"
-	expect_eq "$(json_get 'd["hash"]')" "$SUM_BIG"
+	expect_eq "$(json_get 'd["image"]["id"]')" "$IMG_BIG"
+	expect_eq "$(json_get 'd["hashes"]["sha512"]')" "$SUM_BIG"
 	expect_eq "$(json_get 'd["verified_with"]')" "['sha512']"
 	expect_eq "$(json_get 'd["source_url"]')" "$CLOUD_URL/image/v2/images/$IMG_BIG/file"
-	expect_eq "$(json_get 'd["server_name"]')" big
+	expect_eq "$(json_get 'd["image"]["server_display_name"]')" big
 	expect_eq "$(stat -c %a "$WORK/dl/big.qcow2")" 600
 }
 
@@ -51,7 +51,7 @@ t_all_hashes_checks_md5_too() {
 	run snap download "$IMG_BIG" "$WORK/dl/b" --all-hashes --json
 	expect_rc 0
 	expect_eq "$(json_get 'd["verified_with"]')" "['sha512', 'md5']"
-	expect_eq "$(json_get 'd["md5"]')" "$(md5sum "$WORK/big.img" | cut -d' ' -f1)"
+	expect_eq "$(json_get 'd["hashes"]["md5"]')" "$(md5sum "$WORK/big.img" | cut -d' ' -f1)"
 }
 
 t_existing_file_needs_force() {
@@ -230,7 +230,7 @@ t_not_active_image_is_refused() {
 	ctl config '{"save_delay": 0.3}' >/dev/null
 	run snap download "$id" "$WORK/dl/q"
 	expect_rc 9
-	expect_err "is '(queued|saving)', not active: wait for it first"
+	expect_err "is '(queued|saving)', not active yet: wait for it first"
 }
 
 t_progress_json_lines() {
@@ -334,7 +334,7 @@ t_disk_format_names_the_file_and_is_checked_by_verify() {
 	(cd "$WORK/dl" && run snap download "$id" && expect_rc 0 && expect_eq "$OUT" "$id.raw")
 	[ -f "$WORK/dl/$id.raw" ] || fail "no $id.raw"
 	OUT=$(cat "$WORK/dl/$id.raw.json")
-	expect_eq "$(json_get 'd["disk_format"]')" raw
+	expect_eq "$(json_get 'd["image"]["disk_format"]')" raw
 	run snap verify "$WORK/dl/$id.raw"
 	expect_rc 0
 	expect_out 'disk_format raw \(FILE.json\)'

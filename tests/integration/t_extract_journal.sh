@@ -2,6 +2,7 @@
 # crash left dirty (tests/images/dirty-journal.sh: one appliance run): the
 # copy must be the replayed tree, equal to what the same reader gives on a
 # copy e2fsck replayed, and unlike the stale tree debugfs (no replay) shows
+# lane: appliance
 
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg

@@ -2,7 +2,10 @@
 # images: GPT and MBR (with logical partitions), raw, qcow2 and compressed
 # qcow2, inline data, a 50,000-entry htree, 200 levels, odd names, xattrs,
 # holes, hard links, ext3 and ext2 without extents. Three appliance runs in
-# all, under the machine-wide lock; everything else is native.
+# all, under the machine-wide lock; everything else is native. The
+# sanitizer build runs the native side only: the comparison with the
+# appliance is made once, in the release build.
+# lane: appliance
 
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
@@ -14,8 +17,13 @@ setup_file() {
 	mke2fs -q -F -t ext4 -d "$WORK/htree" -L hostile "$WORK/hostile.raw" 256M >/dev/null 2>&1 || return 1
 	qemu-img convert -O qcow2 "$WORK/hostile.raw" "$WORK/hostile.qcow2" || return 1
 	SUMS_BEFORE=$(cd "$WORK" && sha256sum nd/gpt.raw nd/gpt.qcow2 nd/mbr.qcow2 hostile.qcow2)
-	local r
-	for r in native appliance; do
+	local r readers="native appliance"
+	if sanitizer_build; then
+		readers=native
+		unset -f t_gpt_raw_manifests_identical t_mbr_logical_compressed_qcow2_manifests_identical \
+			t_hostile_manifests_identical t_htree_of_50000_entries_in_hash_order
+	fi
+	for r in $readers; do
 		# one command per image and reader: the appliance's are the three launches
 		copy_with $r gpt "$ND/gpt.raw" /t4 || return 1
 		copy_with $r mbr "$ND/mbr.qcow2" /dev/sda1/i4 /dev/sda5/t3 /dev/sda6/t2 || return 1

@@ -3,6 +3,7 @@
 # as after a crash; data disks with no OS: raw with two ext4 filesystems,
 # and a compressed qcow2 (MBR) with ext4, XFS on LVM and btrfs. Five appliance launches in all
 # (one of them builds the LVM image).
+# lane: appliance
 
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg

@@ -2,6 +2,7 @@
 # to open, checked with strace. Three appliance launches, made once in
 # setup_file (under the machine-wide appliance lock); the refusals below
 # them start no appliance at all.
+# lane: appliance
 
 # traced OUTFILE CMD... - run CMD with every file it and its children open
 # logged to OUTFILE; RC, OUT, ERR as run() sets them

@@ -35,6 +35,17 @@ saves_reset() {
 	ctl reset-saves >/dev/null
 }
 
+# valid / valid_file KIND FILE: the one schema accepts $OUT / FILE
+valid() {
+	local problems
+	problems=$(/usr/bin/python3 "$TOP/tests/json/validate.py" "$TOP/tests/json/schema.json" <<<"$OUT") ||
+		fail "not valid: $problems"
+}
+valid_file() {
+	/usr/bin/python3 "$TOP/tests/json/validate.py" "$TOP/tests/json/schema.json" --as "$1" "$2" ||
+		fail "$2 is not a valid $1"
+}
+
 saves_max() { ctl_get saves | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["max"])'; }
 
 summary_of() { # summary_of SERVER: the status word of its summary line
@@ -53,7 +64,7 @@ t_several_servers_one_failing_save() {
 	# the others' images are complete
 	local id
 	for id in $(awk '$2 == "ok" { print $3 }' <<<"$OUT"); do
-		[ "$(snap show "$id" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" = active ] ||
+		[ "$(snap show "$id" --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["image"]["status"])')" = active ] ||
 			fail "image $id is not active"
 	done
 }
@@ -71,10 +82,17 @@ t_json_summary_is_an_array() {
 	fail_saves_of "$WEB2"
 	run snap create web1 web2 --json
 	expect_rc 15
-	expect_eq "$(json_get '[r["status"] for r in d]')" "['ok', 'failed']"
-	expect_eq "$(json_get 'd[0]["result"]["status"]')" active
-	expect_eq "$(json_get 'd[1]["exit_status"]')" 9
-	expect_eq "$(json_get 'd[0]["server_id"]')" ffffffff-0000-4000-8000-000000000001
+	valid
+	expect_eq "$(json_get 'd["command"], d["run"]')" "fleet create"
+	expect_eq "$(json_get '[r["status"] for r in d["servers"]]')" "['ok', 'failed']"
+	expect_eq "$(json_get 'd["servers"][0]["result"]["image"]["status"]')" active
+	expect_eq "$(json_get 'd["servers"][1]["exit_status"], d["servers"][1]["result"]["error"]["exit_status"]')" "9 9"
+	expect_eq "$(json_get 'd["servers"][0]["server_id"]')" ffffffff-0000-4000-8000-000000000001
+	# -f value: one line per server
+	run snap create web1 web2 -f value -c server -c status
+	expect_rc 15
+	expect_eq "$OUT" "web1 ok
+web2 failed"
 }
 
 t_parallel_is_honoured() {
@@ -125,13 +143,14 @@ t_list_and_prune_many() {
 	expect_rc 0
 	run snap list web3 web4 --json
 	expect_rc 0
-	expect_eq "$(json_get 'all(r["status"] == "ok" and len(r["result"]) >= 1 for r in d)')" True
-	expect_eq "$(json_get 'sorted({i["server_name"] for r in d for i in r["result"]})')" "['web3', 'web4']"
+	valid
+	expect_eq "$(json_get 'all(r["status"] == "ok" and len(r["result"]["images"]) >= 1 for r in d["servers"])')" True
+	expect_eq "$(json_get 'sorted({i["server_display_name"] for r in d["servers"] for i in r["result"]["images"]})')" "['web3', 'web4']"
 	# list --all still means every image, of every server, in one list
 	ctl images '{"name": "not-ours"}' >/dev/null
 	run snap list --all --json
 	expect_rc 0
-	expect_eq "$(json_get '"not-ours" in [i.get("name") for i in d] and "exit_status" not in d[0]')" True
+	expect_eq "$(json_get 'd["command"], "not-ours" in [i.get("name") for i in d["images"]]')" "list True"
 	run snap prune web3 web4 --keep 1 --dry-run
 	expect_rc 0
 	expect_out '^web3 +ok +would delete'
@@ -145,15 +164,17 @@ t_guard_create_if_stale() {
 	expect_rc 14
 	run snap guard db1 --max-age 1h --create-if-stale --json
 	expect_rc 0
+	valid
 	expect_eq "$(json_get 'd["action"], d["changed"], d["ok"]')" "created True True"
 	local created
-	created=$(json_get 'd["image_id"]')
-	expect_eq "$(snap show "$created" --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], d["lifeboat.server_id"])')" "active $id"
+	created=$(json_get 'd["image"]["id"]')
+	expect_eq "$(snap show "$created" --json | /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin)["image"]; print(d["status"], d["server_id"])')" "active $id"
 	# the rerun finds it fresh and takes nothing
 	ctl reset-requests >/dev/null
 	run snap guard db1 --max-age 1h --create-if-stale --json
 	expect_rc 0
-	expect_eq "$(json_get 'd["action"], d["changed"], d["image_id"]')" "fresh False $created"
+	valid
+	expect_eq "$(json_get 'd["action"], d["changed"], d["image"]["id"]')" "fresh False $created"
 	expect_eq "$(count_requests POST '/action$')" 0
 	# text says which, too
 	run snap guard db1 --max-age 1h --create-if-stale
@@ -164,7 +185,8 @@ t_guard_create_if_stale() {
 	# several servers: each says which
 	run snap guard db1 fresh9 --max-age 1h --create-if-stale --json
 	expect_rc 15
-	expect_eq "$(json_get 'd[0]["result"]["action"], d[0]["changed"], d[1]["status"], d[1]["exit_status"]')" "fresh False failed 7"
+	valid
+	expect_eq "$(json_get 'd["servers"][0]["result"]["action"], d["servers"][0]["changed"], d["servers"][1]["status"], d["servers"][1]["exit_status"]')" "fresh False failed 7"
 }
 
 t_guard_create_if_stale_no_image_and_failure() {
@@ -178,6 +200,7 @@ t_guard_create_if_stale_no_image_and_failure() {
 	ctl config '{"next_save": ["killed"]}' >/dev/null
 	run snap guard fresh2 --max-age 1h --create-if-stale --json
 	expect_rc 9
+	valid
 	expect_eq "$(json_get 'd["ok"], d["action"], d["changed"]')" "False None False"
 }
 
@@ -326,6 +349,8 @@ JSON
 	# no credentials needed: nothing of OS_* is set
 	run env -u OS_AUTH_URL -u OS_PASSWORD -u OS_USERNAME "$LIFEBOAT_BIN/lifeboat-snap" report "$f.retire.json" --json
 	expect_rc 0
+	valid
+	valid_file FILE.retire.json "$f.retire.json"
 	expect_eq "$(json_get 'd["server"]["id"], d["server"]["name"], d["server"]["status_when_recorded"]')" "ffffffff-0000-4000-8000-000000000009 old1 ACTIVE"
 	expect_eq "$(json_get 'd["outcome"]["state"]')" deleted
 	expect_eq "$(json_get 'd["stopped"]["how"]')" "stopped by the snapshot step"
@@ -366,7 +391,11 @@ t_parent_killed_takes_its_workers() {
 	local w alive
 	for i in $(seq 20); do
 		alive=""
-		for w in $workers; do kill -0 "$w" 2>/dev/null && alive="$alive $w"; done
+		# a zombie has ended: only its reaper (init, or a subreaper) is late
+		for w in $workers; do
+			[ -e "/proc/$w/stat" ] && [ "$(awk '{print $3}' "/proc/$w/stat" 2>/dev/null)" != Z ] &&
+				alive="$alive $w"
+		done
 		[ -z "$alive" ] && break
 		sleep 0.1
 	done

@@ -4,6 +4,7 @@
 # whole JSON document is compared, every field of every root, drift entry
 # and warning; the native reader must give the same document. Three
 # appliance launches.
+# lane: appliance
 
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg

@@ -3,6 +3,7 @@
 # journal_replay() into a copy (journal-apply), compared block by block with e2fsck's
 # replay and file by file with what the kernel shows (the appliance's read-only mount,
 # which replays into its overlay: a second appliance run)
+# lane: appliance
 
 FSES="ext4 ext4j ext3"
 

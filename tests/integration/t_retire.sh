@@ -23,6 +23,13 @@ server_exists() {
 	ctl_get state | /usr/bin/python3 -c 'import json,sys; print(any(s["name"]==sys.argv[1] for s in json.load(sys.stdin)["servers"]))' "$1"
 }
 
+# up_to_the_question SERVER FILE - a retire that does every step but the
+# delete: the name typed at its question is wrong
+up_to_the_question() {
+	run /usr/bin/python3 "$TOP/tests/integration/pty_run.py" wrong --prompt 'to delete it: ' \
+		"$LIFEBOAT_BIN/lifeboat-snap" retire "$1" --download "$2" --stop
+}
+
 receipt() { # receipt FILE EXPR
 	OUT=$(cat "$1.retire.json")
 	json_get "$2"
@@ -56,10 +63,10 @@ t_guard() {
 	expect_err 'older than --max-age 0m01s: take a new one'
 	flip_byte "$WORK/keep/g1.qcow2" 1000
 	run snap guard g1 --max-age 2h --file "$WORK/keep/g1.qcow2"
-	expect_rc 11
+	expect_rc 14
 	expect_err "is not image $id: its sha512 differs"
 	run snap guard g1 --max-age 2h --file "$WORK/keep/nope.qcow2"
-	expect_rc 13
+	expect_rc 14
 	ctl config '{"save_delay": 30}' >/dev/null
 	snap create g1 --no-wait >/dev/null 2>&1
 	run snap guard g1 --max-age 2h
@@ -81,20 +88,20 @@ t_retire_happy_path() {
 	expect_eq "$(receipt "$f" 'd["server"]["key_name"]')" ops
 	expect_eq "$(receipt "$f" '[d["steps"][s]["outcome"] for s in ("record","snapshot","download","delete")]')" \
 		"['done', 'done', 'done', 'done']"
-	expect_eq "$(receipt "$f" 'd["image"]["os_hash_algo"]')" sha512
+	expect_eq "$(receipt "$f" 'list(d["image"]["hashes"])[0]')" sha512
 	expect_eq "$(receipt "$f" 'd["local"]["path"]')" "$f"
 	expect_eq "$(receipt "$f" 'all(s["started_at"] <= s["finished_at"] for s in d["steps"].values())')" True
 	# only what a rerun and an auditor need, readable by its owner alone
 	expect_eq "$(stat -c %a "$f.retire.json")" 600
 	expect_eq "$(receipt "$f" 'sorted(set(d["server"]) - {"addresses", "key_name", "created", "tenant_id", "user_id"})')" \
-		"['boot_source', 'display_name', 'flavor', 'flavor_id', 'id', 'image_id', 'name', 'status']"
+		"['boot_source', 'display_name', 'flavor', 'flavor_id', 'id', 'image_id', 'name', 'status', 'task_state']"
 	expect_eq "$(receipt "$f" 'd["image"]["consistency"]')" stopped
-	expect_eq "$(receipt "$f" 'd["local"]["sha512"]')" "$(sha512sum <"$f" | cut -d' ' -f1)"
+	expect_eq "$(receipt "$f" 'd["local"]["hashes"]["sha512"]')" "$(sha512sum <"$f" | cut -d' ' -f1)"
 }
 
 t_retire_dry_run_mutates_nothing() {
 	new_server r2
-	run snap retire r2 --download "$WORK/keep/r2.qcow2" --stop --dry-run
+	run snap retire r2 --download "$WORK/keep/r2.qcow2" --stop --dry-run --yes
 	expect_rc 0
 	expect_out "plan for retiring server 'r2'"
 	expect_out 'delete the server, after typing its name'
@@ -108,8 +115,12 @@ t_retire_without_terminal_needs_yes() {
 	new_server r3
 	run snap retire r3 --download "$WORK/keep/r3.qcow2" --stop </dev/null
 	expect_rc 2
-	expect_err 'no terminal to ask on; pass --yes'
+	expect_err 'no terminal to ask on: pass --yes'
 	expect_eq "$(server_exists r3)" True
+	expect_eq "$(mutations)" 0
+	[ ! -e "$WORK/keep/r3.qcow2.retire.json" ] || fail "a receipt was written"
+	up_to_the_question r3 "$WORK/keep/r3.qcow2"
+	expect_rc 2
 	expect_eq "$(receipt "$WORK/keep/r3.qcow2" 'd["steps"]["download"]["outcome"]')" done
 	# the rerun asks nothing it has done already
 	ctl reset-requests >/dev/null
@@ -283,7 +294,7 @@ t_retire_refuses_another_server_with_the_same_file() {
 	new_server w2
 	local f=$WORK/keep/w.qcow2 id1 id2
 	id1=$(server_id_of w1) id2=$(server_id_of w2)
-	run snap retire w1 --download "$f" --stop </dev/null
+	up_to_the_question w1 "$f"
 	expect_rc 2
 	run snap retire w2 --download "$f" --stop --yes
 	expect_rc 14
@@ -297,7 +308,7 @@ t_retire_refuses_when_the_name_now_names_another_server() {
 	new_server n1
 	local f=$WORK/keep/n1.qcow2 old new
 	old=$(server_id_of n1)
-	run snap retire n1 --download "$f" --stop </dev/null
+	up_to_the_question n1 "$f"
 	expect_rc 2
 	ctl server-update "{\"id\": \"$old\", \"name\": \"n1-old\"}" >/dev/null
 	new_server n1
@@ -327,7 +338,7 @@ t_retire_rerun_verifies_the_local_copy_again() {
 		f=$WORK/keep/c-$what.qcow2
 		id=$(server_id_of "c-$what")
 		guard_delete "$id" "$f"
-		run snap retire "c-$what" --download "$f" --stop </dev/null
+		up_to_the_question "c-$what" "$f"
 		expect_rc 2
 		expect_eq "$(receipt "$f" 'd["steps"]["download"]["outcome"]')" done
 		if [ $what = removed ]; then rm -f "$f" "$f.sha512" "$f.json"; else flip_byte "$f" 4321; fi
@@ -344,7 +355,7 @@ t_retire_takes_a_new_image_when_the_server_ran_again() {
 	local f=$WORK/keep/s1.qcow2 id first
 	id=$(server_id_of s1)
 	guard_delete "$id" "$f"
-	run snap retire s1 --download "$f" --stop </dev/null
+	up_to_the_question s1 "$f"
 	expect_rc 2
 	first=$(receipt "$f" 'd["image_id"]')
 	ctl server-action "{\"id\": \"$id\", \"action\": \"start\"}" >/dev/null

@@ -133,6 +133,16 @@ t_password_from_secure_yaml_never_shown() {
 	every_command yaml
 }
 
+# the password systemd hands over with LoadCredential=os_password:...
+t_password_from_a_systemd_credential_never_shown() {
+	unset OS_PASSWORD
+	mkdir -p "$WORK/creds"
+	printf '%s\n' "$PW" >"$WORK/creds/os_password"
+	chmod 400 "$WORK/creds/os_password"
+	export CREDENTIALS_DIRECTORY=$WORK/creds
+	every_command cred
+}
+
 # A run killed after it authenticated (here in the middle of a download)
 # must leave no core dump that holds a secret: the process is not dumpable.
 t_no_secret_in_a_core_dump() {

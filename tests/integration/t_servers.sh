@@ -23,10 +23,10 @@ t_lists_all_with_name_tag_and_boot_source() {
 t_json_array() {
 	run snap servers --json
 	expect_rc 0
-	expect_eq "$(json_get 'len(d)')" 8
-	expect_eq "$(json_get '[s for s in d if s["name"]=="chat"][0]["server_name"]')" vm-12ab34cd
-	expect_eq "$(json_get '[s for s in d if s["name"]=="chat"][0]["boot_source"]')" volume
-	expect_eq "$(json_get '[s for s in d if s["name"]=="web3"][0]["image_id"]')" img-base
+	expect_eq "$(json_get 'len(d["servers"])')" 8
+	expect_eq "$(json_get '[s for s in d["servers"] if s["display_name"]=="chat"][0]["name"]')" vm-12ab34cd
+	expect_eq "$(json_get '[s for s in d["servers"] if s["display_name"]=="chat"][0]["boot_source"]')" volume
+	expect_eq "$(json_get '[s for s in d["servers"] if s["name"]=="web3"][0]["image_id"]')" img-base
 }
 
 t_pagination_follows_marker() {
@@ -35,8 +35,8 @@ t_pagination_follows_marker() {
 	run snap servers --json
 	ctl config '{"page_size": 1000}' >/dev/null
 	expect_rc 0
-	expect_eq "$(json_get 'len(d)')" 8
-	expect_eq "$(json_get 'len(set(s["id"] for s in d))')" 8
+	expect_eq "$(json_get 'len(d["servers"])')" 8
+	expect_eq "$(json_get 'len(set(s["id"] for s in d["servers"]))')" 8
 	expect_eq "$(count_requests GET '/servers/detail$')" 3
 }
 
@@ -92,7 +92,7 @@ t_dropped_connection_is_retried() {
 	run snap servers --json
 	no_faults
 	expect_rc 0
-	expect_eq "$(json_get 'len(d)')" 8
+	expect_eq "$(json_get 'len(d["servers"])')" 8
 }
 
 t_revoked_token_reauthenticates_once() {
@@ -124,7 +124,7 @@ t_token_near_expiry_is_renewed_before_use() {
 	ctl config '{"reported_ttl": null, "page_size": 1000}' >/dev/null
 	expect_rc 0
 	expect_err 'renewing'
-	expect_eq "$(json_get 'len(d)')" 8
+	expect_eq "$(json_get 'len(d["servers"])')" 8
 	[ "$(token_issues)" -ge 3 ] || fail "token renewed $(token_issues) times"
 }
 
@@ -139,5 +139,5 @@ t_expired_token_mid_run() {
 	no_faults
 	expect_rc 0
 	expect_err 're-authenticating once'
-	expect_eq "$(json_get 'len(d)')" 8
+	expect_eq "$(json_get 'len(d["servers"])')" 8
 }

@@ -54,7 +54,7 @@ t_auth_application_credential() {
 		OS_APPLICATION_CREDENTIAL_ID="$id" OS_APPLICATION_CREDENTIAL_SECRET="$secret" \
 		"$LIFEBOAT_BIN/lifeboat-snap" servers --json
 	expect_rc 0
-	expect_eq "$(json_get '[s["name"] for s in d if s["id"] == "'"$CHAT"'"]')" "['chat-01']"
+	expect_eq "$(json_get '[s["name"] for s in d["servers"] if s["id"] == "'"$CHAT"'"]')" "['chat-01']"
 	expect_not "$secret"
 }
 
@@ -68,7 +68,7 @@ t_auth_wrong_password() {
 t_servers() {
 	run snap servers --json
 	expect_rc 0
-	expect_eq "$(json_get '[(s["name"], s["status"]) for s in d if s["id"] == "'"$CHAT"'"]')" \
+	expect_eq "$(json_get '[(s["name"], s["status"]) for s in d["servers"] if s["id"] == "'"$CHAT"'"]')" \
 		"[('chat-01', 'ACTIVE')]"
 }
 
@@ -81,8 +81,8 @@ t_rescue_story() {
 	# --stop stopped the image-backed server on stock Nova, before the save
 	osctl server-actions "$CHAT" | grep -q 'stop createImage start$' || fail "no os-stop before the save"
 	OUT=$(cat "$WORK/keep/chat.qcow2.json")
-	OUT=$(snap show "$(json_get 'd["image_id"]')" --json)
-	expect_eq "$(json_get 'd["lifeboat.consistency"]')" stopped
+	OUT=$(snap show "$(json_get 'd["image"]["id"]')" --json)
+	expect_eq "$(json_get 'd["glance"]["lifeboat.consistency"], d["image"]["consistency"]')" "stopped stopped"
 	run snap verify "$WORK/keep/chat.qcow2"
 	expect_rc 0
 	# one appliance at a time on this machine
@@ -100,11 +100,11 @@ t_create_below_and_above_microversion_245() {
 	for v in 2.1 2.45; do
 		run snap create chat-01 --name "mv-$v" --os-compute-api-version "$v" --json
 		expect_rc 0
-		expect_eq "$(json_get 'd["status"]')" active
-		expect_eq "$(json_get 'd["name"]')" "mv-$v"
-		id=$(json_get 'd["id"]')
+		expect_eq "$(json_get 'd["image"]["status"]')" active
+		expect_eq "$(json_get 'd["image"]["name"]')" "mv-$v"
+		id=$(json_get 'd["image"]["id"]')
 		run snap show "$id" --json
-		expect_eq "$(json_get 'd["lifeboat.server_id"]')" "$CHAT"
+		expect_eq "$(json_get 'd["glance"]["lifeboat.server_id"], d["image"]["server_id"]')" "$CHAT $CHAT"
 	done
 }
 
@@ -129,7 +129,7 @@ t_slow_snapshot_wait_and_timeout() {
 	run snap wait "$id" --timeout 2m
 	expect_rc 0
 	run snap show "$id" --json
-	expect_eq "$(json_get 'd["status"]')" active
+	expect_eq "$(json_get 'd["image"]["status"]')" active
 }
 
 t_list_and_prune() {
@@ -140,11 +140,11 @@ t_list_and_prune() {
 	done
 	run snap list pruned --json
 	expect_rc 0
-	expect_eq "$(json_get '[i["name"] for i in d]')" "['pruned-3', 'pruned-2', 'pruned-1']"
+	expect_eq "$(json_get '[i["name"] for i in d["images"]]')" "['pruned-3', 'pruned-2', 'pruned-1']"
 	run snap prune pruned --keep 1
 	expect_rc 0
 	run snap list pruned --json
-	expect_eq "$(json_get '[i["name"] for i in d]')" "['pruned-3']"
+	expect_eq "$(json_get '[i["name"] for i in d["images"]]')" "['pruned-3']"
 }
 
 # ---- download -------------------------------------------------------------------
@@ -257,6 +257,6 @@ t_guard_matches_the_server_by_id() {
 	snap create guarded --stop --start-after >/dev/null 2>&1 || fail "create"
 	run snap guard guarded --max-age 2h --json
 	expect_rc 0
-	expect_eq "$(json_get 'd["server_id"]')" "$id"
-	expect_eq "$(json_get 'd["consistency"]')" stopped
+	expect_eq "$(json_get 'd["server"]["id"]')" "$id"
+	expect_eq "$(json_get 'd["image"]["consistency"]')" stopped
 }

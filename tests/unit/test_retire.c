@@ -53,6 +53,9 @@ static void gone_not_by_us(struct retire_facts *f) { f->server_exists = false; f
 static void running_no_flag(struct retire_facts *f) { f->server_status = "ACTIVE"; f->stop = false; }
 static void running_live(struct retire_facts *f) { f->server_status = "ACTIVE"; f->stop = false; f->live = true; f->image_consistency = "crash-consistent"; }
 static void stopped_no_flag(struct retire_facts *f) { f->stop = false; }
+static void volume_live(struct retire_facts *f) { running_live(f); f->save_needs_stop = true; }
+static void volume_stopped_live(struct retire_facts *f) { f->stop = false; f->live = true; f->save_needs_stop = true; }
+static void volume_running_stop(struct retire_facts *f) { f->server_status = "ACTIVE"; f->save_needs_stop = true; }
 static void no_image(struct retire_facts *f) { f->image = IMAGE_NONE; }
 static void image_gone(struct retire_facts *f) { f->image = IMAGE_GONE; }
 static void image_failed(struct retire_facts *f) { f->image = IMAGE_FAILED; }
@@ -87,10 +90,13 @@ static const struct row rows[] = {
 	{ "renamed, named by id", renamed_by_id, RETIRE_DELETE, EXIT_OK, NULL },
 	{ "receipt without server id", no_server_id, RETIRE_REFUSE, EXIT_UNSAFE, "names no server id" },
 	{ "gone by our delete", gone_by_us, RETIRE_DONE, EXIT_OK, NULL },
-	{ "gone, not by us", gone_not_by_us, RETIRE_REFUSE, EXIT_NOT_FOUND, "not by this retire" },
+	{ "gone, not by us", gone_not_by_us, RETIRE_REFUSE, EXIT_UNSAFE, "not by this retire" },
 	{ "running without --stop or --live", running_no_flag, RETIRE_REFUSE, EXIT_USAGE, "--live" },
 	{ "running with --live", running_live, RETIRE_DELETE, EXIT_OK, NULL },
 	{ "stopped already, no flag", stopped_no_flag, RETIRE_DELETE, EXIT_OK, NULL },
+	{ "running, saved only stopped, --live", volume_live, RETIRE_REFUSE, EXIT_REFUSED, "run again with --stop" },
+	{ "stopped, saved only stopped, --live", volume_stopped_live, RETIRE_DELETE, EXIT_OK, NULL },
+	{ "running, saved only stopped, --stop", volume_running_stop, RETIRE_SNAPSHOT, EXIT_OK, "stale" },
 	{ "no image yet", no_image, RETIRE_SNAPSHOT, EXIT_OK, NULL },
 	{ "image gone from Glance", image_gone, RETIRE_SNAPSHOT, EXIT_OK, "gone" },
 	{ "image failed", image_failed, RETIRE_SNAPSHOT, EXIT_OK, "failed" },
@@ -143,7 +149,7 @@ static void test_only_one_row_deletes_per_proof(void **state)
 	(void)state;
 	static void (*const breaks[])(struct retire_facts *) = {
 		other_server_arg, name_now_other_id, renamed, no_server_id, gone_by_us,
-		gone_not_by_us, running_no_flag, no_image, image_gone, image_failed, image_pending,
+		gone_not_by_us, running_no_flag, volume_live, no_image, image_gone, image_failed, image_pending,
 		image_of_other, image_unlabelled, image_started_since, image_running_again,
 		image_crash_no_live, image_no_hash, file_missing, file_not_regular, file_corrupt,
 		file_unhashed, sidecar_missing, sidecar_json_missing, sidecar_wrong,
