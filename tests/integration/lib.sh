@@ -36,6 +36,35 @@ cloud_start() {
 	export OS_CACERT=$CERTS/ca.crt
 }
 
+# from_cache KEY DEST BUILDER ARG...: DEST as BUILDER makes it, where
+# the argument @OUT@ names its output. One run of run.sh builds each KEY
+# once (under a lock: the lanes may ask at the same time) and every file
+# gets its own copy, holes kept; a change to anything under tests/images
+# builds anew; the cached copy keeps DEST's suffix (.qcow2, .raw), which
+# a builder may go by. Without run.sh's cache, BUILDER writes DEST itself.
+from_cache() {
+	local key=$1 dest=$2 base
+	shift 2
+	if [ -z "${IT_CACHE:-}" ]; then
+		"${@//@OUT@/$dest}"
+		return
+	fi
+	base=${dest##*/}
+	key=$key-$(cat "$TOP"/tests/images/* 2>/dev/null | sha256sum | cut -c1-16)
+	case $base in *.*) key=$key.${base##*.} ;; esac
+	mkdir -p "$IT_CACHE"
+	(
+		flock 9
+		if [ ! -e "$IT_CACHE/$key.done" ]; then
+			rm -rf "${IT_CACHE:?}/$key"
+			"${@//@OUT@/$IT_CACHE/$key}" || exit 1
+			touch "$IT_CACHE/$key.done"
+		fi
+	) 9>"$IT_CACHE/$key.lock" || return 1
+	rm -rf "$dest"
+	cp -a --sparse=always "$IT_CACHE/$key" "$dest"
+}
+
 # sanitizer_build - the programs under test are the sanitizer build
 sanitizer_build() {
 	ldd "$LIFEBOAT_BIN/lifeboat-extract" 2>/dev/null | grep -q 'libasan'

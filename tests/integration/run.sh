@@ -15,7 +15,8 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${IT_JOBS:=2}"
 ROOT=$(mktemp -d "${TMPDIR:-/tmp}/lifeboat-it.XXXXXX")
 CERTS=$ROOT/certs
-export TOP CERTS
+IT_CACHE=$ROOT/cache   # test images several files build alike: lib.sh's from_cache
+export TOP CERTS IT_CACHE
 "$TOP/tests/cloud/certs.sh" "$CERTS" || { echo "cannot make certificates"; exit 1; }
 # Nothing from the caller's environment may steer the tests.
 for v in $(env | sed -n 's/^\(OS_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done

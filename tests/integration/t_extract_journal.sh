@@ -9,7 +9,7 @@ setup_file() {
 	. "$TOP/tests/images/appliance-lock.sh"
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	J=$WORK/dirty
-	"$TOP/tests/images/dirty-journal.sh" "$J" >"$WORK/images.log" 2>&1 ||
+	from_cache dirty-journal "$J" "$TOP/tests/images/dirty-journal.sh" @OUT@ >"$WORK/images.log" 2>&1 ||
 		{ cat "$WORK/images.log"; return 1; }
 	local f
 	for f in ext4 ext4j ext3; do

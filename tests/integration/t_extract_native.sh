@@ -12,7 +12,7 @@ setup_file() {
 	. "$TOP/tests/images/appliance-lock.sh"
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	ND=$WORK/nd
-	"$TOP/tests/images/native-disks.sh" "$ND" "$LIFEBOAT_BIN/tests/grow-dir" >/dev/null 2>&1 || return 1
+	from_cache native-disks "$ND" "$TOP/tests/images/native-disks.sh" @OUT@ "$LIFEBOAT_BIN/tests/grow-dir" >/dev/null 2>&1 || return 1
 	/usr/bin/python3 "$TOP/tests/images/hostile-tree.py" "$WORK/htree" || return 1
 	mke2fs -q -F -t ext4 -d "$WORK/htree" -L hostile "$WORK/hostile.raw" 256M >/dev/null 2>&1 || return 1
 	qemu-img convert -O qcow2 "$WORK/hostile.raw" "$WORK/hostile.qcow2" || return 1

@@ -8,7 +8,7 @@
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 	IMG=$WORK/gpt.qcow2
-	"$TOP/tests/images/gpt-os.sh" "$IMG" || return 1
+	from_cache gpt-os "$IMG" "$TOP/tests/images/gpt-os.sh" @OUT@ || return 1
 	SUM_BEFORE=$(sha256sum <"$IMG")
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	"$X" filesystems "$IMG" --json >"$WORK/fs.json" 2>"$WORK/fs.err"

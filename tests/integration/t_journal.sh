@@ -15,7 +15,7 @@ setup_file() {
 	J=$WORK/journal
 	APPLY=$LIFEBOAT_BIN/tests/journal-apply
 	[ -x "$APPLY" ] || { echo "no $APPLY (make builds it with integration)"; return 1; }
-	"$TOP/tests/images/dirty-journal.sh" "$J" >"$WORK/images.log" 2>&1 ||
+	from_cache dirty-journal "$J" "$TOP/tests/images/dirty-journal.sh" @OUT@ >"$WORK/images.log" 2>&1 ||
 		{ cat "$WORK/images.log"; return 1; }
 	local f
 	for f in $FSES; do

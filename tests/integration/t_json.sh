@@ -137,7 +137,7 @@ t_guard_safe_and_not() {
 
 t_retire_dry_run_and_real() {
 	add_server "{\"name\": \"old\", \"disk\": \"$WORK/disk.img\", \"disk_format\": \"raw\"}"
-	run snap retire old --download "$WORK/j/old.qcow2" --stop --dry-run --json
+	run snap retire old --download "$WORK/j/old.qcow2" --stop --yes --dry-run --json
 	expect_rc 0; valid
 	expect_eq "$(doc 'd["dry_run"], [s["step"] for s in d["plan"]]')" \
 		"(True, ['snapshot', 'download', 'delete'])"

@@ -205,7 +205,7 @@ t_wait_for_no_such_image_is_7_at_once() {
 t_show_and_download_take_a_unique_name() {
 	run snap show pf-unique --json
 	expect_rc 0
-	expect_eq "$(json_get 'd["id"]')" "$IMG"
+	expect_eq "$(json_get 'd["image"]["id"]')" "$IMG"
 	run snap download pf-unique "$WORK/pf/u.qcow2"
 	expect_rc 0
 	expect_eq "$(sha512sum <"$WORK/pf/u.qcow2" | cut -d' ' -f1)" "$SUM"

@@ -22,7 +22,7 @@ setup_file() {
 	head -c 1M /dev/zero >"$WORK/base.raw"
 	admin base-image "$WORK/base.raw" >/dev/null || return 1
 	# the chat server's disk: a GPT OS disk whose /var holds the icons
-	"$TOP/tests/images/gpt-os.sh" "$WORK/chat-disk.qcow2" || return 1
+	from_cache gpt-os-qcow2 "$WORK/chat-disk.qcow2" "$TOP/tests/images/gpt-os.sh" @OUT@ || return 1
 	CHAT=$(osctl boot chat-01 "$WORK/chat-disk.qcow2") || return 1
 	mkdir -p "$WORK/keep"
 }
