@@ -87,6 +87,12 @@ $(BUILD)/tests/test_retire: $(BUILD)/obj/tests/unit/test_retire.o $(call obj,sna
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# the metrics file, the selectors and the journal's events, alone
+$(BUILD)/tests/test_metrics: $(BUILD)/obj/tests/unit/test_metrics.o \
+                             $(call obj,snap/metrics.c snap/files.c snap/fleet_select.c snap/logjson.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ -lm $(shell pkg-config --libs jansson cmocka)
+
 # the JSON documents' readers of old files and -f value, alone
 $(BUILD)/tests/test_json_out: $(BUILD)/obj/tests/unit/test_json_out.o $(call obj,snap/json_out.c)
 	@mkdir -p $(dir $@)
@@ -139,6 +145,7 @@ $(BUILD)/fuzz/ext4: $(call obj,extract/reader_native.c extract/ext4.c extract/jo
                     extract/part.c extract/disk.c extract/frame.c)
 $(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c extract/json_doc.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
+$(BUILD)/fuzz/metrics: $(call obj,snap/metrics.c snap/files.c)
 $(BUILD)/fuzz/receipt: $(filter-out %/retire.o,$(SNAP_NOMAIN))
 # the inventory's core, parsers and report, against a fake source
 INVENTORY_OBJ = $(call obj,extract/inventory.c extract/inv_rules.c extract/inv_pkgdb.c \

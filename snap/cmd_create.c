@@ -369,6 +369,7 @@ int cmd_create(struct cli *cli)
 		create_doc(&snap, record);
 	else
 		json_decref(record);
+	note_snapshot(&snap, rc);
 	if (rc == EXIT_OK)
 		rc = print_result(cli, snap.image_id);
 	snapshot_clear(&snap);

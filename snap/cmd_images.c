@@ -265,6 +265,7 @@ int cmd_prune(struct cli *cli)
 	json_t *deleted = json_array(), *kept = json_array();
 	if (rc == EXIT_OK)
 		rc = prune_images(cli, c, &list, deleted, kept);
+	note_prune(&list, json_array_size(deleted), json_array_size(kept), cli->dry_run, rc);
 	if (cli->json) {
 		/* a dry run deletes nothing: what it would delete has its own name */
 		json_t *doc = json_doc("prune");

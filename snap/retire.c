@@ -498,8 +498,10 @@ static void image_accepted(void *userdata, const char *image_id, const char *con
 		all = json_array();
 		json_object_set_new(r->receipt, "images", all);
 	}
-	json_array_append_new(all, json_pack("{s:s, s:s}", "id", image_id, "consistency",
-	                                     consistency));
+	char now[32];
+	utc_now(now, sizeof(now)); /* after any stop: the save began */
+	json_array_append_new(all, json_pack("{s:s, s:s, s:s}", "id", image_id, "consistency",
+	                                     consistency, "accepted_at", now));
 	json_object_del(r->receipt, "image");
 	save_receipt(r); /* a failure here is found by the step's end */
 }
@@ -550,9 +552,11 @@ static void record_copy(struct retire *r, const struct conoha_image *img)
 {
 	json_object_set_new(r->receipt, "image", json_image(img));
 	char *abs = realpath(r->file, NULL);
+	char now[32];
+	utc_now(now, sizeof(now));
 	json_object_set_new(r->receipt, "local",
-	                    json_pack("{s:s, s:{s:s}}", "path", abs ? abs : r->file,
-	                              "hashes", "sha512", r->proof.sha512));
+	                    json_pack("{s:s, s:{s:s}, s:s}", "path", abs ? abs : r->file,
+	                              "hashes", "sha512", r->proof.sha512, "verified_at", now));
 	free(abs);
 }
 
@@ -779,6 +783,9 @@ static int retire_steps(struct retire *r)
 	int rc = resolve_arg(r);
 	if (rc)
 		return rc;
+	receipt_add_run(r->receipt, r->c);
+	if (r->cli->inventory && (rc = receipt_attach_inventory(r->receipt, r->cli->inventory)))
+		return rc;
 	if (!json_object_get(r->receipt, "server")) {
 		if ((rc = step_begin(r, "record")))
 			return rc;
@@ -859,6 +866,7 @@ int cmd_retire(struct cli *cli)
 		printf("%s\n", r.receipt_path);
 	}
 	sink_report(&r.err); /* the one report of what the facts refused */
+	note_receipt(r.receipt, r.receipt_path);
 	unlock_target(r.file, lock);
 	json_decref(r.receipt);
 	free(r.arg_id);

@@ -7,8 +7,8 @@
 
 # 1 once lifeboat-snap has guard --create-if-stale and --metrics-file (the
 # fleet branch, merged); 0: those cases say SKIPPED and what is missing
-FLEET_GUARD=${FLEET_GUARD:-0}
-FLEET_METRICS=${FLEET_METRICS:-0}
+FLEET_GUARD=${FLEET_GUARD:-1}
+FLEET_METRICS=${FLEET_METRICS:-1}
 
 setup_file() {
 	command -v ansible-playbook >/dev/null || { echo "    ansible missing: run make deps"; return 1; }

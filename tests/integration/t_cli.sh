@@ -21,29 +21,34 @@ declare -gA TAKES=(
 	[auth]="show-token"
 	[servers]=""
 	[create]="download stop force-stop start-after no-wait wait name reason property timeout
-	          force all-hashes progress stall-timeout tries"
+	          force all-hashes progress stall-timeout tries all match server-property parallel
+	          metrics-file"
 	[wait]="timeout"
 	[show]=""
-	[list]="all"
-	[prune]="keep older-than dry-run"
-	[download]="force all-hashes progress stall-timeout tries"
+	[list]="all match server-property parallel"
+	[prune]="keep older-than dry-run all match server-property parallel metrics-file"
+	[download]="force all-hashes progress stall-timeout tries metrics-file"
 	[verify]="all-hashes"
-	[guard]="max-age file all-hashes"
+	[guard]="max-age file all-hashes stop force-stop live start-after timeout all match
+	         server-property parallel metrics-file create-if-stale"
 	[retire]="download stop force-stop live name reason property timeout yes volumes-ok
-	          delete-boot-volume dry-run force all-hashes progress stall-timeout tries"
+	          delete-boot-volume dry-run force all-hashes progress stall-timeout tries
+	          metrics-file inventory"
+	[report]=""
 	[help]=""
 )
 # the positional arguments each command is tried with
 declare -gA ARGS=(
 	[auth]="" [servers]="" [create]="db" [wait]="img-1" [show]="img-1" [list]=""
 	[prune]="db" [download]="img-1 x.qcow2" [verify]="x.qcow2" [guard]="db"
-	[retire]="db" [help]=""
+	[retire]="db" [report]="x.retire.json" [help]=""
 )
 # a valid value for every option that takes one
 declare -gA VALUE=(
 	[download]=d.qcow2 [name]=n [reason]=r [property]=k=v [timeout]=1h [keep]=1
 	[older-than]=1d [max-age]=2h [file]=f.qcow2 [progress]=none [stall-timeout]=60s
-	[tries]=2 [format]=json [column]=id
+	[tries]=2 [format]=json [column]=id [match]=d* [server-property]=k=v [parallel]=2
+	[metrics-file]=m.prom [inventory]=i.json
 )
 
 # json_get_stdin EXPR - as json_get, on standard input
