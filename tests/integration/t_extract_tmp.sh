@@ -20,35 +20,45 @@ setup_file() {
 	fi
 }
 
-# the case's own /tmp, empty: T
+# the case's own /tmp, empty: T; KEEP: what of the real /tmp the case
+# still needs there (its WORK, the tree and the programs under test, when
+# they lie in /tmp), relative to /tmp
 setup_each() {
 	T=$WORK/tmp.$RANDOM$RANDOM
 	rm -rf "$T" && mkdir -p "$T"
-	INSIDE=
-	case $WORK in /tmp/?*) INSIDE=${WORK#/tmp/} ;; esac
-	[ -z "$INSIDE" ] || mkdir -p "$T/$INSIDE"
+	KEEP=()
+	local d
+	for d in "$WORK" "$TOP" "$LIFEBOAT_BIN"; do
+		case $d in "$TOP"/*) [ "$d" = "$WORK" ] || continue ;; esac
+		case $d in /tmp/?*) KEEP+=("${d#/tmp/}"); mkdir -p "$T/${d#/tmp/}" ;; esac
+	done
 }
 
-# tmp_exec CMD...: exec CMD with $T as its /tmp (and $WORK still where it
+# tmp_exec CMD...: exec CMD with $T as its /tmp (and KEEP still where it
 # was), or with TMPDIR=$T where no mount namespace can be had. In the
 # background (`tmp_exec CMD &`) $! is CMD's pid; tmp CMD runs it in front.
 tmp() { ( tmp_exec "$@" ); }
 tmp_exec() {
 	if [ "$PRIVATE_TMP" = 1 ]; then
 		exec unshare -m --propagation private env -u TMPDIR sh -c '
-			[ -z "$2" ] || mount --bind "$3" "$1/$2" || exit 99
-			mount --rbind "$1" /tmp || exit 99
-			shift 3
-			exec "$@"' sh "$T" "$INSIDE" "$WORK" "$@"
+			t=$1
+			shift
+			while [ "$1" != -- ]; do
+				mount --bind "/tmp/$1" "$t/$1" || exit 99
+				shift
+			done
+			shift
+			mount --rbind "$t" /tmp || exit 99
+			exec "$@"' sh "$T" "${KEEP[@]}" -- "$@"
 	else
 		TMPDIR=$T exec "$@"
 	fi
 }
 
 tmp_is_empty() {
-	local left
-	left=$(cd "$T" && find . -mindepth 1 ${INSIDE:+-path "./${INSIDE%%/*}" -prune -o} -print |
-	       head -5)
+	local left prune=() k
+	for k in "${KEEP[@]}"; do prune+=(-path "./${k%%/*}" -prune -o); done
+	left=$(cd "$T" && find . -mindepth 1 "${prune[@]}" -print | head -5)
 	[ -z "$left" ] || fail "left in /tmp: $left"
 }
 
