@@ -154,6 +154,25 @@ t_reason_name_and_property_within_glance_limits() {
 	expect_rc 0
 }
 
+# Glance takes JSON, and JSON takes UTF-8 only: text that is not UTF-8 was
+# silently dropped from the metadata (--reason, --property) or, as the
+# name, sent as an empty request after the server had been stopped.
+t_text_that_is_not_utf8_is_refused_before_the_server_is_stopped() {
+	run snap create db --stop --name $'bad\xffname'
+	expect_rc 2
+	expect_err '--name is not UTF-8 text'
+	run snap create db --stop --reason $'why\xfe'
+	expect_rc 2
+	expect_err '--reason is not UTF-8 text'
+	run snap create db --property $'k=\xc3'
+	expect_rc 2
+	run snap retire db --download "$WORK/pf/u.qcow2" --stop --yes --reason $'\xff'
+	expect_rc 2
+	expect_eq "$(all_requests)" 0
+	run snap create db --reason 'ünïcödé, ok' --no-wait
+	expect_rc 0
+}
+
 # ---- retire ------------------------------------------------------------------
 
 t_retire_without_terminal_or_yes_refuses_before_anything() {
