@@ -619,6 +619,12 @@ static int check_target(struct cli *cli, const char *file)
 	if (!file)
 		return EXIT_OK;
 	if (strcmp(file, "-") == 0) {
+		int fl = fcntl(STDOUT_FILENO, F_GETFL);
+		if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) {
+			complain("standard output is closed, or open for reading only: "
+			         "redirect it (download ID - > FILE) or give a FILE");
+			return EXIT_USAGE;
+		}
 		if (isatty(STDOUT_FILENO)) {
 			complain("standard output is a terminal: redirect it (download ID - > FILE) "
 			         "or give a FILE");

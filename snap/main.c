@@ -2,7 +2,9 @@
  * the cmd_*.c files */
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,8 +313,20 @@ static int parse_args(struct cli *cli, int argc, char **argv, enum snap_cmd *cmd
 	return rc;
 }
 
+/* A standard descriptor the caller closed would be taken by the first
+ * socket or file opened, and the image or a document written into it:
+ * hold each on /dev/null, read-only, so that a write to it fails. */
+static void hold_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDONLY | O_CLOEXEC) < 0)
+			_exit(EXIT_FAIL);
+}
+
 int main(int argc, char **argv)
 {
+	hold_standard_fds();
 	conoha_error err;
 	conoha_error_clear(&err);
 	if (conoha_global_init(&err) < 0) {

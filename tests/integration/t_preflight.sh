@@ -266,6 +266,24 @@ t_download_to_standard_output() {
 	expect_out 'standard output is a terminal'
 }
 
+# With standard output closed, the first socket or file opened took its
+# number, and the image went into the connection to the cloud.
+t_download_to_a_closed_standard_output_refuses_first() {
+	set +e
+	"$LIFEBOAT_BIN/lifeboat-snap" download "$IMG" - >&- 2>"$WORK/err"
+	RC=$?
+	set -e
+	ERR=$(cat "$WORK/err")
+	expect_rc 2
+	expect_err 'standard output is closed'
+	expect_eq "$(count_requests GET '/file$')" 0
+	set +e
+	"$LIFEBOAT_BIN/lifeboat-snap" show "$IMG" --json >&- 2>"$WORK/err"
+	RC=$?
+	set -e
+	[ "$RC" != 0 ] || fail "show --json to a closed standard output exit 0"
+}
+
 # ---- resuming retire -----------------------------------------------------------
 
 # FILE fetched before, by hand, is the server's own image: it is adopted,
