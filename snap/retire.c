@@ -325,6 +325,9 @@ static int gather_image(struct retire *r, struct pass *p)
 		p->adopted = true;
 	}
 	p->f.image_id = id;
+	/* adopted now, or by a run before whose receipt says so */
+	p->f.image_adopted = p->adopted ||
+	                     json_is_true(json_object_get(r->receipt, "adopted_file"));
 	if (!id) {
 		p->f.image = IMAGE_NONE;
 		return EXIT_OK;
@@ -335,7 +338,7 @@ static int gather_image(struct retire *r, struct pass *p)
 		if (err.kind != CONOHA_ERR_NOT_FOUND)
 			return sink_from(&r->err, &err);
 		p->f.image = p->adopted ? IMAGE_NONE : IMAGE_GONE;
-		p->adopted = false;
+		p->adopted = p->f.image_adopted = false;
 		return EXIT_OK;
 	}
 	const char *st = p->img.status;

@@ -102,6 +102,11 @@ static const char *image_unfit(const struct retire_facts *f)
 	bool stopped_image = same(f->image_consistency, "stopped");
 	if (f->started_since_image == 1)
 		return "is stale: the server was started again after it was taken";
+	/* the power state tells of the time since this retire's own save;
+	 * an image of any age needs the cloud's word that it is fresh */
+	if (f->image_adopted && f->started_since_image != 0)
+		return "was not taken by this retire, and the cloud cannot show that the "
+		       "server has not run since";
 	if (stopped_image && !same(f->server_status, "SHUTOFF"))
 		return "is stale: the server is running again";
 	if (!stopped_image && !f->live)

@@ -40,6 +40,7 @@ struct retire_facts {
 	const char *image_consistency;     /* lifeboat.consistency */
 	const char *image_hash;            /* the multihash (or md5) Glance holds */
 	int started_since_image;           /* 1, 0, -1 when the cloud cannot say */
+	bool image_adopted;                /* FILE.json's, not taken by this retire */
 
 	/* the disk, now */
 	bool file_exists;

@@ -303,6 +303,24 @@ t_retire_adopts_a_file_that_verifies() {
 	expect_eq "$(json_get 'd["steps"]["delete"]["outcome"]')" done
 }
 
+# An older image of the server, fetched long ago, is adopted only when
+# the cloud can show the server did not run since: on a cloud that hides
+# its instance actions, the power state alone proves nothing of an image
+# retire did not take, and a stale copy would justify the delete.
+t_retire_does_not_adopt_an_old_image_the_cloud_cannot_date() {
+	add_server "{\"name\": \"ad3\", \"disk\": \"$WORK/disk.img\"}"
+	local f=$WORK/pf/ad3.qcow2 sid
+	snap create ad3 --stop --download "$f" >/dev/null 2>&1
+	sid=$(snap servers -f value -c id -c name | awk '$2 == "ad3" {print $1}')
+	ctl server-action "{\"id\": \"$sid\", \"action\": \"start\"}" >/dev/null
+	ctl server-action "{\"id\": \"$sid\", \"action\": \"stop\"}" >/dev/null
+	faults '[{"path": "/os-instance-actions$", "status": 403, "times": 1000}]'
+	run snap retire ad3 --download "$f" --stop --yes
+	expect_eq "$(count_requests DELETE '/servers/')" 0
+	expect_not 'verified: it is kept'
+	[ "$RC" != 0 ] || fail "retire exit 0 without a fresh copy"
+}
+
 # A file of the server that no longer verifies is not this retire's: it
 # is refused, and the server stays.
 t_retire_does_not_adopt_a_corrupt_file() {
