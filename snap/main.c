@@ -1,5 +1,6 @@
 /* main.c - lifeboat-snap: option parsing and dispatch; the work lives in
  * the cmd_*.c files */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <fcntl.h>
@@ -96,7 +97,7 @@ static int parse_count(const char *option, const char *arg, long min, long max, 
 	char *end;
 	errno = 0;
 	long n = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || n < min || n > max)
+	if (!isdigit((unsigned char)*arg) || errno || *end || end == arg || n < min || n > max)
 		return usage_error("%s: '%s' is not a count from %ld to %ld", option, arg, min, max);
 	*out = n;
 	return 0;
@@ -197,6 +198,22 @@ struct given {
 	const char *arg;
 };
 
+/* A value given as its own word that is one of this program's options,
+ * --stop or --stop=x: the value was left out, and getopt took the next
+ * option for it. */
+static bool is_option(const char *word)
+{
+	if (strncmp(word, "--", 2) != 0)
+		return strcmp(word, "-f") == 0 || strcmp(word, "-c") == 0 ||
+		       strcmp(word, "-h") == 0;
+	size_t n = strcspn(word + 2, "=");
+	for (size_t i = 0; i < snap_n_options; i++)
+		if (strlen(snap_options[i].name) == n &&
+		    strncmp(snap_options[i].name, word + 2, n) == 0)
+			return true;
+	return false;
+}
+
 #define OPT_INDEX_BASE 1000
 #define MAX_OPTIONS 128
 
@@ -233,6 +250,10 @@ static int read_options(int argc, char **argv, struct given *given, size_t *n_gi
 				spec = &snap_options[i]; /* -f, -c */
 		if (!spec)
 			spec = &snap_options[code - OPT_INDEX_BASE];
+		if (optarg && optarg == argv[optind - 1] && is_option(optarg))
+			return usage_error("option '%s' needs a value, and '%s' is an option; "
+			                   "write --%s=%s if it is meant as the value",
+			                   argv[optind - 2], optarg, spec->name, optarg);
 		given[(*n_given)++] = (struct given){ spec, optarg };
 	}
 	return 0;

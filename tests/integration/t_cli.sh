@@ -189,3 +189,29 @@ t_durations_need_a_unit_and_may_combine_units() {
 		expect_rc 0
 	done
 }
+
+# A value left out makes getopt take the next option as the value:
+# `create db --name --stop` saved an image named '--stop' of a server that
+# was not stopped. An option of this program is never taken as a value;
+# --name=--stop says it is meant. Counts, like durations, take no spaces.
+t_an_option_is_never_taken_as_the_value_of_another() {
+	ctl reset-requests >/dev/null
+	run snap create db --name --stop
+	expect_rc 2
+	expect_err "option '--name' needs a value, and '--stop' is an option"
+	run snap create db --reason --no-wait
+	expect_rc 2
+	run snap prune db --keep --dry-run
+	expect_rc 2
+	run snap list -f --json
+	expect_rc 2
+	local bad
+	for bad in ' 3' '3 ' '+3' $'3\n'; do
+		run snap prune db --keep "$bad" --dry-run
+		expect_rc 2
+		expect_err "^lifeboat-snap: --keep: "
+	done
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+	run snap create db --name=--stop --no-wait
+	expect_rc 0
+}
