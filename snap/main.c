@@ -82,8 +82,14 @@ static int usage_error(const char *fmt, ...)
 
 static int parse_duration_option(const char *arg, const char *opt, long long *out)
 {
-	if (conoha_parse_duration(arg, out) == 0)
+	if (conoha_parse_duration(arg, out) == 0) {
+		/* a wait of nothing ends in a timeout, after the stop */
+		bool wait = strcmp(opt, "--timeout") == 0 || strcmp(opt, "--stall-timeout") == 0;
+		if (wait && *out == 0)
+			return usage_error("%s: '%s' is no time: nothing could finish in it; "
+			                   "give at least 1s", opt, arg);
 		return 0;
+	}
 	if (*arg && strspn(arg, "0123456789") == strlen(arg))
 		return usage_error("%s: '%s' has no unit: write %ss, %sm, %sh or %sd, or combine "
 		                   "units, as in 1h30m", opt, arg, arg, arg, arg, arg);

@@ -215,3 +215,18 @@ t_an_option_is_never_taken_as_the_value_of_another() {
 	run snap create db --name=--stop --no-wait
 	expect_rc 0
 }
+
+# --timeout 0s can never be met: `create db --stop --timeout 0s` stopped
+# the server and gave up at once, leaving it stopped and no image.
+t_a_timeout_of_nothing_is_refused_before_the_stop() {
+	ctl reset-requests >/dev/null
+	local zero
+	for zero in 0s 0h0m0s 0d; do
+		run snap create db --stop --timeout "$zero"
+		expect_rc 2
+		expect_err "^lifeboat-snap: --timeout: '$zero' is no time"
+		run snap download img-1 x.qcow2 --stall-timeout "$zero"
+		expect_rc 2
+	done
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+}
