@@ -254,8 +254,17 @@ static int read_options(int argc, char **argv, struct given *given, size_t *n_gi
 		for (size_t i = 0; !spec && code < OPT_INDEX_BASE && i < snap_n_options; i++)
 			if ((int)snap_options[i].code == code)
 				spec = &snap_options[i]; /* -f, -c */
-		if (!spec)
+		if (!spec) {
 			spec = &snap_options[code - OPT_INDEX_BASE];
+			/* the word as given: getopt takes any unique prefix */
+			const char *word = optarg && optarg == argv[optind - 1] ? argv[optind - 2]
+			                                                         : argv[optind - 1];
+			size_t n = strcspn(word + 2, "=");
+			if (strncmp(word, "--", 2) != 0 || n != strlen(spec->name))
+				return usage_error("unknown option '%.*s': options are never "
+				                   "abbreviated; write --%s", (int)(n + 2), word,
+				                   spec->name);
+		}
 		if (optarg && optarg == argv[optind - 1] && is_option(optarg))
 			return usage_error("option '%s' needs a value, and '%s' is an option; "
 			                   "write --%s=%s if it is meant as the value",

@@ -230,3 +230,20 @@ t_a_timeout_of_nothing_is_refused_before_the_stop() {
 	done
 	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
 }
+
+# getopt took any unique prefix: --y for --yes, --delete-b for
+# --delete-boot-volume, nowhere documented, and changed in meaning by the
+# next option added. Only the names the help lists are options.
+t_abbreviated_options_are_refused() {
+	ctl reset-requests >/dev/null
+	run snap retire db --download d.qcow2 --sto --y --dry-run
+	expect_rc 2
+	expect_err "unknown option '--sto': options are never abbreviated; write --stop"
+	run snap retire db --download d.qcow2 --stop --yes --delete-b --dry-run
+	expect_rc 2
+	run snap create db --na=x --no-wait
+	expect_rc 2
+	run snap create db --na x --no-wait
+	expect_rc 2
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+}
