@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <jansson.h>
 #include "conoha.h"
+#include "fleet.h"
 #include "poll.h"
 #include "json_out.h"
 
@@ -46,6 +47,11 @@ struct cli {
 	char *prop_keys[MAX_PROPERTIES];        /* owned copies of the keys */
 	size_t n_props;
 	conoha_config *cfg;   /* the command-line layer is already in it */
+	struct fleet_opts fleet; /* the servers of a many-server run */
+	const char *metrics_file; /* --metrics-file PATH */
+	bool log_json;        /* --log-json */
+	bool create_if_stale; /* guard --create-if-stale */
+	const char *inventory; /* retire --inventory FILE.json */
 };
 
 /* Report an error in git's style: "lifeboat-snap: <message>", plus the
@@ -118,6 +124,46 @@ const struct conoha_image *find_newest_active(const struct conoha_image_list *li
 /* When the image was saved: lifeboat.created_at, else created_at. */
 const char *image_time(const struct conoha_image *img);
 
+/* ---- many servers (fleet.c) ---- */
+/* Is this a run over several servers (several SERVER arguments, or
+ * selectors) of a command that takes them? */
+bool fleet_wanted(const struct cli *cli, const char *command);
+/* Run the command once per server, in worker processes, at most
+ * --parallel at a time; print one line per server; write the metrics.
+ * Exit code: 0 when all succeeded, one server's own code when there was
+ * one, EXIT_SOME_FAILED otherwise. */
+int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command);
+/* Run a command for one server (or none): here, or in a worker whose
+ * stderr becomes JSON events when log_json is set; then write the
+ * metrics file when asked. Exit code. */
+int command_run(struct cli *cli, int (*run)(struct cli *cli), const char *command);
+
+/* What create and prune found, for run_note (fleet.h). */
+struct snapshot;
+void note_snapshot(const struct snapshot *s, int rc);
+void note_prune(const struct conoha_image_list *list, size_t deleted, size_t kept,
+                bool dry_run, int rc);
+
+/* guard --create-if-stale (guard_stale.c): the options' rules; take a new
+ * image as create would and wait for it (*image_id: caller frees). */
+int guard_check_stale_options(const struct cli *cli);
+int guard_take_image(struct cli *cli, conoha_client *c, const char *server_id,
+                     const char *why, char **image_id);
+/* "fresh" or "created" when guard succeeded, else NULL. */
+const char *guard_action(int rc, const char *created);
+void note_guard(const struct conoha_server *srv, const struct conoha_image *img,
+                const char *created, int rc);
+
+/* ---- what a retire receipt records for a post-mortem (receipt_meta.c) ---- */
+/* Append this run to receipt.runs: when, local user@host, OpenStack user
+ * and project (after authentication). */
+void receipt_add_run(json_t *receipt, conoha_client *c);
+/* Attach the result of "lifeboat-extract inventory --json" read from
+ * path as receipt.inventory. Exit code; the message printed. */
+int receipt_attach_inventory(json_t *receipt, const char *path);
+/* What retire found, for run_note (fleet.h). */
+void note_receipt(const json_t *receipt, const char *path);
+
 /* The subcommands: each returns an exit code. */
 int cmd_auth(struct cli *cli);
 int cmd_servers(struct cli *cli);
@@ -130,5 +176,6 @@ int cmd_download(struct cli *cli);
 int cmd_verify(struct cli *cli);
 int cmd_guard(struct cli *cli);
 int cmd_retire(struct cli *cli);
+int cmd_report(struct cli *cli);
 
 #endif

@@ -667,7 +667,12 @@ int cmd_download(struct cli *cli)
 	}
 	if (rc == EXIT_OK) {
 		file = file ? file : deflt;
+		note_server(img.server_name, img.server_id);
 		rc = download_image(c, &img, file, &o, NULL, &record);
+		if (rc == EXIT_OK) {
+			note_image(img.id, img.size);
+			note_detail("%s", file);
+		}
 	}
 	/* with '-', standard output holds the image alone */
 	if (rc == EXIT_OK && !o.to_stdout && cli->json)

@@ -132,7 +132,9 @@ int cmd_guard(struct cli *cli)
 		complain("guard needs --max-age DURATION: how old an image may be (2h, 1d)");
 		return EXIT_USAGE;
 	}
-	int rc = EXIT_OK;
+	int rc = guard_check_stale_options(cli);
+	if (rc)
+		return rc;
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return rc;
@@ -143,6 +145,7 @@ int cmd_guard(struct cli *cli)
 	struct verdict v = { .rc = EXIT_OK };
 	const struct conoha_image *img = NULL;
 	long long age = -1;
+	char *created = NULL; /* --create-if-stale: the image taken */
 	/* a name is only a way to find the id; the images are matched by id */
 	if (conoha_server_find(c, cli->args[0], &srv, &err) < 0 ||
 	    conoha_image_list(c, &list, &err) < 0) {
@@ -150,11 +153,28 @@ int cmd_guard(struct cli *cli)
 	} else {
 		keep_images_of(&list, srv.id);
 		rc = judge(cli, &srv, &list, &img, &age, &v);
+		if (rc == EXIT_UNSAFE && cli->create_if_stale) {
+			rc = guard_take_image(cli, c, srv.id, v.reason, &created);
+			v = (struct verdict){ .rc = rc };
+			img = NULL;
+			conoha_image_list_free(&list);
+			if (rc != EXIT_OK)
+				refuse(&v, rc, "no new image of '%s' could be taken", srv.name);
+			else if (conoha_image_list(c, &list, &err) < 0)
+				rc = refuse(&v, exit_code_for(&err), "%s", err.message);
+			else {
+				keep_images_of(&list, srv.id);
+				rc = judge(cli, &srv, &list, &img, &age, &v);
+			}
+		}
 	}
+	note_guard(&srv, img, created, rc);
 	if (cli->json) {
 		json_t *doc = json_doc("guard");
-		json_object_update_new(doc, json_pack("{s:b, s:o, s:o, s:o, s:I, s:o, s:b, s:o}",
+		json_object_update_new(doc, json_pack("{s:b, s:o, s:b, s:o, s:o, s:o, s:I, s:o, s:b, s:o}",
 		                       "ok", rc == EXIT_OK,
+		                       "action", json_str_or_null(guard_action(rc, created)),
+		                       "changed", created != NULL,
 		                       "server", srv.id ? json_server(&srv) : json_null(),
 		                       "image", img ? json_image(img) : json_null(),
 		                       "age_seconds", age >= 0 ? json_integer(age) : json_null(),
@@ -172,8 +192,11 @@ int cmd_guard(struct cli *cli)
 		       img->hash_algo ? img->hash_algo : "md5",
 		       cli->file ? ", and matches " : "", cli->file ? cli->file : "");
 	}
+	if (!cli->json && rc == EXIT_OK && cli->create_if_stale)
+		printf(created ? "created %s\n" : "fresh\n", created);
 	if (v.reason[0])
 		complain("NOT SAFE: %s", v.reason);
+	free(created);
 	conoha_server_clear(&srv);
 	conoha_image_list_free(&list);
 	conoha_client_free(c);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include "cli.h"
 #include "exit.h"
+#include "logjson.h"
 #include "options.h"
 #include "progress.h"
 
@@ -23,7 +24,8 @@ static const command_fn runners[N_CMDS] = {
 	[CMD_AUTH] = cmd_auth, [CMD_SERVERS] = cmd_servers, [CMD_CREATE] = cmd_create,
 	[CMD_WAIT] = cmd_wait, [CMD_SHOW] = cmd_show, [CMD_LIST] = cmd_list,
 	[CMD_PRUNE] = cmd_prune, [CMD_DOWNLOAD] = cmd_download, [CMD_VERIFY] = cmd_verify,
-	[CMD_GUARD] = cmd_guard, [CMD_RETIRE] = cmd_retire, [CMD_HELP] = NULL,
+	[CMD_GUARD] = cmd_guard, [CMD_RETIRE] = cmd_retire, [CMD_REPORT] = cmd_report,
+	[CMD_HELP] = NULL,
 };
 
 /* The command a usage error's hint points at, once it is known. */
@@ -53,7 +55,13 @@ void complain(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "lifeboat-snap: %s\n", msg);
+	if (log_json) {
+		char line[2100];
+		snprintf(line, sizeof(line), "lifeboat-snap: %s", msg);
+		log_event(log_priority_of(line), NULL, line, -1);
+	} else {
+		fprintf(stderr, "lifeboat-snap: %s\n", msg);
+	}
 	json_note(msg); /* an error document repeats it */
 }
 
@@ -157,6 +165,26 @@ static int apply_option(struct cli *cli, const struct snap_option *spec, const c
 	case OPT_NAME: cli->name = arg; return 0;
 	case OPT_REASON: cli->reason = arg; return 0;
 	case OPT_PROPERTY: return add_property(cli, arg);
+	case OPT_MATCH:
+	case OPT_SERVER_PROPERTY: {
+		bool glob = spec->code == OPT_MATCH;
+		struct fleet_opts *f = &cli->fleet;
+		size_t *n = glob ? &f->n_match : &f->n_props;
+		const char *eq = strchr(arg, '=');
+		if (!glob && (!eq || eq == arg))
+			return usage_error("--server-property: '%s' is not KEY=VALUE", arg);
+		if (*n == FLEET_MAX_SELECTORS)
+			return usage_error("%s: at most %d", glob ? "--match" : "--server-property",
+			                   FLEET_MAX_SELECTORS);
+		(glob ? f->match : f->props)[(*n)++] = arg;
+		return 0;
+	}
+	case OPT_PARALLEL:
+		return parse_count("--parallel", arg, 1, FLEET_MAX_PARALLEL, &cli->fleet.parallel);
+	case OPT_METRICS_FILE: cli->metrics_file = arg; return 0;
+	case OPT_LOG_JSON: cli->log_json = true; return 0;
+	case OPT_CREATE_IF_STALE: cli->create_if_stale = true; return 0;
+	case OPT_INVENTORY: cli->inventory = arg; return 0;
 	case OPT_TIMEOUT: return parse_duration_option(arg, "--timeout", &cli->timeout_s);
 	case OPT_OLDER_THAN:
 		return parse_duration_option(arg, "--older-than", &cli->older_than_s);
@@ -223,6 +251,29 @@ static bool is_option(const char *word)
 #define OPT_INDEX_BASE 1000
 #define MAX_OPTIONS 128
 
+/* getopt takes a unique prefix of an option's name; several are named. */
+static int unknown_option(const char *arg)
+{
+	char names[512] = "";
+	size_t len = 0, matches = 0;
+	const char *word = strncmp(arg, "--", 2) == 0 ? arg + 2 : NULL;
+	size_t n = word ? strcspn(word, "=") : 0;
+	for (size_t i = 0; word && n && i < snap_n_options; i++) {
+		if (strncmp(snap_options[i].name, word, n) != 0)
+			continue;
+		int w = snprintf(names + len, sizeof(names) - len, "%s--%s", matches ? ", " : "",
+		                 snap_options[i].name);
+		if (w > 0 && (size_t)w < sizeof(names) - len)
+			len += (size_t)w;
+		matches++;
+	}
+	if (matches > 1)
+		return usage_error("ambiguous option '%s': %s", arg, names);
+	if (matches == 1 && word[n] == '=')
+		return usage_error("option '%s' takes no value", names);
+	return usage_error("unknown option '%s'", arg);
+}
+
 /* Options may come before or after the command, as with the openstack
  * CLI: GNU getopt permutes them, and the first operand is the command.
  * Every option is read first and applied only once the command is known
@@ -247,7 +298,7 @@ static int read_options(int argc, char **argv, struct given *given, size_t *n_gi
 	*n_given = 0;
 	while ((code = getopt_long(argc, argv, ":hf:c:", longopts, NULL)) != -1) {
 		if (code == '?')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return unknown_option(argv[optind - 1]);
 		if (code == ':')
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		const struct snap_option *spec = code == 'h' ? help : NULL;
@@ -280,6 +331,13 @@ static bool was_given(const struct given *given, size_t n, enum opt_code code)
 		if (given[i].spec->code == code)
 			return true;
 	return false;
+}
+
+/* What only a download uses: create takes it with --download alone. */
+static bool is_download_knob(enum opt_code code)
+{
+	return code == OPT_FORCE || code == OPT_ALL_HASHES || code == OPT_PROGRESS ||
+	       code == OPT_STALL_TIMEOUT || code == OPT_TRIES;
 }
 
 /* --help and help [COMMAND]: exit 0, or a usage error. */
@@ -323,10 +381,18 @@ static int check_args(struct cli *cli, int argc, char **argv, struct given *give
 	for (size_t i = 0; i < n; i++)
 		if (!(given[i].spec->cmds & bit))
 			return usage_error("'%s' does not take --%s", c->name, given[i].spec->name);
+	if (*cmd == CMD_CREATE && !was_given(given, n, OPT_DOWNLOAD))
+		for (size_t i = 0; i < n; i++)
+			if (is_download_knob(given[i].spec->code))
+				return usage_error("'create' takes --%s only with --download FILE",
+				                   given[i].spec->name);
 	cli->command = name;
 	cli->args = argv + optind + 1;
 	cli->nargs = argc - optind - 1;
-	if (cli->nargs < c->min_args || cli->nargs > c->max_args)
+	/* servers chosen by selectors need no SERVER argument */
+	bool selected = was_given(given, n, OPT_MATCH) || was_given(given, n, OPT_SERVER_PROPERTY) ||
+	                (*cmd != CMD_LIST && was_given(given, n, OPT_ALL));
+	if ((cli->nargs < c->min_args && !selected) || cli->nargs > c->max_args)
 		return usage_error("wrong number of arguments: lifeboat-snap %s %s", c->name,
 		                   c->synopsis);
 	for (size_t i = 0; i < n; i++)
@@ -334,6 +400,8 @@ static int check_args(struct cli *cli, int argc, char **argv, struct given *give
 			return rc;
 	if (cli->n_columns && cli->format != FORMAT_VALUE)
 		return usage_error("-c COLUMN needs -f value");
+	if (*cmd != CMD_LIST)
+		cli->fleet.all = cli->all; /* list --all: every image, as before */
 	return 0;
 }
 
@@ -376,12 +444,15 @@ int main(int argc, char **argv)
 	};
 	enum snap_cmd cmd = N_CMDS;
 	int rc = cli.cfg ? parse_args(&cli, argc, argv, &cmd) : EXIT_FAIL;
+	log_json = cli.log_json || stderr_is_journal();
 	if (rc < 0)
 		rc = EXIT_OK;
 	else if (rc == 0 && cmd == CMD_HELP)
 		rc = answer_help(cli.nargs ? cli.args[0] : NULL);
+	else if (rc == 0 && fleet_wanted(&cli, cli.command))
+		rc = fleet_run(&cli, runners[cmd], cli.command);
 	else if (rc == 0)
-		rc = json_finish(&cli, runners[cmd](&cli));
+		rc = command_run(&cli, runners[cmd], cli.command);
 	for (size_t i = 0; i < cli.n_props; i++)
 		free(cli.prop_keys[i]);
 	conoha_config_free(cli.cfg);

@@ -1,7 +1,14 @@
 /* options.c - the commands and options of lifeboat-snap, and the help made
  * from them. An option taken by several commands is one line: its set of
- * commands (ON(...)) says which. */
+ * commands (ON(...)) says which.
+ *
+ * A new option: its code in options.h, a line here, its case in main.c's
+ * apply_option; then its item in man/lifeboat-snap.1 naming the same
+ * commands (".Cm create , Cm retire :", checked by tests/lint-cli.py), the
+ * TAKES table of tests/integration/t_cli.sh, and `make completion`
+ * (checked by t_completion.sh). */
 #include <string.h>
+#include "fleet.h"
 #include "options.h"
 
 const struct snap_command snap_commands[N_CMDS] = {
@@ -11,33 +18,38 @@ const struct snap_command snap_commands[N_CMDS] = {
 	[CMD_SERVERS] = { "servers", "[options]",
 		"list servers: id, name, status, flavor, boot source",
 		"List the project's servers: id, name, status, flavor, boot source.", 0, 0 },
-	[CMD_CREATE] = { "create", "[options] SERVER",
+	[CMD_CREATE] = { "create", "[options] SERVER...",
 		"save SERVER's disk as an image; wait until active",
-		"Save SERVER's disk as an image, wait until it is active, print its id.", 1, 1 },
+		"Save SERVER's disk as an image, wait until it is active, print its id.", 1,
+		FLEET_MAX_ARGS },
 	[CMD_WAIT] = { "wait", "[options] IMAGE",
 		"wait until IMAGE is active; print its id",
 		"Wait until IMAGE is active, as create does, and print its id.", 1, 1 },
 	[CMD_SHOW] = { "show", "[options] IMAGE",
 		"show IMAGE: status, size, hashes, lifeboat properties",
 		"Show IMAGE's status, size, checksums and lifeboat properties.", 1, 1 },
-	[CMD_LIST] = { "list", "[options] [SERVER]",
+	[CMD_LIST] = { "list", "[options] [SERVER...]",
 		"lifeboat's images (of SERVER), newest first",
-		"List the images lifeboat made (of SERVER), newest first.", 0, 1 },
-	[CMD_PRUNE] = { "prune", "[options] SERVER --keep N",
+		"List the images lifeboat made (of SERVER), newest first.", 0, FLEET_MAX_ARGS },
+	[CMD_PRUNE] = { "prune", "[options] SERVER... --keep N",
 		"delete SERVER's oldest lifeboat images beyond N",
-		"Delete SERVER's oldest lifeboat images beyond the newest N.", 1, 1 },
+		"Delete SERVER's oldest lifeboat images beyond the newest N.", 1, FLEET_MAX_ARGS },
 	[CMD_DOWNLOAD] = { "download", "[options] IMAGE [FILE]",
 		"stream IMAGE to FILE, verified, resumable",
 		"Stream IMAGE to FILE (default ID.FORMAT), hashed as written, resumable.", 1, 2 },
 	[CMD_VERIFY] = { "verify", "[options] FILE [IMAGE]",
 		"check FILE's hashes, qcow2 header, qemu-img check",
 		"Check FILE against FILE.sha512 or IMAGE's hashes, and as an image.", 1, 2 },
-	[CMD_GUARD] = { "guard", "[options] SERVER --max-age DURATION",
+	[CMD_GUARD] = { "guard", "[options] SERVER... --max-age DURATION",
 		"exit 0 only if a fresh image (and FILE) is safe",
-		"Exit 0 only if SERVER has a fresh, hashed, active image (matching FILE).", 1, 1 },
+		"Exit 0 only if SERVER has a fresh, hashed, active image (matching FILE).", 1,
+		FLEET_MAX_ARGS },
 	[CMD_RETIRE] = { "retire", "[options] SERVER --download FILE --stop | --live",
 		"verified copy first, then delete the server",
 		"Record, save, download and verify SERVER, then delete it.", 1, 1 },
+	[CMD_REPORT] = { "report", "[options] FILE.retire.json",
+		"a retire receipt, as a post-mortem needs it",
+		"Show what a post-mortem needs from a retire receipt; no cloud needed.", 1, 1 },
 	[CMD_HELP] = { "help", "[COMMAND]",
 		"this help, or a command's",
 		"Show the help of COMMAND, or the global help.", 0, 1 },
@@ -56,13 +68,13 @@ const struct snap_option snap_options[] = {
 	CMDOPT("show-token", NULL, OPT_SHOW_TOKEN, ON(AUTH), "also print the token (keep it secret)"),
 	CMDOPT("download", "FILE", OPT_DOWNLOAD, ON(CREATE) | ON(RETIRE),
 	       "download and verify the image to FILE"),
-	CMDOPT("stop", NULL, OPT_STOP, ON(CREATE) | ON(RETIRE),
+	CMDOPT("stop", NULL, OPT_STOP, ON(CREATE) | ON(RETIRE) | ON(GUARD),
 	       "stop a running server first (os-stop)"),
-	CMDOPT("force-stop", NULL, OPT_FORCE_STOP, ON(CREATE) | ON(RETIRE),
+	CMDOPT("force-stop", NULL, OPT_FORCE_STOP, ON(CREATE) | ON(RETIRE) | ON(GUARD),
 	       "as --stop, with force_shutdown"),
-	CMDOPT("live", NULL, OPT_LIVE, ON(RETIRE),
+	CMDOPT("live", NULL, OPT_LIVE, ON(RETIRE) | ON(GUARD),
 	       "a crash-consistent image of it running will do"),
-	CMDOPT("start-after", NULL, OPT_START_AFTER, ON(CREATE),
+	CMDOPT("start-after", NULL, OPT_START_AFTER, ON(CREATE) | ON(GUARD),
 	       "start the server again once the image is saved"),
 	CMDOPT("no-wait", NULL, OPT_NO_WAIT, ON(CREATE),
 	       "print the image id once the save is accepted"),
@@ -73,9 +85,21 @@ const struct snap_option snap_options[] = {
 	       "why, kept as the image's lifeboat.reason"),
 	CMDOPT("property", "K=V", OPT_PROPERTY, ON(CREATE) | ON(RETIRE),
 	       "an extra image property; may be repeated"),
-	CMDOPT("timeout", "DURATION", OPT_TIMEOUT, ON(CREATE) | ON(WAIT) | ON(RETIRE),
+	CMDOPT("timeout", "DURATION", OPT_TIMEOUT, ON(CREATE) | ON(WAIT) | ON(RETIRE) | ON(GUARD),
 	       "give up after DURATION, exit 10 (default 2h)"),
-	CMDOPT("all", NULL, OPT_ALL, ON(LIST), "every image, not only lifeboat's"),
+	CMDOPT("all", NULL, OPT_ALL, ON_FLEET,
+	       "every server (list: every image, not just ours)"),
+	CMDOPT("match", "GLOB", OPT_MATCH, ON_FLEET, "the servers whose name matches GLOB"),
+	CMDOPT("server-property", "K=V", OPT_SERVER_PROPERTY, ON_FLEET,
+	       "the servers whose metadata has K=V"),
+	CMDOPT("parallel", "N", OPT_PARALLEL, ON_FLEET, "servers at once, 1 to 16 (default 2)"),
+	CMDOPT("metrics-file", "PATH", OPT_METRICS_FILE,
+	       ON(CREATE) | ON(PRUNE) | ON(GUARD) | ON(DOWNLOAD) | ON(RETIRE),
+	       "write a Prometheus textfile of the outcome"),
+	CMDOPT("create-if-stale", NULL, OPT_CREATE_IF_STALE, ON(GUARD),
+	       "no fresh image: take one (--stop, --live as create)"),
+	CMDOPT("inventory", "FILE.json", OPT_INVENTORY, ON(RETIRE),
+	       "attach an inventory --json result to the receipt"),
 	CMDOPT("keep", "N", OPT_KEEP, ON(PRUNE), "how many of the newest images to keep"),
 	CMDOPT("older-than", "DURATION", OPT_OLDER_THAN, ON(PRUNE),
 	       "delete only images older than DURATION"),
@@ -92,8 +116,8 @@ const struct snap_option snap_options[] = {
 	CMDOPT("force", NULL, OPT_FORCE, ON_DOWNLOADS, "replace an existing FILE"),
 	CMDOPT("all-hashes", NULL, OPT_ALL_HASHES, ON_DOWNLOADS | ON(VERIFY) | ON(GUARD),
 	       "check the md5 checksum as well as the multihash"),
-	CMDOPT("progress", "MODE", OPT_PROGRESS, ON_DOWNLOADS,
-	       "none, bar or json, on stderr (bar on a terminal)"),
+	CMDOPT("progress", "none|bar|json", OPT_PROGRESS, ON_DOWNLOADS,
+	       "progress on stderr (bar on a terminal)"),
 	CMDOPT("stall-timeout", "DURATION", OPT_STALL_TIMEOUT, ON_DOWNLOADS,
 	       "resume a transfer idle this long (default 60s)"),
 	CMDOPT("tries", "N", OPT_TRIES, ON_DOWNLOADS,
@@ -106,6 +130,8 @@ const struct snap_option snap_options[] = {
 	  "-f value: print this field; repeatable" },
 	{ "debug", NULL, OPT_DEBUG, NULL, ON_EVERY, KIND_COMMON,
 	  "log HTTP to stderr (secrets redacted)" },
+	{ "log-json", NULL, OPT_LOG_JSON, NULL, ON_WORK, KIND_COMMON,
+	  "messages as JSON lines on stderr (as under systemd)" },
 	{ "help", NULL, OPT_HELP, NULL, ON_EVERY, KIND_COMMON, "this help" },
 	{ "version", NULL, OPT_VERSION, NULL, ON_EVERY, KIND_COMMON, "the version" },
 
@@ -150,7 +176,7 @@ static void option_line(FILE *out, const struct snap_option *o)
 		snprintf(head, sizeof(head), "-h, --help");
 	if (o->code == OPT_FORMAT || o->code == OPT_COLUMN)
 		snprintf(head, sizeof(head), "-%c, --%s %s", (char)o->code, o->name, o->arg);
-	fprintf(out, "  %-26s %s\n", head, o->help);
+	fprintf(out, "  %-25s  %s\n", head, o->help); /* two blanks at least */
 }
 
 void snap_command_help(FILE *out, enum snap_cmd cmd)
@@ -171,14 +197,16 @@ void snap_command_help(FILE *out, enum snap_cmd cmd)
 	fputs("also:", out);
 	for (size_t i = 0; i < snap_n_options; i++) {
 		const struct snap_option *o = &snap_options[i];
-		if (o->kind == KIND_COMMON && (o->cmds & bit) && o->code != OPT_VERSION) {
+		/* --log-json is for services: the global help has it */
+		if (o->kind == KIND_COMMON && (o->cmds & bit) && o->code != OPT_VERSION &&
+		    o->code != OPT_LOG_JSON) {
 			if (o->code == OPT_FORMAT || o->code == OPT_COLUMN)
-				fprintf(out, " -%c", (char)o->code); /* the line fits */
+				fprintf(out, " -%c/--%s", (char)o->code, o->name);
 			else
 				fprintf(out, " --%s", o->name);
 		}
 	}
-	fputs(", and the cloud options (lifeboat-snap help)\n", out);
+	fputs("; cloud: lifeboat-snap help\n", out); /* within 80 columns */
 }
 
 /* The cloud settings, packed into lines of at most 78 columns. */

@@ -9,7 +9,7 @@
 
 enum snap_cmd {
 	CMD_AUTH, CMD_SERVERS, CMD_CREATE, CMD_WAIT, CMD_SHOW, CMD_LIST, CMD_PRUNE,
-	CMD_DOWNLOAD, CMD_VERIFY, CMD_GUARD, CMD_RETIRE, CMD_HELP, N_CMDS,
+	CMD_DOWNLOAD, CMD_VERIFY, CMD_GUARD, CMD_RETIRE, CMD_REPORT, CMD_HELP, N_CMDS,
 };
 
 /* Which commands take an option: a set of commands. */
@@ -17,6 +17,8 @@ enum snap_cmd {
 #define ON_EVERY ((1u << N_CMDS) - 1)
 /* the downloader's knobs, for every command that downloads */
 #define ON_DOWNLOADS (ON(CREATE) | ON(DOWNLOAD) | ON(RETIRE))
+/* the commands that take several servers */
+#define ON_FLEET (ON(CREATE) | ON(GUARD) | ON(LIST) | ON(PRUNE))
 
 struct snap_command {
 	const char *name;
@@ -33,6 +35,8 @@ enum opt_code {
 	OPT_PROPERTY, OPT_TIMEOUT, OPT_KEEP, OPT_OLDER_THAN, OPT_FORCE, OPT_ALL_HASHES,
 	OPT_PROGRESS, OPT_STALL_TIMEOUT, OPT_DOWNLOAD, OPT_FILE, OPT_MAX_AGE, OPT_YES,
 	OPT_VOLUMES_OK, OPT_DELETE_BOOT_VOLUME, OPT_TRIES, OPT_LIVE,
+	OPT_MATCH, OPT_SERVER_PROPERTY, OPT_PARALLEL, OPT_METRICS_FILE, OPT_LOG_JSON,
+	OPT_CREATE_IF_STALE, OPT_INVENTORY,
 	OPT_FORMAT = 'f', OPT_COLUMN = 'c', /* the openstack client's -f and -c */
 };
 

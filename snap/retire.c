@@ -39,6 +39,7 @@ struct retire {
 	const char *server_name;
 	const char *boot_volume;      /* NULL for an image-backed server */
 	char *arg_id, *arg_name;      /* what SERVER names now */
+	char *taken_now;              /* the image this run's snapshot made */
 	struct download_proof proof;  /* FILE as hashed in this run */
 	bool confirmed;
 	struct sink err;              /* what the fact-finding found wrong */
@@ -325,9 +326,7 @@ static int gather_image(struct retire *r, struct pass *p)
 		p->adopted = true;
 	}
 	p->f.image_id = id;
-	/* adopted now, or by a run before whose receipt says so */
-	p->f.image_adopted = p->adopted ||
-	                     json_is_true(json_object_get(r->receipt, "adopted_file"));
+	p->f.image_taken_now = r->taken_now && id && strcmp(r->taken_now, id) == 0;
 	if (!id) {
 		p->f.image = IMAGE_NONE;
 		return EXIT_OK;
@@ -338,7 +337,7 @@ static int gather_image(struct retire *r, struct pass *p)
 		if (err.kind != CONOHA_ERR_NOT_FOUND)
 			return sink_from(&r->err, &err);
 		p->f.image = p->adopted ? IMAGE_NONE : IMAGE_GONE;
-		p->adopted = p->f.image_adopted = false;
+		p->adopted = false;
 		return EXIT_OK;
 	}
 	const char *st = p->img.status;
@@ -491,14 +490,18 @@ static int gather(struct retire *r, struct pass *p)
 static void image_accepted(void *userdata, const char *image_id, const char *consistency)
 {
 	struct retire *r = userdata;
+	free(r->taken_now);
+	r->taken_now = strdup(image_id);
 	json_object_set_new(r->receipt, "image_id", json_string(image_id));
 	json_t *all = json_object_get(r->receipt, "images");
 	if (!json_is_array(all)) {
 		all = json_array();
 		json_object_set_new(r->receipt, "images", all);
 	}
-	json_array_append_new(all, json_pack("{s:s, s:s}", "id", image_id, "consistency",
-	                                     consistency));
+	char now[32];
+	utc_now(now, sizeof(now)); /* after any stop: the save began */
+	json_array_append_new(all, json_pack("{s:s, s:s, s:s}", "id", image_id, "consistency",
+	                                     consistency, "accepted_at", now));
 	json_object_del(r->receipt, "image");
 	save_receipt(r); /* a failure here is found by the step's end */
 }
@@ -549,9 +552,11 @@ static void record_copy(struct retire *r, const struct conoha_image *img)
 {
 	json_object_set_new(r->receipt, "image", json_image(img));
 	char *abs = realpath(r->file, NULL);
+	char now[32];
+	utc_now(now, sizeof(now));
 	json_object_set_new(r->receipt, "local",
-	                    json_pack("{s:s, s:{s:s}}", "path", abs ? abs : r->file,
-	                              "hashes", "sha512", r->proof.sha512));
+	                    json_pack("{s:s, s:{s:s}, s:s}", "path", abs ? abs : r->file,
+	                              "hashes", "sha512", r->proof.sha512, "verified_at", now));
 	free(abs);
 }
 
@@ -778,6 +783,9 @@ static int retire_steps(struct retire *r)
 	int rc = resolve_arg(r);
 	if (rc)
 		return rc;
+	receipt_add_run(r->receipt, r->c);
+	if (r->cli->inventory && (rc = receipt_attach_inventory(r->receipt, r->cli->inventory)))
+		return rc;
 	if (!json_object_get(r->receipt, "server")) {
 		if ((rc = step_begin(r, "record")))
 			return rc;
@@ -858,9 +866,11 @@ int cmd_retire(struct cli *cli)
 		printf("%s\n", r.receipt_path);
 	}
 	sink_report(&r.err); /* the one report of what the facts refused */
+	note_receipt(r.receipt, r.receipt_path);
 	unlock_target(r.file, lock);
 	json_decref(r.receipt);
 	free(r.arg_id);
+	free(r.taken_now);
 	free(r.arg_name);
 	conoha_client_free(c);
 	return rc;

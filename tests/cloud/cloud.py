@@ -52,6 +52,7 @@ class Cloud:
         self.image_quota_gb = 50
         self.save_delay = 1.0
         self.next_save = []  # outcomes for the next saves: active, killed, none
+        self.saves_max = 0    # most createImage saves seen in progress at once
         self.flavors = {"g-1gb": 50, "g2l-t-c2m1": 100}
         self.base_url = None
         self.guards = {}      # server id -> local file that must hold its image at delete
@@ -147,6 +148,7 @@ class Cloud:
                 srv.pop("_due")
         for img in self.images.values():
             self.tick_image(img, now)
+        self.count_saves()
         for vol in self.volumes.values():
             due = vol.get("_due")
             if due and now >= due:
@@ -164,6 +166,12 @@ class Cloud:
                 self.finish_image_file(img)
             if status in ("saving", "uploading"):
                 img["size"] = None
+
+    def count_saves(self):
+        """Nova saves not yet ended, as a request sees them; the peak is kept."""
+        n = sum(1 for i in self.images.values() if i.get("_server_id") and i.get("_plan"))
+        self.saves_max = max(self.saves_max, n)
+        return n
 
     def finish_image_file(self, img):
         src = img.pop("_source")
@@ -235,6 +243,7 @@ def _save(self, name, source, props, disk_gb, server=None):
         img["_server_id"] = server["id"]
         img["_taken_while"] = server["status"]
         img["_taken_at"] = time.time()
+    self.count_saves()
     return img["id"]
 
 
@@ -459,6 +468,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send(200, {"ok": True})
             if what == "requests":
                 return self.send(200, {"requests": c.requests, "token_issues": c.token_issues})
+            if what == "saves":
+                # concurrent saves: now, and the peak since the last reset
+                return self.send(200, {"in_progress": c.count_saves(), "max": c.saves_max})
+            if what == "reset-saves":
+                c.saves_max = c.count_saves()
+                return self.send(200, {"ok": True})
             if what == "reset-requests":
                 c.requests = []
                 c.token_issues = 0

@@ -7,8 +7,8 @@
 
 # 1 once lifeboat-snap has guard --create-if-stale and --metrics-file (the
 # fleet branch, merged); 0: those cases say SKIPPED and what is missing
-FLEET_GUARD=${FLEET_GUARD:-0}
-FLEET_METRICS=${FLEET_METRICS:-0}
+FLEET_GUARD=${FLEET_GUARD:-1}
+FLEET_METRICS=${FLEET_METRICS:-1}
 
 setup_file() {
 	command -v ansible-playbook >/dev/null || { echo "    ansible missing: run make deps"; return 1; }
@@ -35,14 +35,7 @@ setup_file() {
 	lifeboat_systemd_start: false
 	lifeboat_cloud: test
 	lifeboat_clouds:
-	  test:
-	    auth:
-	      auth_url: $CLOUD_URL/identity/v3
-	      username: demo
-	      project_name: demo
-	      user_domain_name: Default
-	      project_domain_name: Default
-	    cacert: $CERTS/ca.crt
+	$(cloud_entry test)
 	lifeboat_password: $OS_PASSWORD
 	lifeboat_servers: [chat, web]
 	lifeboat_keep: 3

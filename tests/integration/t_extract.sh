@@ -153,7 +153,7 @@ t_truncated_qcow2_refused() {
 t_not_an_image() {
 	run "$X" ls "$WORK/nope.qcow2"
 	expect_rc 4
-	expect_err 'cannot open'
+	expect_err "^lifeboat-extract: '$WORK/nope.qcow2': No such file or directory$"
 	run "$X" copy "$IMG" /x
 	expect_rc 2
 }

@@ -23,17 +23,7 @@ make_root() {
 	local root=$1
 	mkdir -p "$root/etc/lifeboat/credentials" "$root/home"
 	chmod 700 "$root/etc/lifeboat/credentials"
-	cat >"$root/etc/lifeboat/credentials/clouds.yaml" <<-YAML
-	clouds:
-	  test:
-	    auth:
-	      auth_url: $CLOUD_URL/identity/v3
-	      username: demo
-	      project_name: demo
-	      user_domain_name: Default
-	      project_domain_name: Default
-	    cacert: $CERTS/ca.crt
-	YAML
+	{ echo clouds:; cloud_entry test; } >"$root/etc/lifeboat/credentials/clouds.yaml"
 	printf '%s\n' "$OS_PASSWORD" >"$root/etc/lifeboat/credentials/os_password"
 	chmod 600 "$root/etc/lifeboat/credentials/"*
 	sed 's/^OS_CLOUD=.*/OS_CLOUD=test/; s/^LIFEBOAT_SNAP_OPTIONS=.*/LIFEBOAT_SNAP_OPTIONS=--timeout 60s/; s/^LIFEBOAT_KEEP=.*/LIFEBOAT_KEEP=2/' \

@@ -1,0 +1,263 @@
+/* test_metrics.c - the Prometheus textfile: a run folded in, counters
+ * carried from the last file, other servers' series kept, label values
+ * escaped and read back, a file not ours refused; the selectors and the
+ * priorities of the journal events */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "../../snap/fleet.h"
+#include "../../snap/logjson.h"
+#include "../../snap/metrics.h"
+
+static double value_of(const struct metrics_set *set, int family, const char *server,
+                       const char *command)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (set->items[i].family == family && !strcmp(set->items[i].server, server) &&
+		    !strcmp(set->items[i].command, command))
+			return set->items[i].value;
+	return -1;
+}
+
+static bool has(const struct metrics_set *set, int family, const char *server)
+{
+	return value_of(set, family, server, "create") != -1;
+}
+
+static void run_ok(struct metrics_set *set, const char *server, long long bytes)
+{
+	struct metrics_run r = { .server = server, .command = "create", .ok = true,
+	                         .finished_at = 1700000000, .duration_s = 12.5,
+	                         .image_bytes = bytes };
+	assert_int_equal(metrics_apply(set, &r), 0);
+}
+
+static void run_failed(struct metrics_set *set, const char *server)
+{
+	struct metrics_run r = { .server = server, .command = "create", .ok = false,
+	                         .finished_at = 1700000100, .duration_s = 3, .image_bytes = -1 };
+	assert_int_equal(metrics_apply(set, &r), 0);
+}
+
+/* format, parse back, format again: the same text */
+static char *round_trip(struct metrics_set *set)
+{
+	char *text = metrics_format(set);
+	assert_non_null(text);
+	struct metrics_set again = { 0 };
+	assert_int_equal(metrics_parse(&again, text), 0);
+	char *text2 = metrics_format(&again);
+	assert_string_equal(text, text2);
+	free(text2);
+	metrics_set_free(set);
+	*set = again;
+	return text;
+}
+
+static void test_success_then_failures_carry(void **state)
+{
+	(void)state;
+	struct metrics_set set = { 0 };
+	run_ok(&set, "web1", 1000);
+	run_failed(&set, "web2");
+	free(round_trip(&set));
+	run_failed(&set, "web2");
+	run_failed(&set, "web1");
+	char *text = round_trip(&set);
+	assert_true(value_of(&set, M_FAILURES, "web2", "create") == 2);
+	assert_true(value_of(&set, M_FAILURES, "web1", "create") == 1);
+	/* a failure keeps the last success and its size */
+	assert_true(value_of(&set, M_LAST_SUCCESS, "web1", "create") == 1700000000);
+	assert_true(value_of(&set, M_LAST_BYTES, "web1", "create") == 1000);
+	assert_true(value_of(&set, M_LAST_DURATION, "web1", "create") == 3);
+	/* never a success: no success time, no size */
+	assert_false(has(&set, M_LAST_SUCCESS, "web2"));
+	assert_false(has(&set, M_LAST_BYTES, "web2"));
+	assert_non_null(strstr(text, "# TYPE lifeboat_failures_total counter\n"));
+	assert_non_null(strstr(text, "# TYPE lifeboat_last_image_bytes gauge\n"));
+	assert_non_null(strstr(text, "lifeboat_failures_total{server=\"web2\",command=\"create\"} 2\n"));
+	free(text);
+	metrics_set_free(&set);
+}
+
+static void test_size_unknown_keeps_the_old(void **state)
+{
+	(void)state;
+	struct metrics_set set = { 0 };
+	run_ok(&set, "a", 5);
+	run_ok(&set, "a", -1);
+	assert_true(value_of(&set, M_LAST_BYTES, "a", "create") == 5);
+	metrics_set_free(&set);
+}
+
+/* many series: the array grows under the series being changed */
+static void test_many_servers(void **state)
+{
+	(void)state;
+	struct metrics_set set = { 0 };
+	char name[32];
+	/* three series first, so that growing falls between two of a run's */
+	run_ok(&set, "first", -1);
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "srv%02d", i);
+		run_failed(&set, name);
+		run_ok(&set, name, i);
+	}
+	for (int i = 0; i < 50; i++) {
+		snprintf(name, sizeof(name), "srv%02d", i);
+		assert_true(value_of(&set, M_FAILURES, name, "create") == 1);
+		assert_true(value_of(&set, M_LAST_BYTES, name, "create") == i);
+	}
+	metrics_set_free(&set);
+}
+
+static void test_labels_escaped_and_read_back(void **state)
+{
+	(void)state;
+	struct metrics_set set = { 0 };
+	run_ok(&set, "q\"u\\o\nte", 7);
+	char *text = round_trip(&set);
+	assert_non_null(strstr(text, "{server=\"q\\\"u\\\\o\\nte\",command=\"create\"} 7\n"));
+	assert_true(value_of(&set, M_LAST_BYTES, "q\"u\\o\nte", "create") == 7);
+	free(text);
+	metrics_set_free(&set);
+}
+
+static void test_not_ours_is_refused(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {
+		"lifeboat_failures_total{server=\"x\" 1\n",
+		"lifeboat_failures_total{server=\"x\",command=\"c\"} many\n",
+		"lifeboat_failures_total{server=\"x\",command=\"c\",zone=\"z\"} 1\n",
+		"lifeboat_failures_total{server=\"x\\q\",command=\"c\"} 1\n",
+		"lifeboat_failures_total{server=\"x\",server=\"y\",command=\"c\"} 1\n",
+		"lifeboat_failures_total{command=\"c\"} 1\n",
+		"lifeboat_failures_total{server=\"x\",command=\"c\"} inf\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct metrics_set set = { 0 };
+		if (metrics_parse(&set, bad[i]) != -1)
+			fail_msg("accepted: %s", bad[i]);
+		metrics_set_free(&set);
+	}
+	/* others' families and comments are skipped, not kept */
+	struct metrics_set set = { 0 };
+	assert_int_equal(metrics_parse(&set, "# HELP x y\nnode_load1 3\n\n"), 0);
+	assert_int_equal((int)set.count, 0);
+	metrics_set_free(&set);
+}
+
+static void test_update_file(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_metrics.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof(path), "%s/lifeboat.prom", dir);
+	struct metrics_run runs[2] = {
+		{ .server = "a", .command = "guard", .ok = false, .image_bytes = -1 },
+		{ .server = "b", .command = "guard", .ok = true, .finished_at = 1, .image_bytes = 9 },
+	};
+	const char *why = NULL;
+	assert_int_equal(metrics_update(path, runs, 2, &why), 0);
+	assert_int_equal(metrics_update(path, runs, 1, &why), 0);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char text[4096];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(text, "lifeboat_failures_total{server=\"a\",command=\"guard\"} 2\n"));
+	assert_non_null(strstr(text, "lifeboat_last_image_bytes{server=\"b\",command=\"guard\"} 9\n"));
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	assert_int_equal(access(tmp, F_OK), -1); /* renamed, not left */
+	unlink(path);
+	snprintf(tmp, sizeof(tmp), "%s.lock", path);
+	unlink(tmp);
+	rmdir(dir);
+}
+
+static void test_selectors(void **state)
+{
+	(void)state;
+	json_t *meta = json_pack("{s:s, s:s}", "role", "web", "env", "prod");
+	struct fleet_opts none = { 0 };
+	assert_false(fleet_selects(&none, "web1", "web1", meta));
+	struct fleet_opts all = { .all = true };
+	assert_true(fleet_selects(&all, "x", NULL, NULL));
+	struct fleet_opts g = { .match = { "db*", "web[12]" }, .n_match = 2 };
+	assert_true(fleet_selects(&g, "web2", NULL, NULL));
+	assert_false(fleet_selects(&g, "web3", NULL, NULL));
+	/* the display name or the raw name */
+	assert_true(fleet_selects(&g, "chat", "db-7", NULL));
+	struct fleet_opts p = { .props = { "role=web", "env=prod" }, .n_props = 2 };
+	assert_true(fleet_selects(&p, "any", NULL, meta));
+	p.props[1] = "env=dev";
+	assert_false(fleet_selects(&p, "any", NULL, meta));
+	p.props[1] = "env=";
+	assert_false(fleet_selects(&p, "any", NULL, meta));
+	assert_false(fleet_selects(&p, "any", NULL, NULL));
+	struct fleet_opts both = { .match = { "web*" }, .n_match = 1, .props = { "role=web" },
+	                           .n_props = 1 };
+	assert_true(fleet_selects(&both, "web9", NULL, meta));
+	assert_false(fleet_selects(&both, "db1", NULL, meta));
+	json_decref(meta);
+}
+
+static void test_priorities(void **state)
+{
+	(void)state;
+	assert_int_equal(log_priority_of("lifeboat-snap: no server named 'x'"), LOG_PRIO_ERR);
+	assert_int_equal(log_priority_of("lifeboat-snap: warning: clouds.yaml is readable"),
+	                 LOG_PRIO_WARNING);
+	assert_int_equal(log_priority_of("lifeboat-snap: WARNING: TLS certificate verification"),
+	                 LOG_PRIO_WARNING);
+	assert_int_equal(log_priority_of("saving server web1"), LOG_PRIO_INFO);
+	assert_int_equal(log_priority_of("retire: lifeboat-snap: x"), LOG_PRIO_INFO);
+}
+
+static void test_journal_stream(void **state)
+{
+	(void)state;
+	unsetenv("JOURNAL_STREAM");
+	assert_false(stderr_is_journal());
+	char v[64];
+	struct stat st;
+	assert_int_equal(fstat(2, &st), 0);
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", v, 1);
+	assert_true(stderr_is_journal());
+	snprintf(v, sizeof(v), "%llu:%llu", (unsigned long long)st.st_dev,
+	         (unsigned long long)st.st_ino + 1);
+	setenv("JOURNAL_STREAM", v, 1);
+	assert_false(stderr_is_journal());
+	setenv("JOURNAL_STREAM", "12:", 1);
+	assert_false(stderr_is_journal());
+	unsetenv("JOURNAL_STREAM");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_success_then_failures_carry),
+		cmocka_unit_test(test_size_unknown_keeps_the_old),
+		cmocka_unit_test(test_many_servers),
+		cmocka_unit_test(test_labels_escaped_and_read_back),
+		cmocka_unit_test(test_not_ours_is_refused),
+		cmocka_unit_test(test_update_file),
+		cmocka_unit_test(test_selectors),
+		cmocka_unit_test(test_priorities),
+		cmocka_unit_test(test_journal_stream),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
