@@ -2,6 +2,7 @@
  * resume after a break; give FILE its name only once verified */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -634,6 +635,9 @@ static int check_target(struct cli *cli, const char *file)
 			complain("--json and '-': standard output carries the image");
 			return EXIT_USAGE;
 		}
+		/* a reader that stops early is a write that failed, told as
+		 * such, not a silent death by SIGPIPE */
+		signal(SIGPIPE, SIG_IGN);
 		return EXIT_OK;
 	}
 	struct sink s = { .rc = EXIT_OK };

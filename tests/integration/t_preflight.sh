@@ -284,6 +284,19 @@ t_download_to_a_closed_standard_output_refuses_first() {
 	[ "$RC" != 0 ] || fail "show --json to a closed standard output exit 0"
 }
 
+# A reader that stops early (download ID - | head) killed the download
+# by SIGPIPE, without a word; it is a write that failed, and says so.
+t_download_to_a_pipe_closed_early_says_so() {
+	set +e
+	"$LIFEBOAT_BIN/lifeboat-snap" download "$IMG" - 2>"$WORK/err" | head -c 10 >/dev/null
+	RC=${PIPESTATUS[0]}
+	set -e
+	ERR=$(cat "$WORK/err")
+	expect_rc 13
+	expect_err 'cannot write to standard output after [0-9]+ bytes: Broken pipe; what was written is incomplete'
+	expect_eq "$(ls -A "$WORK/pf")" ""
+}
+
 # ---- resuming retire -----------------------------------------------------------
 
 # FILE fetched before, by hand, is the server's own image: it is adopted,
