@@ -446,6 +446,14 @@ int lock_target(const char *file, int *fd)
 		int l = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (l < 0)
 			return fail_errno("cannot open", path);
+		/* it is truncated and written: never another name of a file */
+		struct stat ls;
+		if (fstat(l, &ls) == 0 && (!S_ISREG(ls.st_mode) || ls.st_nlink > 1)) {
+			close(l);
+			complain("'%s' has other names, or is no regular file: it is no lock of "
+			         "lifeboat-snap and is never written; move it aside", path);
+			return EXIT_LOCAL_IO;
+		}
 		if (flock(l, LOCK_EX | LOCK_NB) < 0) {
 			int saved = errno;
 			char pid[32] = "";
