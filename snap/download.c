@@ -88,6 +88,15 @@ static int open_part(struct dl *d)
 	d->fd = open(d->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (d->fd < 0)
 		return fail_errno("cannot open", d->part);
+	/* it is resumed, truncated and renamed: never another name of a file */
+	struct stat own;
+	if (fstat(d->fd, &own) == 0 && (!S_ISREG(own.st_mode) || own.st_nlink > 1)) {
+		close(d->fd);
+		d->fd = -1;
+		complain("'%s' has other names, or is no regular file: it is no part of "
+		         "lifeboat-snap's and is never written; move it aside", d->part);
+		return EXIT_LOCAL_IO;
+	}
 	long long have = hashes_file(&d->hashes, d->fd, d->img->size);
 	if (have < 0)
 		return fail_errno("cannot read", d->part);

@@ -299,12 +299,19 @@ t_download_to_a_pipe_closed_early_says_so() {
 
 # FILE.lock is truncated and given the pid: a FILE.lock that is another
 # name of some file (a hard link) had that file overwritten.
-t_a_lock_that_is_a_hard_link_is_never_written() {
+t_a_lock_or_part_that_is_a_hard_link_is_never_written() {
 	echo precious >"$WORK/pf/precious"
 	ln "$WORK/pf/precious" "$WORK/pf/h.qcow2.lock"
 	run snap download "$IMG" "$WORK/pf/h.qcow2"
 	expect_rc 13
 	expect_err "h.qcow2.lock' has other names"
+	expect_eq "$(cat "$WORK/pf/precious")" precious
+	rm "$WORK/pf/h.qcow2.lock"
+	# FILE.part is resumed: one that is another name had the image appended
+	ln "$WORK/pf/precious" "$WORK/pf/h.qcow2.part"
+	run snap download "$IMG" "$WORK/pf/h.qcow2"
+	expect_rc 13
+	expect_err "h.qcow2.part' has other names"
 	expect_eq "$(cat "$WORK/pf/precious")" precious
 	expect_eq "$(count_requests GET '/file$')" 0
 }
