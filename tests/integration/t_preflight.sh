@@ -314,6 +314,12 @@ t_a_lock_or_part_that_is_a_hard_link_is_never_written() {
 	expect_err "h.qcow2.part' has other names"
 	expect_eq "$(cat "$WORK/pf/precious")" precious
 	expect_eq "$(count_requests GET '/file$')" 0
+	rm "$WORK/pf/h.qcow2.part"
+	# a sidecar's .tmp left behind is a name, never written through
+	ln "$WORK/pf/precious" "$WORK/pf/h.qcow2.json.tmp"
+	run snap download "$IMG" "$WORK/pf/h.qcow2"
+	expect_rc 0
+	expect_eq "$(cat "$WORK/pf/precious")" precious
 }
 
 # ---- resuming retire -----------------------------------------------------------
