@@ -88,7 +88,18 @@ conoha_client *conoha_client_new(const conoha_config *cfg, conoha_error *err)
 		free(c);
 		return NULL;
 	}
-	c->auth_url = versioned_auth_url(config_value(cfg, KEY_AUTH_URL), c->version);
+	/* https://user:password@host/: every message naming the URL would
+	 * show the password; said without the URL */
+	const char *given = config_value(cfg, KEY_AUTH_URL);
+	const char *host = given ? strstr(given, "://") : NULL;
+	if (host && memchr(host + 3, '@', strcspn(host + 3, "/?#"))) {
+		set_error(err, CONOHA_ERR_CONFIG, "the auth URL (--os-auth-url, OS_AUTH_URL or "
+		          "auth_url: in clouds.yaml) carries a user name or password: give the "
+		          "URL alone, and the user and password as their own settings");
+		free(c);
+		return NULL;
+	}
+	c->auth_url = versioned_auth_url(given, c->version);
 	struct http_options opt = {
 		.cacert = config_value(cfg, KEY_CACERT),
 		.insecure = config_true(cfg, KEY_INSECURE),

@@ -2,6 +2,7 @@
  * resume after a break; give FILE its name only once verified */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,6 +88,15 @@ static int open_part(struct dl *d)
 	d->fd = open(d->part, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (d->fd < 0)
 		return fail_errno("cannot open", d->part);
+	/* it is resumed, truncated and renamed: never another name of a file */
+	struct stat own;
+	if (fstat(d->fd, &own) == 0 && (!S_ISREG(own.st_mode) || own.st_nlink > 1)) {
+		close(d->fd);
+		d->fd = -1;
+		complain("'%s' has other names, or is no regular file: it is no part of "
+		         "lifeboat-snap's and is never written; move it aside", d->part);
+		return EXIT_LOCAL_IO;
+	}
 	long long have = hashes_file(&d->hashes, d->fd, d->img->size);
 	if (have < 0)
 		return fail_errno("cannot read", d->part);
@@ -445,6 +455,14 @@ int lock_target(const char *file, int *fd)
 		int l = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (l < 0)
 			return fail_errno("cannot open", path);
+		/* it is truncated and written: never another name of a file */
+		struct stat ls;
+		if (fstat(l, &ls) == 0 && (!S_ISREG(ls.st_mode) || ls.st_nlink > 1)) {
+			close(l);
+			complain("'%s' has other names, or is no regular file: it is no lock of "
+			         "lifeboat-snap and is never written; move it aside", path);
+			return EXIT_LOCAL_IO;
+		}
 		if (flock(l, LOCK_EX | LOCK_NB) < 0) {
 			int saved = errno;
 			char pid[32] = "";
@@ -619,6 +637,12 @@ static int check_target(struct cli *cli, const char *file)
 	if (!file)
 		return EXIT_OK;
 	if (strcmp(file, "-") == 0) {
+		int fl = fcntl(STDOUT_FILENO, F_GETFL);
+		if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY) {
+			complain("standard output is closed, or open for reading only: "
+			         "redirect it (download ID - > FILE) or give a FILE");
+			return EXIT_USAGE;
+		}
 		if (isatty(STDOUT_FILENO)) {
 			complain("standard output is a terminal: redirect it (download ID - > FILE) "
 			         "or give a FILE");
@@ -628,6 +652,9 @@ static int check_target(struct cli *cli, const char *file)
 			complain("--json and '-': standard output carries the image");
 			return EXIT_USAGE;
 		}
+		/* a reader that stops early is a write that failed, told as
+		 * such, not a silent death by SIGPIPE */
+		signal(SIGPIPE, SIG_IGN);
 		return EXIT_OK;
 	}
 	struct sink s = { .rc = EXIT_OK };

@@ -58,10 +58,13 @@ int write_file_atomic(const char *path, const char *data, size_t len)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* a .tmp left behind goes by its name: were it another name of some
+	 * file (a hard link), writing it would overwrite that file */
+	if (unlink(tmp) < 0 && errno != ENOENT)
+		return -1;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
-	/* a .tmp left by someone else keeps its mode through O_TRUNC */
 	if (fchmod(fd, 0600) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		int saved = errno;
 		close(fd);

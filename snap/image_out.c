@@ -25,13 +25,27 @@ const char *image_hashes_label(const struct conoha_image *img)
 	return img->checksum ? "md5" : "none";
 }
 
+/* Text from the cloud, for a terminal: a control character (a newline in
+ * a name, an escape) as '?', as the tables write it. */
+static const char *shown(const char *s, char *buf, size_t size)
+{
+	if (!s)
+		return "-";
+	snprintf(buf, size, "%s", s);
+	for (char *p = buf; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return buf;
+}
+
 void image_show_text(const struct conoha_image *img)
 {
+	char b1[1024], b2[1024];
 	char size[32] = "unknown";
 	if (img->size >= 0)
 		human_size(img->size, size, sizeof(size));
 	printf("id:          %s\n", img->id);
-	printf("name:        %s\n", img->name ? img->name : "-");
+	printf("name:        %s\n", shown(img->name, b1, sizeof(b1)));
 	printf("status:      %s\n", img->status ? img->status : "-");
 	if (img->size >= 0)
 		printf("size:        %s (%lld bytes)\n", size, img->size);
@@ -42,10 +56,10 @@ void image_show_text(const struct conoha_image *img)
 	printf("%-12s %s\n", img->hash_algo ? img->hash_algo : "multihash",
 	       img->hash_value ? img->hash_value : "-");
 	if (img->server_id) {
-		printf("server:      %s (%s)\n", img->server_name ? img->server_name : "-",
-		       img->server_id);
+		printf("server:      %s (%s)\n", shown(img->server_name, b1, sizeof(b1)),
+		       shown(img->server_id, b2, sizeof(b2)));
 		printf("saved at:    %s\n", img->lb_created_at ? img->lb_created_at : "-");
-		printf("reason:      %s\n", img->reason ? img->reason : "-");
+		printf("reason:      %s\n", shown(img->reason, b1, sizeof(b1)));
 	} else {
 		printf("lifeboat:    not made by lifeboat\n");
 	}

@@ -224,10 +224,23 @@ static const json_t *field_at(const json_t *row, const char *path)
 	return row;
 }
 
+/* One row a line, whatever the cloud holds: a control character (a
+ * newline in a name, an escape) is written as \xHH. */
+static void print_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch < 0x20 || ch == 0x7f)
+			fprintf(out, "\\x%02x", ch);
+		else
+			fputc(ch, out);
+	}
+}
+
 static void print_scalar(FILE *out, const json_t *v)
 {
 	if (json_is_string(v))
-		fputs(json_string_value(v), out);
+		print_text(out, json_string_value(v));
 	else if (v && !json_is_null(v)) {
 		char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (text)

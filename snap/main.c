@@ -1,8 +1,11 @@
 /* main.c - lifeboat-snap: option parsing and dispatch; the work lives in
  * the cmd_*.c files */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -87,8 +90,14 @@ static int usage_error(const char *fmt, ...)
 
 static int parse_duration_option(const char *arg, const char *opt, long long *out)
 {
-	if (conoha_parse_duration(arg, out) == 0)
+	if (conoha_parse_duration(arg, out) == 0) {
+		/* a wait of nothing ends in a timeout, after the stop */
+		bool wait = strcmp(opt, "--timeout") == 0 || strcmp(opt, "--stall-timeout") == 0;
+		if (wait && *out == 0)
+			return usage_error("%s: '%s' is no time: nothing could finish in it; "
+			                   "give at least 1s", opt, arg);
 		return 0;
+	}
 	if (*arg && strspn(arg, "0123456789") == strlen(arg))
 		return usage_error("%s: '%s' has no unit: write %ss, %sm, %sh or %sd, or combine "
 		                   "units, as in 1h30m", opt, arg, arg, arg, arg, arg);
@@ -102,7 +111,7 @@ static int parse_count(const char *option, const char *arg, long min, long max, 
 	char *end;
 	errno = 0;
 	long n = strtol(arg, &end, 10);
-	if (errno || *end || end == arg || n < min || n > max)
+	if (!isdigit((unsigned char)*arg) || errno || *end || end == arg || n < min || n > max)
 		return usage_error("%s: '%s' is not a count from %ld to %ld", option, arg, min, max);
 	*out = n;
 	return 0;
@@ -223,6 +232,22 @@ struct given {
 	const char *arg;
 };
 
+/* A value given as its own word that is one of this program's options,
+ * --stop or --stop=x: the value was left out, and getopt took the next
+ * option for it. */
+static bool is_option(const char *word)
+{
+	if (strncmp(word, "--", 2) != 0)
+		return strcmp(word, "-f") == 0 || strcmp(word, "-c") == 0 ||
+		       strcmp(word, "-h") == 0;
+	size_t n = strcspn(word + 2, "=");
+	for (size_t i = 0; i < snap_n_options; i++)
+		if (strlen(snap_options[i].name) == n &&
+		    strncmp(snap_options[i].name, word + 2, n) == 0)
+			return true;
+	return false;
+}
+
 #define OPT_INDEX_BASE 1000
 #define MAX_OPTIONS 128
 
@@ -280,8 +305,21 @@ static int read_options(int argc, char **argv, struct given *given, size_t *n_gi
 		for (size_t i = 0; !spec && code < OPT_INDEX_BASE && i < snap_n_options; i++)
 			if ((int)snap_options[i].code == code)
 				spec = &snap_options[i]; /* -f, -c */
-		if (!spec)
+		if (!spec) {
 			spec = &snap_options[code - OPT_INDEX_BASE];
+			/* the word as given: getopt takes any unique prefix */
+			const char *word = optarg && optarg == argv[optind - 1] ? argv[optind - 2]
+			                                                         : argv[optind - 1];
+			size_t n = strcspn(word + 2, "=");
+			if (strncmp(word, "--", 2) != 0 || n != strlen(spec->name))
+				return usage_error("unknown option '%.*s': options are never "
+				                   "abbreviated; write --%s", (int)(n + 2), word,
+				                   spec->name);
+		}
+		if (optarg && optarg == argv[optind - 1] && is_option(optarg))
+			return usage_error("option '%s' needs a value, and '%s' is an option; "
+			                   "write --%s=%s if it is meant as the value",
+			                   argv[optind - 2], optarg, spec->name, optarg);
 		given[(*n_given)++] = (struct given){ spec, optarg };
 	}
 	return 0;
@@ -379,8 +417,20 @@ static int parse_args(struct cli *cli, int argc, char **argv, enum snap_cmd *cmd
 	return rc;
 }
 
+/* A standard descriptor the caller closed would be taken by the first
+ * socket or file opened, and the image or a document written into it:
+ * hold each on /dev/null, read-only, so that a write to it fails. */
+static void hold_standard_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDONLY | O_CLOEXEC) < 0)
+			_exit(EXIT_FAIL);
+}
+
 int main(int argc, char **argv)
 {
+	hold_standard_fds();
 	conoha_error err;
 	conoha_error_clear(&err);
 	if (conoha_global_init(&err) < 0) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <jansson.h>
 #include "exit.h"
 #include "files.h"
 #include "preflight.h"
@@ -72,13 +73,21 @@ int preflight_destination(const char *file, const struct dest_opts *o, struct si
 	return rc;
 }
 
+/* Glance speaks JSON, which holds UTF-8 only: jansson turns anything else
+ * into no string at all, and the text would be dropped or the request
+ * left empty, after the server was stopped. */
 static int check_text(const char *what, const char *text, struct sink *s)
 {
 	size_t n = text ? strlen(text) : 0;
-	if (n <= GLANCE_TEXT_MAX)
-		return EXIT_OK;
-	return sink_fail(s, EXIT_USAGE, "%s is %zu bytes long; Glance takes at most %d",
-	                 what, n, GLANCE_TEXT_MAX);
+	if (n > GLANCE_TEXT_MAX)
+		return sink_fail(s, EXIT_USAGE, "%s is %zu bytes long; Glance takes at most %d",
+		                 what, n, GLANCE_TEXT_MAX);
+	json_t *j = text ? json_string(text) : NULL;
+	if (text && !j)
+		return sink_fail(s, EXIT_USAGE, "%s is not UTF-8 text, and Glance takes no "
+		                 "other: write it in UTF-8", what);
+	json_decref(j);
+	return EXIT_OK;
 }
 
 int preflight_metadata(const char *name, const char *reason, const struct conoha_kv *props,

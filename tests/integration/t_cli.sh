@@ -219,6 +219,64 @@ t_durations_need_a_unit_and_may_combine_units() {
 	done
 }
 
+# A value left out makes getopt take the next option as the value:
+# `create db --name --stop` saved an image named '--stop' of a server that
+# was not stopped. An option of this program is never taken as a value;
+# --name=--stop says it is meant. Counts, like durations, take no spaces.
+t_an_option_is_never_taken_as_the_value_of_another() {
+	ctl reset-requests >/dev/null
+	run snap create db --name --stop
+	expect_rc 2
+	expect_err "option '--name' needs a value, and '--stop' is an option"
+	run snap create db --reason --no-wait
+	expect_rc 2
+	run snap prune db --keep --dry-run
+	expect_rc 2
+	run snap list -f --json
+	expect_rc 2
+	local bad
+	for bad in ' 3' '3 ' '+3' $'3\n'; do
+		run snap prune db --keep "$bad" --dry-run
+		expect_rc 2
+		expect_err "^lifeboat-snap: --keep: "
+	done
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+	run snap create db --name=--stop --no-wait
+	expect_rc 0
+}
+
+# --timeout 0s can never be met: `create db --stop --timeout 0s` stopped
+# the server and gave up at once, leaving it stopped and no image.
+t_a_timeout_of_nothing_is_refused_before_the_stop() {
+	ctl reset-requests >/dev/null
+	local zero
+	for zero in 0s 0h0m0s 0d; do
+		run snap create db --stop --timeout "$zero"
+		expect_rc 2
+		expect_err "^lifeboat-snap: --timeout: '$zero' is no time"
+		run snap download img-1 x.qcow2 --stall-timeout "$zero"
+		expect_rc 2
+	done
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+}
+
+# getopt took any unique prefix: --y for --yes, --delete-b for
+# --delete-boot-volume, nowhere documented, and changed in meaning by the
+# next option added. Only the names the help lists are options.
+t_abbreviated_options_are_refused() {
+	ctl reset-requests >/dev/null
+	run snap retire db --download d.qcow2 --sto --y --dry-run
+	expect_rc 2
+	expect_err "unknown option '--sto': options are never abbreviated; write --stop"
+	run snap retire db --download d.qcow2 --stop --yes --delete-b --dry-run
+	expect_rc 2
+	run snap create db --na=x --no-wait
+	expect_rc 2
+	run snap create db --na x --no-wait
+	expect_rc 2
+	expect_eq "$(ctl_get requests | json_get_stdin 'len(d["requests"]) + d["token_issues"]')" 0
+}
+
 # aligned FIELD - each line of $OUT has the token in column FIELD (1-based,
 # split on runs of two or more spaces) at the same display column
 aligned() {

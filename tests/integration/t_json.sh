@@ -310,3 +310,23 @@ t_format_value_and_columns() {
 }
 
 doc_of() { /usr/bin/python3 -c "import json,sys; d=json.load(sys.stdin); print(($1))"; }
+
+# -f value is one row a line: a name from the cloud holding a newline or
+# an escape made two rows (and drove the terminal); control characters
+# are written as \xHH, everything else as it is. show's text writes
+# them as '?', as the tables do.
+t_format_value_keeps_one_row_a_line() {
+	local id
+	id=$(ctl images '{"name": "two\nlines\u001b[31m ünï"}' | doc_of 'd["id"]')
+	run snap show "$id" -f value -c id -c name
+	expect_rc 0
+	expect_eq "$OUT" "$id two\\x0alines\\x1b[31m ünï"
+	run snap list --all -f value -c id -c name
+	expect_eq "$(grep -c . "$WORK/out")" "$(snap list --all --json | doc_of 'len(d["images"])')"
+	# the text of show, as the tables: a control character is '?'
+	run snap show "$id"
+	expect_rc 0
+	expect_out '^name: +two\?lines\?\[31m ünï$'
+	! grep -q $'\e' "$WORK/out" || fail "show wrote an escape to the terminal"
+	ctl image-delete "{\"id\": \"$id\"}" >/dev/null
+}

@@ -154,6 +154,25 @@ t_reason_name_and_property_within_glance_limits() {
 	expect_rc 0
 }
 
+# Glance takes JSON, and JSON takes UTF-8 only: text that is not UTF-8 was
+# silently dropped from the metadata (--reason, --property) or, as the
+# name, sent as an empty request after the server had been stopped.
+t_text_that_is_not_utf8_is_refused_before_the_server_is_stopped() {
+	run snap create db --stop --name $'bad\xffname'
+	expect_rc 2
+	expect_err '--name is not UTF-8 text'
+	run snap create db --stop --reason $'why\xfe'
+	expect_rc 2
+	expect_err '--reason is not UTF-8 text'
+	run snap create db --property $'k=\xc3'
+	expect_rc 2
+	run snap retire db --download "$WORK/pf/u.qcow2" --stop --yes --reason $'\xff'
+	expect_rc 2
+	expect_eq "$(all_requests)" 0
+	run snap create db --reason 'ünïcödé, ok' --no-wait
+	expect_rc 0
+}
+
 # ---- retire ------------------------------------------------------------------
 
 t_retire_without_terminal_or_yes_refuses_before_anything() {
@@ -247,6 +266,62 @@ t_download_to_standard_output() {
 	expect_out 'standard output is a terminal'
 }
 
+# With standard output closed, the first socket or file opened took its
+# number, and the image went into the connection to the cloud.
+t_download_to_a_closed_standard_output_refuses_first() {
+	set +e
+	"$LIFEBOAT_BIN/lifeboat-snap" download "$IMG" - >&- 2>"$WORK/err"
+	RC=$?
+	set -e
+	ERR=$(cat "$WORK/err")
+	expect_rc 2
+	expect_err 'standard output is closed'
+	expect_eq "$(count_requests GET '/file$')" 0
+	set +e
+	"$LIFEBOAT_BIN/lifeboat-snap" show "$IMG" --json >&- 2>"$WORK/err"
+	RC=$?
+	set -e
+	[ "$RC" != 0 ] || fail "show --json to a closed standard output exit 0"
+}
+
+# A reader that stops early (download ID - | head) killed the download
+# by SIGPIPE, without a word; it is a write that failed, and says so.
+t_download_to_a_pipe_closed_early_says_so() {
+	set +e
+	"$LIFEBOAT_BIN/lifeboat-snap" download "$IMG" - 2>"$WORK/err" | head -c 10 >/dev/null
+	RC=${PIPESTATUS[0]}
+	set -e
+	ERR=$(cat "$WORK/err")
+	expect_rc 13
+	expect_err 'cannot write to standard output after [0-9]+ bytes: Broken pipe; what was written is incomplete'
+	expect_eq "$(ls -A "$WORK/pf")" ""
+}
+
+# FILE.lock is truncated and given the pid: a FILE.lock that is another
+# name of some file (a hard link) had that file overwritten.
+t_a_lock_or_part_that_is_a_hard_link_is_never_written() {
+	echo precious >"$WORK/pf/precious"
+	ln "$WORK/pf/precious" "$WORK/pf/h.qcow2.lock"
+	run snap download "$IMG" "$WORK/pf/h.qcow2"
+	expect_rc 13
+	expect_err "h.qcow2.lock' has other names"
+	expect_eq "$(cat "$WORK/pf/precious")" precious
+	rm "$WORK/pf/h.qcow2.lock"
+	# FILE.part is resumed: one that is another name had the image appended
+	ln "$WORK/pf/precious" "$WORK/pf/h.qcow2.part"
+	run snap download "$IMG" "$WORK/pf/h.qcow2"
+	expect_rc 13
+	expect_err "h.qcow2.part' has other names"
+	expect_eq "$(cat "$WORK/pf/precious")" precious
+	expect_eq "$(count_requests GET '/file$')" 0
+	rm "$WORK/pf/h.qcow2.part"
+	# a sidecar's .tmp left behind is a name, never written through
+	ln "$WORK/pf/precious" "$WORK/pf/h.qcow2.json.tmp"
+	run snap download "$IMG" "$WORK/pf/h.qcow2"
+	expect_rc 0
+	expect_eq "$(cat "$WORK/pf/precious")" precious
+}
+
 # ---- resuming retire -----------------------------------------------------------
 
 # FILE fetched before, by hand, is the server's own image: it is adopted,
@@ -264,6 +339,24 @@ t_retire_adopts_a_file_that_verifies() {
 	OUT=$(cat "$f.retire.json")
 	expect_eq "$(json_get 'd["image_id"]')" "$id"
 	expect_eq "$(json_get 'd["steps"]["delete"]["outcome"]')" done
+}
+
+# An older image of the server, fetched long ago, is adopted only when
+# the cloud can show the server did not run since: on a cloud that hides
+# its instance actions, the power state alone proves nothing of an image
+# retire did not take, and a stale copy would justify the delete.
+t_retire_does_not_adopt_an_old_image_the_cloud_cannot_date() {
+	add_server "{\"name\": \"ad3\", \"disk\": \"$WORK/disk.img\"}"
+	local f=$WORK/pf/ad3.qcow2 sid
+	snap create ad3 --stop --download "$f" >/dev/null 2>&1
+	sid=$(snap servers -f value -c id -c name | awk '$2 == "ad3" {print $1}')
+	ctl server-action "{\"id\": \"$sid\", \"action\": \"start\"}" >/dev/null
+	ctl server-action "{\"id\": \"$sid\", \"action\": \"stop\"}" >/dev/null
+	faults '[{"path": "/os-instance-actions$", "status": 403, "times": 1000}]'
+	run snap retire ad3 --download "$f" --stop --yes
+	expect_eq "$(count_requests DELETE '/servers/')" 0
+	expect_not 'verified: it is kept'
+	[ "$RC" != 0 ] || fail "retire exit 0 without a fresh copy"
 }
 
 # A file of the server that no longer verifies is not this retire's: it

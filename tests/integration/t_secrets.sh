@@ -200,3 +200,18 @@ t_extract_children_get_no_cloud_secrets() {
 	leaks "the output" "$WORK/out" "$WORK/err" && return 1
 	return 0
 }
+
+# An auth URL may carry a user and password (https://u:pw@host/): every
+# message and error document that names the URL showed the password. It
+# is refused as configuration, without the URL.
+t_password_in_the_auth_url_never_shown() {
+	local url=${OS_AUTH_URL/https:\/\//https:\/\/demo:$PW@} f
+	for f in "servers --os-region-name Mars" "servers --json" "list -f value"; do
+		# shellcheck disable=SC2086
+		OS_AUTH_URL=$url run snap $f
+		expect_rc 3
+		expect_err 'carries a user name or password'
+		leaks "stdout/stderr of $f" "$WORK/out" "$WORK/err" && return 1
+	done
+	return 0
+}
