@@ -613,6 +613,13 @@ static int confirm(struct retire *r)
 
 static int delete_step(struct retire *r)
 {
+	/* the pass hashed FILE a moment ago: it must still be that inode */
+	struct stat st;
+	if (lstat(r->file, &st) < 0 || !proof_matches(&r->proof, &st)) {
+		complain("'%s' changed since it was verified a moment ago: server '%s' is not "
+		         "deleted; run the same command again", r->file, r->server_name);
+		return EXIT_UNSAFE;
+	}
 	int rc = step_begin(r, "delete");
 	if (rc)
 		return rc;
