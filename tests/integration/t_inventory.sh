@@ -46,9 +46,10 @@ flat() {
 	/usr/bin/python3 - "$1" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
-top = ["schema", "image", "reader", "os", "package_manager", "packages", "entries", "owned",
+top = ["schema", "command", "image", "reader", "os", "package_manager", "packages", "entries", "owned",
        "roots", "hidden", "unprotected", "drift", "warnings", "notes", "rescue"]
 assert list(d) == top, list(d)
+assert d["command"] == "inventory", d["command"]
 s = lambda v: "-" if v is None else str(v)
 print("doc", d["schema"], d["image"], d["reader"], d["os"], s(d["package_manager"]),
       d["packages"], d["entries"], d["owned"])
