@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "exit.h"
 #include "json_out.h"
+#include "safe_text.h"
 
 static const char *jstr(const json_t *obj, const char *key)
 {
@@ -239,7 +240,9 @@ int cmd_report(struct cli *cli)
 	json_error_t jerr;
 	json_t *receipt = json_load_file(path, 0, &jerr);
 	if (!receipt) {
-		complain("cannot read the receipt '%s': %s", path, jerr.text);
+		char *why = safe_text(jerr.text); /* it may quote the file */
+		complain("cannot read the receipt '%s': %s", path, why ? why : "unreadable");
+		free(why);
 		return EXIT_LOCAL_IO;
 	}
 	int rc = EXIT_OK;
@@ -258,6 +261,7 @@ int cmd_report(struct cli *cli)
 		json_put(rep); /* printed by json_finish */
 		rep = NULL;
 	} else if (rc == EXIT_OK) {
+		json_make_safe(rep); /* a receipt's text never steers the terminal */
 		print_text(rep);
 		rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 	}
