@@ -415,6 +415,34 @@ static int add_named(struct fleet *f, conoha_client *c)
 	return rc;
 }
 
+/* Two servers of one name: the summary and the relayed lines add the
+ * id, so that a reader can tell which one failed. */
+static int tell_apart(struct fleet *f)
+{
+	bool *shared = calloc(f->n + 1, sizeof(*shared));
+	if (!shared)
+		return EXIT_FAIL;
+	for (size_t i = 0; i < f->n; i++)
+		for (size_t j = 0; j < f->n && !shared[i]; j++)
+			shared[i] = j != i && !strcmp(f->t[i].label, f->t[j].label);
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < f->n && rc == EXIT_OK; i++) {
+		if (!shared[i] || !strcmp(f->t[i].label, f->t[i].key))
+			continue;
+		size_t size = strlen(f->t[i].label) + strlen(f->t[i].key) + 4;
+		char *label = malloc(size);
+		if (!label) {
+			rc = EXIT_FAIL;
+			break;
+		}
+		snprintf(label, size, "%s (%s)", f->t[i].label, f->t[i].key);
+		free(f->t[i].label);
+		f->t[i].label = label;
+	}
+	free(shared);
+	return rc;
+}
+
 static int select_servers(struct fleet *f, conoha_client *c)
 {
 	const struct fleet_opts *o = &f->cli->fleet;
@@ -607,6 +635,8 @@ int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command)
 	rc = add_named(&f, c);
 	if (rc == EXIT_OK && fleet_has_selectors(&cli->fleet))
 		rc = select_servers(&f, c);
+	if (rc == EXIT_OK)
+		rc = tell_apart(&f);
 	conoha_client_free(c); /* before any fork */
 	if (rc == EXIT_OK && f.n == 0) {
 		complain("no server matches the selection");
