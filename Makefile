@@ -3,6 +3,7 @@ VERSION   := 0.1.0
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
+DATADIR   ?= $(PREFIX)/share
 DESTDIR   ?=
 BUILD     ?= build/release
 SAN       ?= 0
@@ -52,8 +53,9 @@ GROW_DIR  := $(BUILD)/tests/grow-dir
 
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
-.PHONY: all deps check it-build check-release check-asan check-openstack openstack unit integration \
-        lint-man demo demo-openstack bench install clean fuzz fuzz-bins fuzz-replay soak
+.PHONY: all deps check it-bins check-release check-asan check-openstack openstack unit integration \
+        lint-man demo demo-openstack bench install install-completion completion clean fuzz \
+        fuzz-bins fuzz-replay soak
 
 all: $(SNAP) $(EXTRACT)
 
@@ -102,13 +104,13 @@ $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/po
 
 # the sandbox (extract/sandbox.c) confines readers with libseccomp; its
 # tests: the frames alone, and the sandbox around real readers (libarchive,
-# and libnbd with qemu-nbd)
+# and qemu-nbd through extract/disk.c)
 EXTRACT_PKGS += libseccomp
 $(BUILD)/tests/test_frame: $(BUILD)/obj/tests/unit/test_frame.o $(call obj,extract/frame.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
-SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c)
+SANDBOX_OBJ = $(call obj,extract/sandbox.c extract/frame.c extract/reader_tar.c extract/disk.c)
 $(BUILD)/tests/test_sandbox: $(BUILD)/obj/tests/unit/test_sandbox.o $(SANDBOX_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(EXTRACT_LIBS) $(shell pkg-config --libs libnbd cmocka)
@@ -137,6 +139,10 @@ $(BUILD)/fuzz/%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(FUZZ_MAIN) $(LIB)
 .SECONDARY: $(patsubst %,$(BUILD)/obj/tests/fuzz/fuzz_%.o,$(FUZZ_NAMES))
 
 $(BUILD)/fuzz/qcow2: $(call obj,common/image_policy.c common/fileio.c)
+$(BUILD)/fuzz/part: $(call obj,extract/part.c)
+$(BUILD)/fuzz/frame: $(call obj,extract/frame.c)
+$(BUILD)/fuzz/ext4: $(call obj,extract/reader_native.c extract/ext4.c extract/journal.c \
+                    extract/part.c extract/disk.c extract/frame.c)
 $(BUILD)/fuzz/manifest $(BUILD)/fuzz/tar: $(call obj,extract/manifest.c extract/json_doc.c) $(WRITER_OBJ)
 $(BUILD)/fuzz/sidecar: $(SNAP_NOMAIN)
 $(BUILD)/fuzz/metrics: $(call obj,snap/metrics.c snap/files.c)
@@ -196,17 +202,20 @@ deps:
 RELEASE_ONLY := t_extract_os t_extract_appliance t_journal t_extract_journal t_inventory t_soak t_package
 IT_ALL  := $(wildcard tests/integration/t_*.sh)
 IT_ASAN := $(filter-out $(RELEASE_ONLY:%=tests/integration/%.sh),$(IT_ALL))
+JOBS ?= 2
 check: deps
-	$(MAKE) BUILD=build/release SAN=0 it-build lint-man
-	$(MAKE) BUILD=build/asan SAN=1 it-build fuzz-replay
+	$(MAKE) -j$(JOBS) BUILD=build/release SAN=0 it-bins
+	$(MAKE) BUILD=build/release SAN=0 unit lint-man
+	$(MAKE) -j$(JOBS) BUILD=build/asan SAN=1 it-bins fuzz-bins
+	$(MAKE) BUILD=build/asan SAN=1 unit fuzz-replay
 	@os=tests/openstack/t_openstack.sh; tests/openstack/install.sh; rc=$$?; \
 	if [ $$rc = 77 ]; then \
 		echo "check: SKIPPED the real OpenStack suite: Debian's OpenStack packages cannot be installed here"; os=; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi; \
 	tests/integration/run.sh --bin build/release $(IT_ALL) --bin build/asan $(IT_ASAN) $$os
 
-# the programs, the unit tests run, and what the integration files build with
-it-build: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY) $(GROW_DIR) unit
+# the programs, the unit tests and what the integration files build with
+it-bins: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY) $(GROW_DIR) $(UNIT_BINS)
 
 check-release:
 	$(MAKE) BUILD=build/release SAN=0 unit integration lint-man
@@ -269,11 +278,29 @@ bench: all
 	@LIFEBOAT_BIN=$(abspath $(BUILD)) tests/bench/native.sh
 
 # ---- install ----------------------------------------------------------------
-install: all install-systemd
+install: all install-systemd install-completion
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	install -m 755 $(SNAP) $(EXTRACT) $(DESTDIR)$(BINDIR)/
 	install -m 644 man/lifeboat-snap.1 man/lifeboat-extract.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/lifeboat-json.7 $(DESTDIR)$(MANDIR)/man7/
+
+# bash and zsh completion, made from the programs' help by `make completion`
+COMPLETED := lifeboat-snap lifeboat-extract
+install-completion:
+	install -d $(DESTDIR)$(DATADIR)/bash-completion/completions \
+		$(DESTDIR)$(DATADIR)/zsh/vendor-completions
+	for p in $(COMPLETED); do \
+		install -m 644 contrib/completion/$$p.bash \
+			$(DESTDIR)$(DATADIR)/bash-completion/completions/$$p && \
+		install -m 644 contrib/completion/_$$p $(DESTDIR)$(DATADIR)/zsh/vendor-completions/ \
+		|| exit 1; \
+	done
+
+completion: $(SNAP) $(EXTRACT)
+	for p in $(COMPLETED); do \
+		build-aux/gen-completion.py $(BUILD)/$$p bash >contrib/completion/$$p.bash && \
+		build-aux/gen-completion.py $(BUILD)/$$p zsh >contrib/completion/_$$p || exit 1; \
+	done
 
 # the systemd units, naming the lifeboat-snap that install puts in BINDIR
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system

@@ -35,6 +35,9 @@ want_cmd mke2fs e2fsprogs
 want_cmd sgdisk gdisk
 want_cmd getfattr attr
 want_cmd strace strace
+# the completion tests run bash's completion for real, and zsh's
+want_cmd zsh zsh
+[ -r /usr/share/bash-completion/bash_completion ] || need_pkgs="$need_pkgs bash-completion"
 # the sandbox around the native reader, and its test with qemu-nbd
 want_pc libseccomp libseccomp-dev
 want_pc libnbd libnbd-dev

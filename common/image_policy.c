@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "image_policy.h"
@@ -451,16 +453,45 @@ static int push_layer(struct image_decision *d, char *real, const char *format,
 	return 0;
 }
 
-static int open_image(const char *path, uint64_t *size, struct image_decision *d)
+/* The image (TOP) or a backing file, read-only. The top may be a block
+ * device (a dead machine's disk attached as /dev/sdb), read as raw; a
+ * backing file is a regular file. The messages about the top leave its
+ * name out: every caller puts it in front. */
+static int open_image(const char *path, bool top, uint64_t *size, struct image_decision *d)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO must be refused, not waited on */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
-		verdict(d, IMAGE_IO, "cannot open '%s': %s", path, strerror(errno));
+		if (top)
+			verdict(d, IMAGE_IO, "%s", strerror(errno));
+		else
+			verdict(d, IMAGE_IO, "cannot open backing file '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		verdict(d, IMAGE_IO, "'%s' is not a regular file", path);
+	int err = fstat(fd, &st) < 0 ? errno : 0;
+	if (!err && top && S_ISBLK(st.st_mode)) {
+		if (ioctl(fd, BLKGETSIZE64, size) < 0) {
+			verdict(d, IMAGE_IO, "cannot read the block device's size: %s", strerror(errno));
+			close(fd);
+			return -1;
+		}
+		d->block_device = true;
+		return fd;
+	}
+	if (err || !S_ISREG(st.st_mode)) {
+		const char *what = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode)
+		                   ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device"
+		                   : S_ISSOCK(st.st_mode) ? "a socket" : S_ISBLK(st.st_mode)
+		                   ? "a block device" : "of an unknown type";
+		if (err && top)
+			verdict(d, IMAGE_IO, "cannot stat it: %s", strerror(err));
+		else if (err)
+			verdict(d, IMAGE_IO, "cannot stat backing file '%s': %s", path, strerror(err));
+		else if (top)
+			verdict(d, IMAGE_IO, "%s, not a disk image", what);
+		else
+			verdict(d, IMAGE_IO, "backing file '%s' is %s, not a regular file", path, what);
 		close(fd);
 		return -1;
 	}
@@ -477,7 +508,7 @@ static enum image_verdict one_level(char *real, const char *format, const char *
 {
 	*next = NULL;
 	uint64_t file_size;
-	int fd = open_image(real, &file_size, d);
+	int fd = open_image(real, d->depth == 0, &file_size, d);
 	if (fd < 0) {
 		free(real);
 		return d->verdict;
@@ -579,8 +610,8 @@ static int append_spec(const struct image_decision *d, size_t i, char **out)
 	}
 	int rc;
 	if (strcmp(l->format, "raw") == 0)
-		rc = asprintf(out, "{\"driver\":\"raw\",\"file\":{\"driver\":\"file\",\"filename\":%s}}",
-		              name);
+		rc = asprintf(out, "{\"driver\":\"raw\",\"file\":{\"driver\":\"%s\",\"filename\":%s}}",
+		              i == 0 && d->block_device ? "host_device" : "file", name);
 	else
 		rc = asprintf(out, "{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\",\"filename\":%s},"
 		              "\"backing\":%s}", name, lower ? lower : "null");
@@ -608,23 +639,32 @@ enum image_verdict image_decide(const struct image_request *req, struct image_de
 		               "opens no other", f);
 	}
 	uint64_t file_size;
-	int fd = open_image(req->path, &file_size, d);
+	int fd = open_image(req->path, true, &file_size, d);
 	if (fd < 0)
 		return d->verdict;
 	unsigned char magic[4] = { 0 };
 	ssize_t n = pread_full(fd, magic, sizeof(magic), 0);
+	int err = errno;
 	close(fd);
 	if (n < 0)
-		return verdict(d, IMAGE_IO, "cannot read '%s': %s", req->path, strerror(errno));
+		return verdict(d, IMAGE_IO, "cannot read it: %s", strerror(err));
+	if (file_size < req->min_size)
+		return verdict(d, IMAGE_CORRUPT, "%llu bytes: too small to be a disk image",
+		               (unsigned long long)file_size);
 	d->header_looks_qcow2 = n == 4 && memcmp(magic, QCOW2_MAGIC, 4) == 0;
+	/* a block device holds a disk, not an image file: raw, whatever its bytes */
+	if (d->block_device && req->expected_format && strcmp(req->expected_format, "raw") != 0)
+		return verdict(d, IMAGE_BAD_REQUEST, "a block device is read as raw, not as %s",
+		               req->expected_format);
 	const char *format = req->expected_format ? req->expected_format
-	                     : d->header_looks_qcow2 ? "qcow2" : "raw";
+	                     : d->header_looks_qcow2 && !d->block_device ? "qcow2" : "raw";
 	char *real = realpath(req->path, NULL);
 	char *topdir = real ? dir_of(real) : NULL;
 	if (!real || !topdir || !(d->abs_path = strdup(real))) {
+		err = errno;
 		free(real);
 		free(topdir);
-		return verdict(d, IMAGE_IO, "cannot resolve '%s': %s", req->path, strerror(errno));
+		return verdict(d, IMAGE_IO, "cannot resolve its path: %s", strerror(err));
 	}
 	char fmt[16];
 	snprintf(fmt, sizeof(fmt), "%s", format);
@@ -659,6 +699,9 @@ enum image_verdict image_decide(const struct image_request *req, struct image_de
 	snprintf(d->format, sizeof(d->format), "%s", d->chain[0].format);
 	d->virtual_size = d->chain[0].virtual_size;
 	d->qcow2_version = d->chain[0].qcow2_version;
+	if (d->virtual_size < req->min_size)
+		return verdict(d, IMAGE_CORRUPT, "its disk is %llu bytes: too small to be a disk image",
+		               (unsigned long long)d->virtual_size);
 	char *spec = NULL;
 	if (append_spec(d, 0, &spec) < 0 || asprintf(&d->qemu_spec, "json:%s", spec) < 0) {
 		d->qemu_spec = NULL;

@@ -50,7 +50,14 @@ struct image_request {
 	/* Follow a qcow2 backing chain, each level resolving inside the
 	 * top image's directory and naming its backing file's format. */
 	bool allow_backing;
+	/* Refuse a file, or a disk, smaller than this many bytes (0: any).
+	 * IMAGE_MIN_DISK is the smallest anything readable fits in. */
+	uint64_t min_size;
 };
+
+/* 2048 bytes: below it neither a partition table with room for a
+ * partition nor a filesystem superblock (ext's ends at 2048) fits. */
+#define IMAGE_MIN_DISK 2048u
 
 /* One level of the chain, top first. */
 struct image_layer {
@@ -70,6 +77,7 @@ struct image_decision {
 	bool header_looks_qcow2;    /* the file begins with the qcow2 magic */
 	bool dirty;                 /* qcow2 dirty bit (refcounts may be stale) */
 	bool marked_corrupt;        /* qcow2 corrupt bit: qemu opens it read-only */
+	bool block_device;          /* the top is a block device: always raw */
 	char *abs_path;             /* the top's real path */
 	/* A qemu block spec for the whole chain, for -drive file=, qemu-nbd,
 	 * qemu-img --image-opts, or a backing file name:

@@ -345,6 +345,8 @@ int conoha_server_started_since(conoha_client *c, const char *id, time_t since,
 		/* an unreadable time is taken as "after": the safe reading */
 		if (!at || conoha_parse_iso8601(at, &t) < 0 || t > since)
 			*started = 1;
+		else if (t == since && *started == 0)
+			*started = 2;
 	}
 	json_decref(doc);
 	return 0;

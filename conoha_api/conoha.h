@@ -269,7 +269,9 @@ int conoha_volume_delete(conoha_client *c, const char *id, conoha_error *err);
 
 /* Has the server been started (or rebooted, resumed, unshelved, rebuilt:
  * anything that runs its guest) after since, by Nova's instance actions?
- * *started is 1 or 0; -1 when the cloud does not show its actions. */
+ * *started is 1 or 0; 2 when the latest such action shares since's
+ * second (whole seconds cannot order them); -1 when the cloud does not
+ * show its actions. */
 int conoha_server_started_since(conoha_client *c, const char *id, time_t since,
                                 int *started, conoha_error *err);
 

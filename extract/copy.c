@@ -15,6 +15,7 @@
 #include "json_doc.h"
 #include "cli.h"
 #include "exit.h"
+#include "image.h"
 #include "outcome.h"
 #include "native_run.h"
 #include "reader_tar.h"
@@ -241,7 +242,7 @@ static struct reader *start_reader(struct xcli *cli, guestfs_h *g, const char *p
 	*job = (struct tar_job){ .g = g, .dir = path, .owner = cli->preserve_owner };
 	struct guestfs_statns *st = guestfs_lstatns(g, path);
 	if (!st) {
-		fprintf(stderr, "lifeboat-extract: '%s': %s\n", path, guestfs_last_error(g));
+		fprintf(stderr, "lifeboat-extract: '%s': %s\n", path, guest_error_about(g, path));
 		return NULL;
 	}
 	struct reader *r = NULL;
@@ -360,6 +361,14 @@ int cmd_copy(struct xcli *cli)
 	if (cli->preserve_owner && geteuid() != 0) {
 		fprintf(stderr, "lifeboat-extract: --preserve-owner needs root\n");
 		return XT_USAGE;
+	}
+	/* the image first: nothing is made for one that will be refused */
+	char iwhy[1400];
+	int irc = image_precheck(cli->args[0], cli->guest.format, cli->guest.allow_backing, iwhy,
+	                         sizeof(iwhy));
+	if (irc != XT_OK) {
+		fprintf(stderr, "lifeboat-extract: '%s': %s\n", cli->args[0], iwhy);
+		return irc;
 	}
 	char *partial = NULL;
 	FILE *manifest = NULL;

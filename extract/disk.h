@@ -1,6 +1,8 @@
 /* disk.h - the bytes of a disk image, read-only: a raw image with pread on
- * its own fd, a qcow2 through qemu-nbd --read-only that libnbd starts by
- * socket activation (no socket path, no /dev/nbd, no root) */
+ * its own fd, a qcow2 through qemu-nbd --read-only, started by
+ * socket activation we do ourselves: the socket is unlinked before qemu-nbd
+ * starts, so nothing is left in the filesystem, and qemu-nbd dies with its
+ * parent (no /dev/nbd, no root) */
 #ifndef EXTRACT_DISK_H
 #define EXTRACT_DISK_H
 

@@ -32,6 +32,10 @@ struct entry {
 	dev_t rdev;
 	const struct xattr *xattrs;
 	size_t n_xattrs;
+	/* Not NULL: nothing to write, but something in directory PATH ("" for
+	 * the copy's root) the reader refused, and why (a name no kernel could
+	 * have made); a copy records it as refused and ends partial. */
+	const char *refused;
 };
 
 struct reader {

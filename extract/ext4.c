@@ -544,8 +544,48 @@ struct dir_list {
 	size_t n, cap;
 	int hash_version;
 	bool hashed;
+	unsigned dots, dotdots;
 	char why[200];
 };
+
+/* A refused name, shown: printable ASCII as is, '\\' doubled, the rest \xHH. */
+static char *shown_name(const char *name, unsigned len)
+{
+	char *out = malloc((size_t)len * 4 + 1);
+	if (!out)
+		return NULL;
+	size_t at = 0;
+	for (unsigned i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (c == '\\') {
+			out[at++] = '\\';
+			out[at++] = '\\';
+		} else if (c >= ' ' && c <= '~') {
+			out[at++] = (char)c;
+		} else {
+			snprintf(out + at, 5, "\\x%02x", c);
+			at += 4;
+		}
+	}
+	out[at] = '\0';
+	return out;
+}
+
+/* Why no kernel could have made this entry, or NULL when it could. */
+static const char *impossible(struct dir_list *l, const char *name, unsigned len)
+{
+	if (len == 0)
+		return "an empty name";
+	if (len == 1 && name[0] == '.')
+		return l->dots++ ? "a second '.'" : NULL;
+	if (len == 2 && name[0] == '.' && name[1] == '.')
+		return l->dotdots++ ? "a second '..'" : NULL;
+	if (memchr(name, '/', len))
+		return "a '/' inside a name";
+	if (memchr(name, '\0', len))
+		return "a NUL byte inside a name";
+	return NULL;
+}
 
 static int dir_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offset,
                   int blocksize, char *buf, void *priv)
@@ -554,11 +594,14 @@ static int dir_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offs
 	struct dir_list *l = priv;
 	unsigned len = ext2fs_dirent_name_len(de);
 	const char *name = de->name;
-	if (de->inode == 0 || len == 0 || (len == 1 && name[0] == '.') ||
-	    (len == 2 && name[0] == '.' && name[1] == '.'))
+	if (de->inode == 0)
 		return 0;
-	if (memchr(name, '/', len) || memchr(name, '\0', len))
-		return 0; /* no kernel could have made it, no path can name it */
+	/* the first '.' and '..' are the directory's own; a name no kernel
+	 * could have made, no path can name: kept, as refused, for the report */
+	const char *refused = impossible(l, name, len);
+	if (!refused && ((len == 1 && name[0] == '.') ||
+	                 (len == 2 && name[0] == '.' && name[1] == '.')))
+		return 0;
 	if (l->n == EXT4_MAX_DIR_ENTRIES) {
 		snprintf(l->why, sizeof(l->why), "more than %u entries in one directory",
 		         EXT4_MAX_DIR_ENTRIES);
@@ -575,13 +618,16 @@ static int dir_cb(ext2_ino_t dir, int entry, struct ext2_dir_entry *de, int offs
 		l->cap = cap;
 	}
 	struct ext4_dirent *e = &l->d[l->n];
-	e->name = malloc(len + 1);
+	e->name = refused ? shown_name(name, len) : malloc(len + 1);
 	if (!e->name) {
 		snprintf(l->why, sizeof(l->why), "out of memory");
 		return DIRENT_ABORT;
 	}
-	memcpy(e->name, name, len);
-	e->name[len] = '\0';
+	if (!refused) {
+		memcpy(e->name, name, len);
+		e->name[len] = '\0';
+	}
+	e->refused = refused;
 	e->ino = de->inode;
 	e->hash = e->minor = 0;
 	if (l->hashed)

@@ -35,7 +35,9 @@ struct ext4_node {
 };
 
 struct ext4_dirent {
-	char *name;             /* NUL-terminated; never "", ".", ".." or with a '/' */
+	char *name;             /* NUL-terminated; never "", ".", ".." or with a '/' ... */
+	const char *refused;    /* ... unless this is set: why the name is impossible, and
+	                         * name is then the name's bytes shown printable */
 	ext2_ino_t ino;
 	uint32_t hash, minor;
 };

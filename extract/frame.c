@@ -87,9 +87,9 @@ static const char *type_name(unsigned t)
 	static const char *const names[] = {
 		[FRAME_HELLO] = "HELLO", [FRAME_ENTRY] = "ENTRY", [FRAME_XATTR] = "XATTR",
 		[FRAME_DATA] = "DATA", [FRAME_EOD] = "EOD", [FRAME_DONE] = "DONE",
-		[FRAME_ERROR] = "ERROR", [FRAME_FILTER] = "FILTER",
+		[FRAME_ERROR] = "ERROR", [FRAME_FILTER] = "FILTER", [FRAME_REFUSED] = "REFUSED",
 	};
-	return t >= FRAME_HELLO && t <= FRAME_FILTER ? names[t] : "unknown";
+	return t >= FRAME_HELLO && t <= FRAME_REFUSED ? names[t] : "unknown";
 }
 
 /* ---- encoding ---- */
@@ -172,6 +172,7 @@ uint64_t frame_max_payload(enum frame_type type, const struct frame_limits *lim)
 	case FRAME_DONE: return 8;
 	case FRAME_ERROR: return 4 + FRAME_TEXT_MAX;
 	case FRAME_FILTER: return 8;
+	case FRAME_REFUSED: return 4 + (uint64_t)lim->max_path + FRAME_TEXT_MAX;
 	}
 	return 0;
 }
@@ -183,7 +184,7 @@ int frame_header_get(const unsigned char in[FRAME_HEADER_SIZE], const struct fra
 		return fail(why, size, "bad magic byte 0x%02x", in[0]);
 	if (in[1] != FRAME_VERSION)
 		return fail(why, size, "unknown version %u", in[1]);
-	if (in[2] < FRAME_HELLO || in[2] > FRAME_FILTER)
+	if (in[2] < FRAME_HELLO || in[2] > FRAME_REFUSED)
 		return fail(why, size, "unknown frame type %u", in[2]);
 	if (in[3] != 0)
 		return fail(why, size, "unknown flags 0x%02x", in[3]);
@@ -403,6 +404,34 @@ int frame_filter_get(const unsigned char *p, size_t len, uint32_t *nr, uint32_t 
 	return 0;
 }
 
+int frame_refused_get(const unsigned char *p, size_t len, const struct frame_limits *lim,
+                      const char **path, size_t *path_len, char *text, size_t text_size,
+                      char *why, size_t size)
+{
+	if (text_size == 0)
+		return fail(why, size, "no room for a REFUSED frame's text");
+	if (len < 4)
+		return fail(why, size, "a REFUSED frame of %zu bytes", len);
+	uint32_t n = frame_u32_get(p);
+	if (n > len - 4)
+		return fail(why, size, "a REFUSED frame's path of %lu bytes in %zu",
+		            (unsigned long)n, len);
+	if (n && frame_path_check((const char *)p + 4, n, lim->max_path, why, size) < 0)
+		return FRAME_MALFORMED;
+	size_t tl = len - 4 - n;
+	if (tl == 0 || tl > FRAME_TEXT_MAX)
+		return fail(why, size, "a REFUSED frame's text of %zu bytes", tl);
+	size_t k = tl < text_size - 1 ? tl : text_size - 1;
+	for (size_t i = 0; i < k; i++) {
+		unsigned char c = p[4 + n + i];
+		text[i] = c >= ' ' && c <= '~' ? (char)c : '?';
+	}
+	text[k] = '\0';
+	*path = (const char *)p + 4;
+	*path_len = n;
+	return 0;
+}
+
 /* ---- the order of frames ---- */
 
 void frame_stream_init(struct frame_stream *s, const struct frame_limits *lim, int want_data)
@@ -437,8 +466,8 @@ int frame_stream_accept(struct frame_stream *s, enum frame_type type, char *why,
 		}
 		break;
 	case FS_IDLE:
-		if (type == FRAME_ENTRY)
-			return 0;   /* frame_stream_entry moves on */
+		if (type == FRAME_ENTRY || type == FRAME_REFUSED)
+			return 0;   /* frame_stream_entry moves on; REFUSED stays between entries */
 		if (type == FRAME_DONE) {
 			s->state = FS_END;
 			return 0;

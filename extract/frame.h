@@ -18,6 +18,9 @@
  *   DONE    u64 entries sent: the stream ended well
  *   ERROR   u32 errno, text: the inner reader failed (or could not open)
  *   FILTER  u32 syscall number, u32 audit arch: the filter stopped a call
+ *   REFUSED u32 path_len, path, text: between entries, something in the
+ *           directory at path ("" for the root) the reader would not give
+ *           (a name no kernel could have made), and why; not an entry
  *
  * ENTRY payload (56 bytes, then path_len bytes of path, then link_len
  * bytes of link; neither is NUL-terminated):
@@ -54,7 +57,7 @@
 
 enum frame_type {
 	FRAME_HELLO = 1, FRAME_ENTRY, FRAME_XATTR, FRAME_DATA, FRAME_EOD, FRAME_DONE,
-	FRAME_ERROR, FRAME_FILTER,
+	FRAME_ERROR, FRAME_FILTER, FRAME_REFUSED,
 };
 
 struct frame_header {
@@ -124,6 +127,12 @@ int frame_done_get(const unsigned char *p, size_t len, uint64_t *entries, char *
 int frame_error_get(const unsigned char *p, size_t len, int *err, char *text, size_t size);
 int frame_filter_get(const unsigned char *p, size_t len, uint32_t *nr, uint32_t *arch,
                      char *why, size_t size);
+/* REFUSED: the directory's path ("" or one frame_path_check accepts;
+ * points into p, not NUL-terminated) and the text, made printable as
+ * ERROR's into text (size bytes, always NUL-terminated). */
+int frame_refused_get(const unsigned char *p, size_t len, const struct frame_limits *lim,
+                      const char **path, size_t *path_len, char *text, size_t text_size,
+                      char *why, size_t size);
 uint32_t frame_u32_get(const unsigned char *p);
 uint64_t frame_u64_get(const unsigned char *p);
 

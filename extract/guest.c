@@ -145,6 +145,18 @@ static int launch(struct guest *gu, const char *image, const struct guest_option
 	return XT_APPLIANCE;
 }
 
+const char *guest_error_about(guestfs_h *g, const char *path)
+{
+	const char *msg = guestfs_last_error(g);
+	if (!msg)
+		return "unknown error";
+	const char *colon = strstr(msg, ": ");
+	size_t pl = strlen(path);
+	if (colon && strncmp(colon + 2, path, pl) == 0 && strncmp(colon + 2 + pl, ": ", 2) == 0)
+		return colon + 2 + pl + 2;
+	return msg;
+}
+
 int guest_open(struct guest *gu, const char *image, const struct guest_options *opt)
 {
 	memset(gu, 0, sizeof(*gu));

@@ -44,5 +44,9 @@ void guest_close(struct guest *gu);
  * disk with several filesystems, /dev/sda1/x is mounted at /sda1/x.
  * Points into PATH. */
 const char *guest_path(const struct guest *gu, const char *path);
+/* The handle's last error without the "call: PATH: " libguestfs puts in
+ * front ("lstatns: /x: No such file or directory"), for a message that
+ * names PATH itself. Borrowed, like guestfs_last_error's. */
+const char *guest_error_about(guestfs_h *g, const char *path);
 
 #endif

@@ -24,5 +24,10 @@ struct image_info {
 int image_probe(const char *path, const char *format, bool allow_backing,
                 struct image_info *info, char *why, size_t why_size);
 void image_info_free(struct image_info *info);
+/* The same decision, silent (its warnings are for the probe a reader
+ * makes), for a command to refuse an image before it makes anything:
+ * XT_OK, or the exit code with why filled. */
+int image_precheck(const char *path, const char *format, bool allow_backing, char *why,
+                   size_t why_size);
 
 #endif

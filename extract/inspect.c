@@ -254,6 +254,11 @@ static int ls_native(struct xcli *cli, struct reader *r, const char *shown)
 	struct entry e;
 	int more, rc = XT_OK;
 	while ((more = r->next(r, &e)) == 1) {
+		if (e.refused) {
+			fprintf(stderr, "lifeboat-extract: in '%s': %s\n", e.path[0] ? e.path : shown,
+			        e.refused);
+			continue;
+		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			struct listed *bigger = realloc(l, cap * sizeof(*l));
@@ -365,7 +370,7 @@ int cmd_ls(struct xcli *cli)
 	char **names = NULL;
 	if (rc == XT_OK && !(names = list_names(gu.g, path, cli->recursive))) {
 		fprintf(stderr, "lifeboat-extract: cannot list '%s': %s\n", shown,
-		        guestfs_last_error(gu.g));
+		        guest_error_about(gu.g, path));
 		rc = XT_NOT_FOUND;
 	}
 	json_t *arr = json_array();
@@ -397,7 +402,7 @@ int cmd_cat(struct xcli *cli)
 	if (rc == XT_OK &&
 	    guestfs_download(gu.g, guest_path(&gu, cli->args[1]), "/dev/stdout") == -1) {
 		fprintf(stderr, "lifeboat-extract: cannot read '%s': %s\n", cli->args[1],
-		        guestfs_last_error(gu.g));
+		        guest_error_about(gu.g, guest_path(&gu, cli->args[1])));
 		rc = XT_NOT_FOUND;
 	}
 	guest_close(&gu);

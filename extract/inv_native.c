@@ -139,6 +139,8 @@ static int walk_top(struct native_src *ns, const char *top, inv_skip_fn skip, in
 	char path[PATH_MAX];
 	while (rc == 0 && (rc = r->next(r, &e)) == 1) {
 		rc = 0;
+		if (e.refused)   /* a name no kernel made: nothing there to list */
+			continue;
 		if (snprintf(path, sizeof(path), "%s/%s", base, e.path) >= (int)sizeof(path) ||
 		    (skip && skip(ud, path)))
 			continue;

@@ -12,39 +12,47 @@
 #include "inventory.h"
 #include "native_run.h"
 
-static const char usage_text[] =
-"usage: lifeboat-extract [options] <command> IMAGE [args]\n"
-"\n"
-"Open a qcow2 or raw disk image strictly read-only and copy data out.\n"
-"No credentials needed; the image file is never written.\n"
-"\n"
-"commands:\n"
-"  filesystems IMAGE          partitions and LVs: type, label, size, used; the OS\n"
-"  ls IMAGE [PATH] [-l] [-R]  list PATH: type, mode, owner, size, mtime\n"
-"  cat IMAGE FILE             FILE's bytes on stdout\n"
-"  copy IMAGE PATH... DEST    copy PATHs under DEST, faithfully and safely:\n"
-"     --manifest FILE   one line per entry, with sha256\n"
-"     --include GLOB  --exclude GLOB  --newer-than 2026-01-31\n"
-"     --preserve-owner  keep uid/gid, setuid bits, security.* xattrs (root)\n"
-"     --specials        recreate FIFOs (and devices: root, --preserve-owner)\n"
-"  verify DEST MANIFEST       check a copy against its manifest (--owner)\n"
-"  inventory IMAGE            what no package or backup would bring back:\n"
-"     --backed-up FILE  paths/globs a backup covers  --fail-if-unprotected\n"
-"     --min-size SIZE  --top N  (list only roots this big, this many)\n"
-"\n"
-"options:\n"
-"  --format raw|qcow2         the format, whatever IMAGE.json or the header say\n"
-"  --filesystem DEV           mount DEV at / instead of inspecting the OS\n"
-"  --reader auto|native|appliance  ext2/3/4 natively, or the libguestfs\n"
-"                             appliance; auto: native when it can\n"
-"  --allow-backing            open a qcow2 chain whose every level lies beside it\n"
-"  --json                     one JSON document on stdout (all but cat)\n"
-"  --progress | --no-progress copy, inventory: progress on stderr\n"
-"  -v, --verbose              trace libguestfs calls\n"
-"  -h, --help | --version\n"
-"\n"
-"Set LIBGUESTFS_BACKEND_SETTINGS=force_tcg where KVM is broken; without it a\n"
-"failed KVM launch is retried once under TCG. Exit codes: lifeboat-extract(1).\n";
+/* ---- the command line as data: each command, the options it takes ------ */
+
+enum xcmd { X_FILESYSTEMS, X_LS, X_CAT, X_COPY, X_VERIFY, X_INVENTORY, X_HELP, X_NCMDS };
+
+struct command {
+	const char *name;
+	const char *synopsis; /* after "lifeboat-extract NAME ", as in the man page */
+	const char *summary;  /* the global help's line */
+	const char *about;    /* the command's own help's line */
+	int (*run)(struct xcli *cli);
+	int min_args, max_args;
+};
+
+static const struct command commands[X_NCMDS] = {
+	[X_FILESYSTEMS] = { "filesystems", "[options] IMAGE",
+		"partitions and LVs: type, label, size, used; the OS",
+		"List IMAGE's partitions and LVs: type, label, size, used; and its OS.",
+		cmd_filesystems, 1, 1 },
+	[X_LS] = { "ls", "[options] IMAGE [PATH]",
+		"list PATH: type, mode, owner, size, mtime",
+		"List PATH in IMAGE (default /): type, mode, owner, size, mtime.", cmd_ls, 1, 2 },
+	[X_CAT] = { "cat", "[options] IMAGE FILE", "FILE's bytes on stdout",
+		"Write FILE of IMAGE to standard output.", cmd_cat, 2, 2 },
+	[X_COPY] = { "copy", "[options] IMAGE PATH ... DEST",
+		"copy PATHs under DEST, faithfully and safely",
+		"Copy PATHs of IMAGE under DEST, faithfully and safely.", cmd_copy, 3, 1000 },
+	[X_VERIFY] = { "verify", "[options] DEST MANIFEST",
+		"check a copy against its manifest",
+		"Check the copy under DEST against MANIFEST.", cmd_verify, 2, 2 },
+	[X_INVENTORY] = { "inventory", "[options] IMAGE",
+		"what no package or backup would bring back",
+		"List what in IMAGE no package or backup would bring back.", cmd_inventory, 1, 1 },
+	[X_HELP] = { "help", "[COMMAND]", "this help, or a command's",
+		"Show the help of COMMAND, or the global help.", NULL, 0, 1 },
+};
+
+#define XON(c) (1u << X_##c)
+#define XON_EVERY ((1u << X_NCMDS) - 1)
+/* the commands that open an image, and those that mount it */
+#define XON_IMAGE (XON(FILESYSTEMS) | XON(LS) | XON(CAT) | XON(COPY) | XON(INVENTORY))
+#define XON_MOUNT (XON(LS) | XON(CAT) | XON(COPY) | XON(INVENTORY))
 
 enum {
 	O_JSON = 256, O_VERSION, O_FORMAT, O_FILESYSTEM, O_ALLOW_BACKING, O_MANIFEST,
@@ -52,45 +60,107 @@ enum {
 	O_NO_PROGRESS, O_BACKED_UP, O_FAIL_UNPROTECTED, O_MIN_SIZE, O_TOP, O_READER,
 };
 
-static const struct option longopts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, O_VERSION },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "json", no_argument, NULL, O_JSON },
-	{ "format", required_argument, NULL, O_FORMAT },
-	{ "filesystem", required_argument, NULL, O_FILESYSTEM },
-	{ "allow-backing", no_argument, NULL, O_ALLOW_BACKING },
-	{ "manifest", required_argument, NULL, O_MANIFEST },
-	{ "include", required_argument, NULL, O_INCLUDE },
-	{ "exclude", required_argument, NULL, O_EXCLUDE },
-	{ "newer-than", required_argument, NULL, O_NEWER },
-	{ "preserve-owner", no_argument, NULL, O_PRESERVE },
-	{ "specials", no_argument, NULL, O_SPECIALS },
-	{ "owner", no_argument, NULL, O_OWNER },
-	{ "progress", no_argument, NULL, O_PROGRESS },
-	{ "no-progress", no_argument, NULL, O_NO_PROGRESS },
-	{ "backed-up", required_argument, NULL, O_BACKED_UP },
-	{ "fail-if-unprotected", no_argument, NULL, O_FAIL_UNPROTECTED },
-	{ "min-size", required_argument, NULL, O_MIN_SIZE },
-	{ "top", required_argument, NULL, O_TOP },
-	{ "reader", required_argument, NULL, O_READER },
-	{ NULL, 0, NULL, 0 },
+struct xoption {
+	const char *name;  /* the long name */
+	char short_name;   /* or 0 */
+	const char *arg;   /* the value's name in help, NULL for a flag */
+	int code;
+	unsigned cmds;     /* the commands that take it */
+	bool common;       /* shown on the "also:" line, not as the command's own */
+	const char *help;
 };
 
-struct command {
-	const char *name;
-	int (*run)(struct xcli *cli);
-	int min_args, max_args;
+static const struct xoption xoptions[] = {
+	{ "format", 0, "raw|qcow2", O_FORMAT, XON_IMAGE, false,
+	  "the format, whatever IMAGE.json or the header say" },
+	{ "filesystem", 0, "DEV", O_FILESYSTEM, XON_MOUNT, false,
+	  "mount DEV at / instead of inspecting the OS" },
+	{ "reader", 0, "auto|native|appliance", O_READER, XON_IMAGE, false,
+	  "ext2/3/4 natively, or the appliance" },
+	{ "allow-backing", 0, NULL, O_ALLOW_BACKING, XON_IMAGE, false,
+	  "open a qcow2 chain whose every level lies beside it" },
+	{ "long", 'l', NULL, 'l', XON(LS), false, "type, mode, owner, size and mtime" },
+	{ "recursive", 'R', NULL, 'R', XON(LS), false, "list the whole tree under PATH" },
+	{ "manifest", 0, "FILE", O_MANIFEST, XON(COPY), false,
+	  "one line per entry, with sha256" },
+	{ "include", 0, "GLOB", O_INCLUDE, XON(COPY), false, "copy only what matches" },
+	{ "exclude", 0, "GLOB", O_EXCLUDE, XON(COPY), false, "leave out what matches" },
+	{ "newer-than", 0, "DATE", O_NEWER, XON(COPY), false,
+	  "only files modified after DATE (2026-01-31)" },
+	{ "preserve-owner", 0, NULL, O_PRESERVE, XON(COPY), false,
+	  "keep uid/gid, setuid bits, security.* xattrs (root)" },
+	{ "specials", 0, NULL, O_SPECIALS, XON(COPY), false,
+	  "make FIFOs (devices too: root, --preserve-owner)" },
+	{ "owner", 0, NULL, O_OWNER, XON(VERIFY), false, "check owners and modes too" },
+	{ "backed-up", 0, "FILE", O_BACKED_UP, XON(INVENTORY), false,
+	  "paths and globs a backup covers" },
+	{ "fail-if-unprotected", 0, NULL, O_FAIL_UNPROTECTED, XON(INVENTORY), false,
+	  "exit 14 when something is unprotected" },
+	{ "min-size", 0, "SIZE", O_MIN_SIZE, XON(INVENTORY), false,
+	  "list only roots this big (10k, 5M, 1G)" },
+	{ "top", 0, "N", O_TOP, XON(INVENTORY), false, "list only this many roots" },
+	{ "progress", 0, NULL, O_PROGRESS, XON(COPY) | XON(INVENTORY), false,
+	  "progress on stderr (the default on a terminal)" },
+	{ "no-progress", 0, NULL, O_NO_PROGRESS, XON(COPY) | XON(INVENTORY), false,
+	  "no progress" },
+	{ "verbose", 'v', NULL, 'v', XON_IMAGE, false, "trace libguestfs calls" },
+	{ "json", 0, NULL, O_JSON, XON_EVERY & ~XON(CAT) & ~XON(HELP), true,
+	  "one JSON document on stdout" },
+	{ "help", 'h', NULL, 'h', XON_EVERY, true, "this help" },
+	{ "version", 0, NULL, O_VERSION, XON_EVERY, true, "the version" },
 };
 
-static const struct command commands[] = {
-	{ "filesystems", cmd_filesystems, 1, 1 },
-	{ "ls", cmd_ls, 1, 2 },
-	{ "cat", cmd_cat, 2, 2 },
-	{ "copy", cmd_copy, 3, 1000 },
-	{ "verify", cmd_verify, 2, 2 },
-	{ "inventory", cmd_inventory, 1, 1 },
-};
+#define N_XOPTIONS (sizeof(xoptions) / sizeof(xoptions[0]))
+
+static void option_line(const struct xoption *o)
+{
+	char head[64];
+	if (o->short_name)
+		snprintf(head, sizeof(head), "-%c, --%s", o->short_name, o->name);
+	else
+		snprintf(head, sizeof(head), "--%s%s%s", o->name, o->arg ? " " : "",
+		         o->arg ? o->arg : "");
+	printf("  %-25s  %s\n", head, o->help);
+}
+
+static void command_help(enum xcmd cmd)
+{
+	const struct command *c = &commands[cmd];
+	printf("usage: lifeboat-extract %s %s\n%s\n\n", c->name, c->synopsis, c->about);
+	size_t own = 0;
+	for (size_t i = 0; i < N_XOPTIONS; i++)
+		if (!xoptions[i].common && (xoptions[i].cmds & (1u << cmd))) {
+			option_line(&xoptions[i]);
+			own++;
+		}
+	if (!own)
+		puts("  (no options of its own)");
+	fputs("also:", stdout);
+	for (size_t i = 0; i < N_XOPTIONS; i++)
+		if (xoptions[i].common && xoptions[i].code != O_VERSION &&
+		    (xoptions[i].cmds & (1u << cmd)))
+			printf(" --%s", xoptions[i].name);
+	puts(". Exit codes: lifeboat-extract(1).");
+}
+
+static void global_help(void)
+{
+	puts("usage: lifeboat-extract COMMAND [options] [ARGS]\n"
+	     "       lifeboat-extract help [COMMAND]\n"
+	     "\n"
+	     "Open a qcow2 or raw disk image strictly read-only and copy data out.\n"
+	     "No credentials needed; the image file is never written.\n"
+	     "\n"
+	     "commands:");
+	for (int i = 0; i < X_NCMDS; i++)
+		printf("  %-12s %s\n", commands[i].name, commands[i].summary);
+	puts("\noptions (each command's own: lifeboat-extract help COMMAND):");
+	for (size_t i = 0; i < N_XOPTIONS; i++)
+		if (xoptions[i].common)
+			option_line(&xoptions[i]);
+	puts("\nSet LIBGUESTFS_BACKEND_SETTINGS=force_tcg where KVM is broken; without it a\n"
+	     "failed KVM launch is retried once under TCG. Exit codes: lifeboat-extract(1).");
+}
 
 volatile sig_atomic_t extract_interrupted;
 
@@ -105,6 +175,9 @@ static void on_signal(int sig)
 		guestfs_user_cancel(running_guest);
 }
 
+/* The command a usage error's hint points at, once it is known. */
+static enum xcmd hint_cmd = X_NCMDS;
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
@@ -112,7 +185,10 @@ static int usage_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	fputs("lifeboat-extract: ", stderr);
 	vfprintf(stderr, fmt, ap);
-	fputs("\nTry 'lifeboat-extract --help'.\n", stderr);
+	if (hint_cmd < X_NCMDS && hint_cmd != X_HELP)
+		fprintf(stderr, "; see 'lifeboat-extract help %s'\n", commands[hint_cmd].name);
+	else
+		fputs("; see 'lifeboat-extract help'\n", stderr);
 	va_end(ap);
 	return XT_USAGE;
 }
@@ -188,33 +264,109 @@ static int apply(struct xcli *cli, int code, const char *arg)
 	return XT_USAGE;
 }
 
-static int parse_args(struct xcli *cli, int argc, char **argv)
+/* An option as it was given. */
+struct given {
+	const struct xoption *opt;
+	const char *arg;
+};
+
+static enum xcmd find_command(const char *name)
 {
+	for (int i = 0; i < X_NCMDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return (enum xcmd)i;
+	return X_NCMDS;
+}
+
+/* --help and help [COMMAND]. */
+static int answer_help(const char *name)
+{
+	if (!name) {
+		global_help();
+		return XT_OK;
+	}
+	enum xcmd cmd = find_command(name);
+	if (cmd == X_NCMDS)
+		return usage_error("no command named '%s'", name);
+	command_help(cmd);
+	return XT_OK;
+}
+
+static const struct xoption *option_by_code(int code)
+{
+	for (size_t i = 0; i < N_XOPTIONS; i++)
+		if (xoptions[i].code == code)
+			return &xoptions[i];
+	return NULL;
+}
+
+/* Read every option, find the command, refuse any option it does not
+ * take, and only then apply them. Returns 0 to run *cmd, -1 when a help
+ * or the version was printed, or an exit code. */
+static int check_args(struct xcli *cli, int argc, char **argv, struct given *given,
+                      enum xcmd *cmd)
+{
+	static struct option longopts[N_XOPTIONS + 1];
+	for (size_t i = 0; i < N_XOPTIONS; i++)
+		longopts[i] = (struct option){ xoptions[i].name,
+		                               xoptions[i].arg ? required_argument : no_argument,
+		                               NULL, xoptions[i].code };
+	size_t n = 0;
 	int code;
 	opterr = 0;
 	while ((code = getopt_long(argc, argv, ":hvlR", longopts, NULL)) != -1) {
-		if (code == 'h') {
-			fputs(usage_text, stdout);
-			exit(XT_OK);
-		}
-		if (code == O_VERSION) {
-			puts("lifeboat-extract " LIFEBOAT_VERSION);
-			exit(XT_OK);
-		}
 		if (code == '?')
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		if (code == ':')
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
-		int rc = apply(cli, code, optarg);
+		given[n++] = (struct given){ option_by_code(code), optarg };
+	}
+	const char *name = optind < argc ? argv[optind] : NULL;
+	for (size_t i = 0; i < n; i++)
+		if (given[i].opt->code == 'h')
+			return answer_help(name) ? XT_USAGE : -1;
+	for (size_t i = 0; i < n; i++)
+		if (given[i].opt->code == O_VERSION) {
+			puts("lifeboat-extract " LIFEBOAT_VERSION);
+			return -1;
+		}
+	if (!name)
+		return usage_error("no command given");
+	if ((*cmd = find_command(name)) == X_NCMDS)
+		return usage_error("unknown command '%s'", name);
+	hint_cmd = *cmd;
+	const struct command *c = &commands[*cmd];
+	for (size_t i = 0; i < n; i++) {
+		const struct xoption *o = given[i].opt;
+		if (!(o->cmds & (1u << *cmd))) {
+			if (o->short_name)
+				return usage_error("'%s' does not take -%c (--%s)", c->name,
+				                   o->short_name, o->name);
+			return usage_error("'%s' does not take --%s", c->name, o->name);
+		}
+	}
+	cli->command = name;
+	cli->args = argv + optind + 1;
+	cli->nargs = argc - optind - 1;
+	if (cli->nargs < c->min_args || cli->nargs > c->max_args)
+		return usage_error("wrong number of arguments: lifeboat-extract %s %s", c->name,
+		                   c->synopsis);
+	for (size_t i = 0; i < n; i++) {
+		int rc = apply(cli, given[i].opt->code, given[i].arg);
 		if (rc)
 			return rc;
 	}
-	if (optind >= argc)
-		return usage_error("no command given");
-	cli->command = argv[optind];
-	cli->args = argv + optind + 1;
-	cli->nargs = argc - optind - 1;
 	return 0;
+}
+
+static int parse_args(struct xcli *cli, int argc, char **argv, enum xcmd *cmd)
+{
+	struct given *given = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*given));
+	if (!given)
+		return XT_FAIL;
+	int rc = check_args(cli, argc, argv, given, cmd);
+	free(given);
+	return rc;
 }
 
 /* lifeboat-extract talks to no cloud, but an openrc may have left a
@@ -250,16 +402,13 @@ int main(int argc, char **argv)
 	 * reason to die with the copy half done. */
 	signal(SIGXFSZ, SIG_IGN);
 	struct xcli cli = { .newer_than = -1, .progress = -1 };
-	int rc = parse_args(&cli, argc, argv);
+	enum xcmd cmd = X_NCMDS;
+	int rc = parse_args(&cli, argc, argv, &cmd);
+	if (rc < 0)
+		return XT_OK;
 	if (rc)
 		return rc;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		const struct command *c = &commands[i];
-		if (strcmp(c->name, cli.command) != 0)
-			continue;
-		if (cli.nargs < c->min_args || cli.nargs > c->max_args)
-			return usage_error("wrong number of arguments for '%s'", c->name);
-		return c->run(&cli);
-	}
-	return usage_error("unknown command '%s'", cli.command);
+	if (cmd == X_HELP)
+		return answer_help(cli.nargs ? cli.args[0] : NULL);
+	return commands[cmd].run(&cli);
 }

@@ -53,6 +53,7 @@ struct table {
 
 struct native {
 	struct reader ops;       /* first: the public face */
+	char refused_why[320];   /* the current refused entry's why */
 	struct native_request req;
 	char *path_copy, *prefix_copy;
 	struct disk *d;
@@ -764,6 +765,24 @@ static char *entry_path(const struct native *nt, const char *rel)
 	return join(prefix, rel);
 }
 
+/* An entry no kernel could have made, in directory FR: reported as the
+ * directory's, with the name shown and why; nothing of it is read. */
+static int refused_entry(struct native *nt, const struct frame *fr, const struct ext4_dirent *de,
+                         struct entry *e)
+{
+	nt->path = entry_path(nt, fr->rel);
+	if (!nt->path)
+		return failf(nt->why, sizeof(nt->why), "out of memory");
+	snprintf(nt->refused_why, sizeof(nt->refused_why),
+	         "an entry named '%.200s' (inode %u): %s: refused", de->name, (unsigned)de->ino,
+	         de->refused);
+	memset(e, 0, sizeof(*e));
+	e->path = nt->path;
+	e->type = ENT_DIR;
+	e->refused = nt->refused_why;
+	return 1;
+}
+
 static int walk_next(struct native *nt, struct entry *e)
 {
 	while (nt->depth > 0) {
@@ -775,6 +794,8 @@ static int walk_next(struct native *nt, struct entry *e)
 		const struct ext4_dirent *de = &fr->d[fr->i++];
 		if (++nt->entries > MAX_ENTRIES)
 			return failf(nt->why, sizeof(nt->why), "more than %llu entries", MAX_ENTRIES);
+		if (de->refused)
+			return refused_entry(nt, fr, de, e);
 		char *guest = join(fr->guest, de->name);
 		char *rel = join(fr->rel, de->name);
 		if (!guest || !rel) {
@@ -949,6 +970,11 @@ static int prepare(struct native *nt, char *why, size_t size)
 		return failf(why, size, "%s'%s' is %s", t == ENT_SYMLINK ? NATIVE_UNSUPPORTED : "",
 		             nt->req.path, t == ENT_DIR ? "a directory" : t == ENT_SYMLINK
 		             ? "a symlink (the appliance follows it)" : "not a regular file");
+	/* a tree without a prefix is a filesystem's root: a crafted image can
+	 * make it a file, whose entry would then have no name */
+	if (nt->req.op == NATIVE_TREE && t != ENT_DIR && !*nt->req.prefix)
+		return failf(why, size, "'%s' is not a directory: the filesystem is corrupt",
+		             nt->req.path);
 	if (nt->req.op == NATIVE_TREE && t != ENT_FILE && t != ENT_DIR)
 		return failf(why, size, NATIVE_NOT_FOUND "'%s' is neither a directory nor a file",
 		             nt->req.path);

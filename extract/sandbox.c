@@ -452,6 +452,17 @@ static void stream(int out, struct reader *r, int want_data)
 			send_error(out, err, r->error(r));
 			child_exit(1);
 		}
+		if (e.refused) {
+			unsigned char head[4];
+			size_t pl = strlen(e.path), tl = strlen(e.refused);
+			if (tl > FRAME_TEXT_MAX)
+				tl = FRAME_TEXT_MAX;
+			frame_u32_put(head, (uint32_t)pl);
+			if (pl > UINT32_MAX || send_frame(out, FRAME_REFUSED, head, sizeof(head), e.path,
+			                                  pl, e.refused, tl) < 0)
+				child_exit(1);
+			continue;
+		}
 		size_t need = frame_entry_size(&e);
 		if (need == 0 || e.n_xattrs > UINT32_MAX) {
 			send_error(out, 0, "an entry too large to encode");
@@ -592,6 +603,7 @@ struct sandbox {
 	int failed, ended;
 	int filtered;
 	uint32_t filter_nr, filter_arch;
+	char refused_why[FRAME_TEXT_MAX + 1];
 	char why[1024];
 };
 
@@ -937,6 +949,29 @@ static int take_entry(struct sandbox *s, struct entry *e, uint64_t at)
 	return 1;
 }
 
+/* The REFUSED just read, as an entry that only says so. */
+static int take_refused(struct sandbox *s, struct entry *e, uint64_t at)
+{
+	char why[512];
+	const char *path;
+	size_t pl;
+	int rc = frame_refused_get(s->frame, s->hdr.len, &s->flim, &path, &pl, s->refused_why,
+	                           sizeof(s->refused_why), why, sizeof(why));
+	if (rc < 0)
+		return refused(s, at, rc, why);
+	size_t used = 0;
+	int64_t p = put_name(s, &used, path, pl);
+	if (p < 0) {
+		reap(s, 0);
+		return failed(s, "cannot allocate an entry");
+	}
+	memset(e, 0, sizeof(*e));
+	e->path = s->names + p;
+	e->type = ENT_DIR;
+	e->refused = s->refused_why;
+	return 1;
+}
+
 static int sb_next(struct reader *r, struct entry *e)
 {
 	struct sandbox *s = (struct sandbox *)r;
@@ -967,6 +1002,8 @@ static int sb_next(struct reader *r, struct entry *e)
 		s->ended = 1;
 		return 0;
 	}
+	if (s->hdr.type == FRAME_REFUSED)
+		return take_refused(s, e, at);
 	return take_entry(s, e, at);
 }
 

@@ -665,6 +665,10 @@ int writer_put(struct writer *w, struct reader *r, const struct entry *e)
 {
 	if (w->fatal)
 		return -1;
+	if (e->refused) {   /* what the reader would not give: nothing to write */
+		problem(w, PROBLEM_REFUSED, e->path[0] ? e->path : ".", "%s", e->refused);
+		return 0;
+	}
 	if (!path_is_safe(e->path)) {
 		problem(w, PROBLEM_REFUSED, e->path, "unsafe path: refused");
 		return 0;

@@ -72,16 +72,26 @@ static int make_plan(const struct snapshot_opts *o, conoha_client *c, const char
 	p->must_stop = !status_is(&p->srv, "SHUTOFF") &&
 	               ((o->stop && !status_is(&p->srv, "ERROR")) || conoha_is_conoha(c) ||
 	                p->volume_backed);
-	time_t now = time(NULL);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
 	struct tm tm;
-	gmtime_r(&now, &tm);
+	gmtime_r(&now.tv_sec, &tm);
 	strftime(p->created_at, sizeof(p->created_at), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	char stamp[32];
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", &tm);
 	snprintf(p->name, sizeof(p->name), "%s", o->name ? o->name : "");
-	if (!o->name)
-		snprintf(p->name, sizeof(p->name), "lifeboat-%s-%s",
-		         p->srv.name ? p->srv.name : p->srv.id, stamp);
+	/* to the millisecond, and the start of the server id: the images of
+	 * one second, and of servers that share a name, are told apart; a
+	 * long server name is cut to leave both */
+	if (!o->name) {
+		const char *who = p->srv.name ? p->srv.name : p->srv.id;
+		size_t len = strlen(who);
+		if (len > 200) /* cut between UTF-8 characters, never inside one */
+			for (len = 200; len && ((unsigned char)who[len] & 0xC0) == 0x80; len--)
+				;
+		snprintf(p->name, sizeof(p->name), "lifeboat-%.*s-%.15s.%03ldZ-%.8s", (int)len,
+		         who, stamp, now.tv_nsec / 1000000, p->srv.id);
+	}
 	return 0;
 }
 

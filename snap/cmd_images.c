@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "exit.h"
 #include "image_find.h"
+#include "table.h"
 
 /* {"image": ...}, and Glance's whole record as "glance" when given */
 static json_t *image_doc(const char *command, const struct conoha_image *img, json_t *raw)
@@ -137,18 +138,23 @@ static int check_one_server(const struct conoha_image_list *list, const char *se
 
 static void list_text(const struct conoha_image_list *list)
 {
-	printf("%-36s  %-16s  %-20s  %-8s  %10s  %-6s  %s\n", "ID", "SERVER", "CREATED",
-	       "STATUS", "SIZE", "HASHES", "REASON");
+	static const struct table_col cols[] = {
+		{ "ID", 0, 0 }, { "SERVER", 24, 0 }, { "CREATED", 0, 0 }, { "STATUS", 12, 0 },
+		{ "SIZE", 0, 1 }, { "HASHES", 0, 0 }, { "REASON", 40, 0 },
+	};
+	struct table *t = table_new(cols, 7);
 	for (size_t i = 0; i < list->count; i++) {
 		const struct conoha_image *img = &list->items[i];
 		char size[32] = "-";
 		if (img->size >= 0)
 			human_size(img->size, size, sizeof(size));
-		printf("%-36s  %-16s  %-20s  %-8s  %10s  %-6s  %s\n", img->id,
-		       img->server_name ? img->server_name : "-", image_time(img),
-		       img->status ? img->status : "-", size, image_hashes_label(img),
-		       img->reason ? img->reason : "");
+		const char *row[] = { img->id, img->server_name ? img->server_name : "-",
+		                      image_time(img), img->status ? img->status : "-", size,
+		                      image_hashes_label(img), img->reason ? img->reason : "" };
+		table_add(t, row);
 	}
+	table_print(t, stdout);
+	table_free(t);
 }
 
 int load_images(struct cli *cli, conoha_client *c, const char *server,

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cli.h"
 #include "exit.h"
+#include "table.h"
 
 static const char *or_dash(const char *s)
 {
@@ -21,13 +22,19 @@ static json_t *servers_json(const struct conoha_server_list *list)
 
 static void servers_text(const struct conoha_server_list *list)
 {
-	printf("%-36s  %-24s  %-10s  %-16s  %s\n", "ID", "NAME", "STATUS", "FLAVOR", "BOOT");
+	static const struct table_col cols[] = {
+		{ "ID", 0, 0 }, { "NAME", 32, 0 }, { "STATUS", 12, 0 }, { "FLAVOR", 20, 0 },
+		{ "BOOT", 0, 0 },
+	};
+	struct table *t = table_new(cols, 5);
 	for (size_t i = 0; i < list->count; i++) {
 		const struct conoha_server *s = &list->items[i];
-		printf("%-36s  %-24s  %-10s  %-16s  %s\n", s->id, or_dash(s->name),
-		       or_dash(s->status), or_dash(s->flavor),
-		       s->image_id ? "image" : "volume");
+		const char *row[] = { s->id, or_dash(s->name), or_dash(s->status),
+		                      or_dash(s->flavor), s->image_id ? "image" : "volume" };
+		table_add(t, row);
 	}
+	table_print(t, stdout);
+	table_free(t);
 }
 
 int cmd_servers(struct cli *cli)

@@ -595,6 +595,25 @@ static void free_targets(struct fleet *f)
 	free(f->t);
 }
 
+/* One message for a run where some failed, naming them: the error of the
+ * fleet document, and a line a log search finds. */
+static void say_who_failed(const struct fleet *f)
+{
+	char names[512] = "";
+	size_t used = 0, failed = 0;
+	for (size_t i = 0; i < f->n; i++) {
+		if (f->t[i].state != T_DONE || f->t[i].rc == EXIT_OK)
+			continue;
+		failed++;
+		int k = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+		                 f->t[i].label);
+		if (k > 0 && (size_t)k < sizeof(names) - used)
+			used += (size_t)k;
+	}
+	if (failed)
+		complain("%s: %zu of %zu servers failed: %s", f->command, failed, f->n, names);
+}
+
 static int exit_code(const struct fleet *f)
 {
 	if (snap_interrupted)
@@ -649,6 +668,8 @@ int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command)
 		int printed = print_summary(&f);
 		int metrics = write_metrics(&f);
 		rc = exit_code(&f);
+		if (rc == EXIT_SOME_FAILED)
+			say_who_failed(&f);
 		if (rc == EXIT_OK && (printed < 0 || metrics != EXIT_OK))
 			rc = printed < 0 ? EXIT_FAIL : metrics;
 	}

@@ -76,9 +76,9 @@ int json_finish(const struct cli *cli, int rc)
 	if (doc && rc != EXIT_OK) {
 		const char *msg = first_error();
 		json_object_set_new(doc, "error",
-		                    json_pack("{s:i, s:s, s:O}", "exit_status", rc, "message",
+		                    json_pack("{s:i, s:s, s:o}", "exit_status", rc, "message",
 		                              msg ? msg : "failed", "messages",
-		                              messages ? messages : json_array()));
+		                              messages ? json_incref(messages) : json_array()));
 	}
 	json_decref(messages);
 	messages = NULL;

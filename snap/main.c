@@ -226,6 +226,29 @@ struct given {
 #define OPT_INDEX_BASE 1000
 #define MAX_OPTIONS 128
 
+/* getopt takes a unique prefix of an option's name; several are named. */
+static int unknown_option(const char *arg)
+{
+	char names[512] = "";
+	size_t len = 0, matches = 0;
+	const char *word = strncmp(arg, "--", 2) == 0 ? arg + 2 : NULL;
+	size_t n = word ? strcspn(word, "=") : 0;
+	for (size_t i = 0; word && n && i < snap_n_options; i++) {
+		if (strncmp(snap_options[i].name, word, n) != 0)
+			continue;
+		int w = snprintf(names + len, sizeof(names) - len, "%s--%s", matches ? ", " : "",
+		                 snap_options[i].name);
+		if (w > 0 && (size_t)w < sizeof(names) - len)
+			len += (size_t)w;
+		matches++;
+	}
+	if (matches > 1)
+		return usage_error("ambiguous option '%s': %s", arg, names);
+	if (matches == 1 && word[n] == '=')
+		return usage_error("option '%s' takes no value", names);
+	return usage_error("unknown option '%s'", arg);
+}
+
 /* Options may come before or after the command, as with the openstack
  * CLI: GNU getopt permutes them, and the first operand is the command.
  * Every option is read first and applied only once the command is known
@@ -250,7 +273,7 @@ static int read_options(int argc, char **argv, struct given *given, size_t *n_gi
 	*n_given = 0;
 	while ((code = getopt_long(argc, argv, ":hf:c:", longopts, NULL)) != -1) {
 		if (code == '?')
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return unknown_option(argv[optind - 1]);
 		if (code == ':')
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		const struct snap_option *spec = code == 'h' ? help : NULL;
@@ -270,6 +293,13 @@ static bool was_given(const struct given *given, size_t n, enum opt_code code)
 		if (given[i].spec->code == code)
 			return true;
 	return false;
+}
+
+/* What only a download uses: create takes it with --download alone. */
+static bool is_download_knob(enum opt_code code)
+{
+	return code == OPT_FORCE || code == OPT_ALL_HASHES || code == OPT_PROGRESS ||
+	       code == OPT_STALL_TIMEOUT || code == OPT_TRIES;
 }
 
 /* --help and help [COMMAND]: exit 0, or a usage error. */
@@ -313,6 +343,11 @@ static int check_args(struct cli *cli, int argc, char **argv, struct given *give
 	for (size_t i = 0; i < n; i++)
 		if (!(given[i].spec->cmds & bit))
 			return usage_error("'%s' does not take --%s", c->name, given[i].spec->name);
+	if (*cmd == CMD_CREATE && !was_given(given, n, OPT_DOWNLOAD))
+		for (size_t i = 0; i < n; i++)
+			if (is_download_knob(given[i].spec->code))
+				return usage_error("'create' takes --%s only with --download FILE",
+				                   given[i].spec->name);
 	cli->command = name;
 	cli->args = argv + optind + 1;
 	cli->nargs = argc - optind - 1;

@@ -1,6 +1,12 @@
 /* options.c - the commands and options of lifeboat-snap, and the help made
  * from them. An option taken by several commands is one line: its set of
- * commands (ON(...)) says which. */
+ * commands (ON(...)) says which.
+ *
+ * A new option: its code in options.h, a line here, its case in main.c's
+ * apply_option; then its item in man/lifeboat-snap.1 naming the same
+ * commands (".Cm create , Cm retire :", checked by tests/lint-cli.py), the
+ * TAKES table of tests/integration/t_cli.sh, and `make completion`
+ * (checked by t_completion.sh). */
 #include <string.h>
 #include "fleet.h"
 #include "options.h"
@@ -110,8 +116,8 @@ const struct snap_option snap_options[] = {
 	CMDOPT("force", NULL, OPT_FORCE, ON_DOWNLOADS, "replace an existing FILE"),
 	CMDOPT("all-hashes", NULL, OPT_ALL_HASHES, ON_DOWNLOADS | ON(VERIFY) | ON(GUARD),
 	       "check the md5 checksum as well as the multihash"),
-	CMDOPT("progress", "MODE", OPT_PROGRESS, ON_DOWNLOADS,
-	       "none, bar or json, on stderr (bar on a terminal)"),
+	CMDOPT("progress", "none|bar|json", OPT_PROGRESS, ON_DOWNLOADS,
+	       "progress on stderr (bar on a terminal)"),
 	CMDOPT("stall-timeout", "DURATION", OPT_STALL_TIMEOUT, ON_DOWNLOADS,
 	       "resume a transfer idle this long (default 60s)"),
 	CMDOPT("tries", "N", OPT_TRIES, ON_DOWNLOADS,
@@ -170,7 +176,7 @@ static void option_line(FILE *out, const struct snap_option *o)
 		snprintf(head, sizeof(head), "-h, --help");
 	if (o->code == OPT_FORMAT || o->code == OPT_COLUMN)
 		snprintf(head, sizeof(head), "-%c, --%s %s", (char)o->code, o->name, o->arg);
-	fprintf(out, "  %-26s %s\n", head, o->help);
+	fprintf(out, "  %-25s  %s\n", head, o->help); /* two blanks at least */
 }
 
 void snap_command_help(FILE *out, enum snap_cmd cmd)
@@ -191,14 +197,16 @@ void snap_command_help(FILE *out, enum snap_cmd cmd)
 	fputs("also:", out);
 	for (size_t i = 0; i < snap_n_options; i++) {
 		const struct snap_option *o = &snap_options[i];
-		if (o->kind == KIND_COMMON && (o->cmds & bit) && o->code != OPT_VERSION) {
+		/* --log-json is for services: the global help has it */
+		if (o->kind == KIND_COMMON && (o->cmds & bit) && o->code != OPT_VERSION &&
+		    o->code != OPT_LOG_JSON) {
 			if (o->code == OPT_FORMAT || o->code == OPT_COLUMN)
-				fprintf(out, " -%c", (char)o->code); /* the line fits */
+				fprintf(out, " -%c/--%s", (char)o->code, o->name);
 			else
 				fprintf(out, " --%s", o->name);
 		}
 	}
-	fputs("; cloud options: lifeboat-snap help\n", out);
+	fputs("; cloud: lifeboat-snap help\n", out); /* within 80 columns */
 }
 
 /* The cloud settings, packed into lines of at most 78 columns. */

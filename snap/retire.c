@@ -39,6 +39,7 @@ struct retire {
 	const char *server_name;
 	const char *boot_volume;      /* NULL for an image-backed server */
 	char *arg_id, *arg_name;      /* what SERVER names now */
+	char *taken_now;              /* the image this run's snapshot made */
 	struct download_proof proof;  /* FILE as hashed in this run */
 	bool confirmed;
 	struct sink err;              /* what the fact-finding found wrong */
@@ -325,6 +326,7 @@ static int gather_image(struct retire *r, struct pass *p)
 		p->adopted = true;
 	}
 	p->f.image_id = id;
+	p->f.image_taken_now = r->taken_now && id && strcmp(r->taken_now, id) == 0;
 	if (!id) {
 		p->f.image = IMAGE_NONE;
 		return EXIT_OK;
@@ -488,6 +490,8 @@ static int gather(struct retire *r, struct pass *p)
 static void image_accepted(void *userdata, const char *image_id, const char *consistency)
 {
 	struct retire *r = userdata;
+	free(r->taken_now);
+	r->taken_now = strdup(image_id);
 	json_object_set_new(r->receipt, "image_id", json_string(image_id));
 	json_t *all = json_object_get(r->receipt, "images");
 	if (!json_is_array(all)) {
@@ -866,6 +870,7 @@ int cmd_retire(struct cli *cli)
 	unlock_target(r.file, lock);
 	json_decref(r.receipt);
 	free(r.arg_id);
+	free(r.taken_now);
 	free(r.arg_name);
 	conoha_client_free(c);
 	return rc;

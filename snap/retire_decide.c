@@ -104,6 +104,14 @@ static const char *image_unfit(const struct retire_facts *f)
 		return "is stale: the server was started again after it was taken";
 	if (stopped_image && !same(f->server_status, "SHUTOFF"))
 		return "is stale: the server is running again";
+	/* Hidden actions leave only the power state, which a start and a stop
+	 * between two runs restore: only this run's own image is known fresh. */
+	if (f->started_since_image == -1 && !f->image_taken_now)
+		return "may be stale: the cloud does not show the server's actions, so a start "
+		       "since an earlier run took it cannot be ruled out";
+	if (f->started_since_image == 2 && !f->image_taken_now)
+		return "may be stale: the server was started in the second an earlier run took "
+		       "it, and whole seconds cannot tell which came first";
 	if (!stopped_image && !f->live)
 		return "is not of a stopped server (crash-consistent)";
 	return NULL;

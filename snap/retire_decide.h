@@ -39,7 +39,10 @@ struct retire_facts {
 	const char *image_server_id;       /* its lifeboat.server_id */
 	const char *image_consistency;     /* lifeboat.consistency */
 	const char *image_hash;            /* the multihash (or md5) Glance holds */
-	int started_since_image;           /* 1, 0, -1 when the cloud cannot say */
+	int started_since_image;           /* 1, 0; 2 in the image's second;
+	                                    * -1 when the cloud cannot say */
+	bool image_taken_now;              /* this very run took it, the server
+	                                    * stopped before and after */
 
 	/* the disk, now */
 	bool file_exists;

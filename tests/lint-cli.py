@@ -66,7 +66,7 @@ def command_items(source):
     items = {}
     lines = source.splitlines()
     for i, line in enumerate(lines):
-        if not line.startswith(".It Fl Fl "):
+        if not line.startswith(".It ") or "Fl Fl " not in line:
             continue
         opts = re.findall(r"Fl Fl ([a-z][a-z0-9-]*)", line)
         body = lines[i + 1] if i + 1 < len(lines) else ""

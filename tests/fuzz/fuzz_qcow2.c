@@ -1,6 +1,7 @@
 /* fuzz_qcow2.c - an image's first bytes as the one image policy reads them
  * (common/image_policy.c: the whole qcow2 header, every extension, the
- * layout), for both programs, with and without a format the cloud named */
+ * layout), for both programs, with and without a format the cloud named,
+ * with and without lifeboat-extract's smallest size */
 #include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.path = path,
 		.expected_format = formats[size % 3],
 		.allow_backing = size % 2 == 1,
+		.min_size = size % 5 < 2 ? IMAGE_MIN_DISK : 0,   /* lifeboat-extract's ask */
 	};
 	struct image_decision d;
 	enum image_verdict v = image_decide(&req, &d);

@@ -70,6 +70,21 @@ sanitizer_build() {
 	ldd "$LIFEBOAT_BIN/lifeboat-extract" 2>/dev/null | grep -q 'libasan'
 }
 
+# cloud_entry NAME - the clouds.yaml entry of the test cloud's demo user
+# (no password), as the "clouds:" map's member NAME, two spaces deep
+cloud_entry() {
+	cat <<-YAML
+	  $1:
+	    auth:
+	      auth_url: $CLOUD_URL/identity/v3
+	      username: demo
+	      project_name: demo
+	      user_domain_name: Default
+	      project_domain_name: Default
+	    cacert: $CERTS/ca.crt
+	YAML
+}
+
 cloud_stop() {
 	if [ -n "${CLOUD_PID:-}" ]; then
 		kill "$CLOUD_PID" 2>/dev/null

@@ -5,11 +5,6 @@
 # started, the enablement links are checked), and a second run changes
 # nothing; the guard step fails the play without a fresh image
 
-# 1 once lifeboat-snap has guard --create-if-stale and --metrics-file (the
-# fleet branch, merged); 0: those cases say SKIPPED and what is missing
-FLEET_GUARD=${FLEET_GUARD:-1}
-FLEET_METRICS=${FLEET_METRICS:-1}
-
 setup_file() {
 	command -v ansible-playbook >/dev/null || { echo "    ansible missing: run make deps"; return 1; }
 	cloud_start --tls
@@ -35,14 +30,7 @@ setup_file() {
 	lifeboat_systemd_start: false
 	lifeboat_cloud: test
 	lifeboat_clouds:
-	  test:
-	    auth:
-	      auth_url: $CLOUD_URL/identity/v3
-	      username: demo
-	      project_name: demo
-	      user_domain_name: Default
-	      project_domain_name: Default
-	    cacert: $CERTS/ca.crt
+	$(cloud_entry test)
 	lifeboat_password: $OS_PASSWORD
 	lifeboat_servers: [chat, web]
 	lifeboat_keep: 3
@@ -136,23 +124,14 @@ t_2_files_it_laid_down() {
 
 # the unit the role laid down, run as systemd would, with its credentials
 t_3_deployed_timer_service_saves_chat() {
-	local drop=()
-	if [ "$FLEET_METRICS" != 1 ]; then
-		echo "    SKIPPED in part: --metrics-file (lifeboat-snap lacks it until the fleet branch" \
-		     "is merged; set FLEET_METRICS=1 in t_ansible.sh): the commands run without it"
-		drop=(--drop=--metrics-file)
-	fi
 	mkdir -p "$ROOT/metrics" "$ROOT/home"
 	run /usr/bin/python3 "$TOP/tests/integration/unit_run.py" \
 		"$ROOT/usr/local/lib/systemd/system/lifeboat-snap@.service" chat \
 		--root "$ROOT" --bin-dir "$ROOT/usr/local/bin" --creds "$WORK/creds-run" \
-		--set HOME="$ROOT/home" "${drop[@]}"
+		--set HOME="$ROOT/home"
 	expect_rc 0
-	if [ "$FLEET_METRICS" = 1 ]; then
-		run promtool check metrics <"$ROOT/metrics/lifeboat-chat.prom"
-		expect_rc 0
-	fi
-	return 0
+	run promtool check metrics <"$ROOT/metrics/lifeboat-chat.prom"
+	expect_rc 0
 }
 
 t_4_guard_fails_the_play_without_a_fresh_image() {
@@ -170,11 +149,6 @@ t_5_guard_passes_unchanged_with_a_fresh_image() {
 }
 
 t_6_guard_create_makes_one_then_is_unchanged() {
-	if [ "$FLEET_GUARD" != 1 ]; then
-		echo "    SKIPPED: guard --create-if-stale (lifeboat-snap lacks it until the fleet" \
-		     "branch is merged; set FLEET_GUARD=1 in t_ansible.sh)"
-		return 0
-	fi
 	play "$WORK/guard.yml" -e server=web -e create=true
 	expect_rc 0
 	expect_eq "$CHANGED" 1

@@ -16,7 +16,9 @@ setup_file() {
 	X=$LIFEBOAT_BIN/lifeboat-extract
 	# the same suite for each reader (t_extract_appliance.sh sets it)
 	if [ -n "${EXTRACT_READER:-}" ]; then
-		printf '#!/bin/sh\nexec "%s" --reader=%s "$@"\n' "$X" "$EXTRACT_READER" >"$WORK/x-reader"
+		# (verify reads DEST, not the image: it takes no reader)
+		printf '#!/bin/sh\n[ "$1" = verify ] && exec "%s" "$@"\nexec "%s" --reader=%s "$@"\n' \
+			"$X" "$X" "$EXTRACT_READER" >"$WORK/x-reader"
 		chmod +x "$WORK/x-reader"
 		X=$WORK/x-reader
 	fi
@@ -153,7 +155,7 @@ t_truncated_qcow2_refused() {
 t_not_an_image() {
 	run "$X" ls "$WORK/nope.qcow2"
 	expect_rc 4
-	expect_err 'cannot open'
+	expect_err "^lifeboat-extract: '$WORK/nope.qcow2': No such file or directory$"
 	run "$X" copy "$IMG" /x
 	expect_rc 2
 }

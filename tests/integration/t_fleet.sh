@@ -61,6 +61,7 @@ t_several_servers_one_failing_save() {
 	expect_eq "$(summary_of web3)" ok
 	expect_out '^web2 +failed +.*injected: no save for you'
 	expect_err '^\[web2\] lifeboat-snap: .*injected'
+	expect_err '^lifeboat-snap: create: 1 of 3 servers failed: web2$'
 	# the others' images are complete
 	local id
 	for id in $(awk '$2 == "ok" { print $3 }' <<<"$OUT"); do
@@ -88,6 +89,7 @@ t_json_summary_is_an_array() {
 	expect_eq "$(json_get 'd["servers"][0]["result"]["image"]["status"]')" active
 	expect_eq "$(json_get 'd["servers"][1]["exit_status"], d["servers"][1]["result"]["error"]["exit_status"]')" "9 9"
 	expect_eq "$(json_get 'd["servers"][0]["server_id"]')" ffffffff-0000-4000-8000-000000000001
+	expect_eq "$(json_get 'd["error"]["exit_status"], d["error"]["message"]')" "15 create: 1 of 2 servers failed: web2"
 	# -f value: one line per server
 	run snap create web1 web2 -f value -c server -c status
 	expect_rc 15

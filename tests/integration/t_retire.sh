@@ -55,7 +55,7 @@ t_guard() {
 	id=$(snap create g1 --download "$WORK/keep/g1.qcow2" 2>/dev/null)
 	run snap guard g1 --max-age 2h --file "$WORK/keep/g1.qcow2"
 	expect_rc 0
-	expect_out "^safe: image 'lifeboat-g1-[0-9TZ]+' \($id\) of 'g1' \([0-9a-f-]{36}\) is complete, 0m0[0-9]s old, crash-consistent, with sha512, and matches"
+	expect_out "^safe: image 'lifeboat-g1-[0-9T]+\.[0-9]{3}Z-[0-9a-f]{8}' \($id\) of 'g1' \([0-9a-f-]{36}\) is complete, 0m0[0-9]s old, crash-consistent, with sha512, and matches"
 	sleep 2
 	run snap guard g1 --max-age 1s --json
 	expect_rc 14
@@ -364,6 +364,28 @@ t_retire_takes_a_new_image_when_the_server_ran_again() {
 	expect_err "image $first is stale"
 	[ "$(receipt "$f" 'd["image_id"]')" != "$first" ] || fail "the stale image was kept"
 	expect_eq "$(deletes_ok)" ok
+}
+
+# A cloud that hides the server's actions leaves only its power state, and
+# a start and a stop between two runs put that back as it was: the image
+# of the earlier run cannot be proven fresh, so a new one is taken.
+t_retire_with_actions_hidden_keeps_only_its_own_image() {
+	new_server s2
+	local f=$WORK/keep/s2.qcow2 id first
+	id=$(server_id_of s2)
+	guard_delete "$id" "$f"
+	faults '[{"path": "/os-instance-actions$", "status": 403, "times": 100}]'
+	up_to_the_question s2 "$f"
+	expect_rc 2
+	first=$(receipt "$f" 'd["image_id"]')
+	ctl server-action "{\"id\": \"$id\", \"action\": \"start\"}" >/dev/null
+	ctl server-action "{\"id\": \"$id\", \"action\": \"stop\"}" >/dev/null
+	run snap retire s2 --download "$f" --stop --yes
+	expect_rc 0
+	expect_err "image $first may be stale: the cloud does not show the server's actions"
+	[ "$(receipt "$f" 'd["image_id"]')" != "$first" ] || fail "the earlier run's image was kept"
+	expect_eq "$(deletes_ok)" ok
+	no_faults
 }
 
 t_retire_needs_stop_or_live() {

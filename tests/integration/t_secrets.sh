@@ -115,17 +115,7 @@ t_password_from_secure_yaml_never_shown() {
 	unset OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME
 	unset OS_USER_DOMAIN_NAME OS_PROJECT_DOMAIN_NAME
 	mkdir -p "$HOME/.config/openstack"
-	cat >"$HOME/.config/openstack/clouds.yaml" <<-YAML
-	clouds:
-	  test:
-	    auth:
-	      auth_url: $CLOUD_URL/identity/v3
-	      username: demo
-	      project_name: demo
-	      user_domain_name: Default
-	      project_domain_name: Default
-	    cacert: $CERTS/ca.crt
-	YAML
+	{ echo clouds:; cloud_entry test; } >"$HOME/.config/openstack/clouds.yaml"
 	printf 'clouds:\n  test:\n    auth:\n      password: %s\n' "$PW" \
 		>"$HOME/.config/openstack/secure.yaml"
 	chmod 600 "$HOME/.config/openstack/secure.yaml"

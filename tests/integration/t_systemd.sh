@@ -4,11 +4,6 @@
 # here), saving a server of the TLS test cloud with the password read from
 # $CREDENTIALS_DIRECTORY
 
-# 1 once lifeboat-snap has --metrics-file (the fleet branch, merged): the
-# units' commands then run as shipped and promtool checks what they wrote.
-# 0: they run without --metrics-file, and the case says so.
-FLEET_METRICS=${FLEET_METRICS:-0}
-
 UNITS=$TOP/contrib/systemd
 
 setup_file() {
@@ -23,17 +18,7 @@ make_root() {
 	local root=$1
 	mkdir -p "$root/etc/lifeboat/credentials" "$root/home"
 	chmod 700 "$root/etc/lifeboat/credentials"
-	cat >"$root/etc/lifeboat/credentials/clouds.yaml" <<-YAML
-	clouds:
-	  test:
-	    auth:
-	      auth_url: $CLOUD_URL/identity/v3
-	      username: demo
-	      project_name: demo
-	      user_domain_name: Default
-	      project_domain_name: Default
-	    cacert: $CERTS/ca.crt
-	YAML
+	{ echo clouds:; cloud_entry test; } >"$root/etc/lifeboat/credentials/clouds.yaml"
 	printf '%s\n' "$OS_PASSWORD" >"$root/etc/lifeboat/credentials/os_password"
 	chmod 600 "$root/etc/lifeboat/credentials/"*
 	sed 's/^OS_CLOUD=.*/OS_CLOUD=test/; s/^LIFEBOAT_SNAP_OPTIONS=.*/LIFEBOAT_SNAP_OPTIONS=--timeout 60s/; s/^LIFEBOAT_KEEP=.*/LIFEBOAT_KEEP=2/' \
@@ -118,19 +103,14 @@ t_password_from_credentials_directory() {
 }
 
 t_service_commands_save_and_prune() {
-	local root=$WORK/root drop=()
+	local root=$WORK/root
 	make_root "$root"
-	if [ "$FLEET_METRICS" != 1 ]; then
-		echo "    SKIPPED in part: --metrics-file (lifeboat-snap lacks it until the fleet branch" \
-		     "is merged; set FLEET_METRICS=1 in t_systemd.sh): the commands run without it"
-		drop=(--drop=--metrics-file)
-	fi
 	local i
 	for i in 1 2 3; do
 		run env -u OS_PASSWORD -u OS_AUTH_URL -u OS_USERNAME -u OS_PROJECT_NAME -u OS_CACERT \
 			/usr/bin/python3 "$TOP/tests/integration/unit_run.py" "$UNITS/lifeboat-snap@.service" chat \
 			--root "$root" --bin-dir "$LIFEBOAT_BIN" --creds "$WORK/creds-run" \
-			--set HOME="$root/home" "${drop[@]}" --show
+			--set HOME="$root/home" --show
 		expect_rc 0
 	done
 	[ -e "$WORK/creds-run" ] && fail "credentials directory left behind"
@@ -138,12 +118,9 @@ t_service_commands_save_and_prune() {
 	run snap list chat --json
 	expect_rc 0
 	expect_eq "$(json_get 'len(d["images"])')" 2
-	if [ "$FLEET_METRICS" = 1 ]; then
-		[ -s "$root/metrics/lifeboat-chat.prom" ] || fail "no metrics file"
-		run promtool check metrics <"$root/metrics/lifeboat-chat.prom"
-		expect_rc 0
-		grep -q '^lifeboat_last_success_timestamp_seconds{.*server="chat"' \
-			"$root/metrics/lifeboat-chat.prom" || fail "no success timestamp for chat"
-	fi
-	return 0
+	[ -s "$root/metrics/lifeboat-chat.prom" ] || fail "no metrics file"
+	run promtool check metrics <"$root/metrics/lifeboat-chat.prom"
+	expect_rc 0
+	grep -q '^lifeboat_last_success_timestamp_seconds{.*server="chat"' \
+		"$root/metrics/lifeboat-chat.prom" || fail "no success timestamp for chat"
 }

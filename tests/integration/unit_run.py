@@ -7,9 +7,8 @@ CREDENTIALS_DIRECTORY. Absolute paths the unit names are looked up under
 --root; the binaries of /usr/local/bin and /usr/bin under --bin-dir.
 
 unit_run.py UNIT INSTANCE --root DIR --bin-dir DIR --creds DIR
-            [--set VAR=VALUE]... [--drop OPTION]... [--show]
---set overrides what the unit sets (HOME, say); --drop OPTION removes OPTION and its value from every command (for an option
-the binary does not know yet). Exit: the first failing command's status.
+            [--set VAR=VALUE]... [--show]
+--set overrides what the unit sets (HOME, say). Exit: the first failing command's status.
 """
 import argparse
 import os
@@ -58,7 +57,6 @@ def main():
     ap.add_argument("--root", default="")
     ap.add_argument("--bin-dir", required=True)
     ap.add_argument("--creds", required=True)
-    ap.add_argument("--drop", action="append", default=[])
     ap.add_argument("--set", action="append", default=[])
     ap.add_argument("--show", action="store_true")
     a = ap.parse_args()
@@ -109,10 +107,6 @@ def main():
             else:
                 argv.append(re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}",
                                    lambda mm: env.get(mm.group(1), ""), word))
-        for opt in a.drop:
-            while opt in argv:
-                i = argv.index(opt)
-                del argv[i:i + 2]
         for d in ("/usr/local/bin/", "/usr/bin/"):
             if argv[0].startswith(d):
                 argv[0] = os.path.join(a.bin_dir, argv[0][len(d):])

@@ -162,7 +162,8 @@ static void test_header_refused(void **state)
 		{ { 0xb4, 1, FRAME_HELLO, 0, 16, 0, 0, 0 }, FRAME_MALFORMED, "magic" },
 		{ { 0xb5, 2, FRAME_HELLO, 0, 16, 0, 0, 0 }, FRAME_MALFORMED, "version" },
 		{ { 0xb5, 1, 0, 0, 0, 0, 0, 0 }, FRAME_MALFORMED, "type" },
-		{ { 0xb5, 1, 9, 0, 0, 0, 0, 0 }, FRAME_MALFORMED, "type" },
+		{ { 0xb5, 1, 10, 0, 0, 0, 0, 0 }, FRAME_MALFORMED, "type" },
+		{ { 0xb5, 1, FRAME_REFUSED, 0, 0, 0x20, 0, 0 }, FRAME_MALFORMED, "REFUSED" },
 		{ { 0xb5, 1, FRAME_EOD, 1, 0, 0, 0, 0 }, FRAME_MALFORMED, "flags" },
 		{ { 0xb5, 1, FRAME_EOD, 0, 1, 0, 0, 0 }, FRAME_MALFORMED, "EOD" },
 		{ { 0xb5, 1, FRAME_HELLO, 0, 17, 0, 0, 0 }, FRAME_MALFORMED, "HELLO" },
@@ -324,6 +325,53 @@ static void test_error_text_made_printable(void **state)
 	assert_string_equal(text, "bad?");
 }
 
+/* REFUSED: a directory's path (or "" for the root) the writer could be
+ * given, and a text made printable; anything else is malformed. */
+static void test_refused_frame(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *path;
+		size_t path_len;
+		const char *text;
+		int rc;
+		const char *says;
+	} rows[] = {
+		{ "", 0, "an entry named 'a/b': refused", 0, "" },
+		{ "data/bad", 8, "why\x1b[2J", 0, "" },
+		{ "../up", 5, "why", FRAME_MALFORMED, "'..'" },
+		{ "/abs", 4, "why", FRAME_MALFORMED, "absolute" },
+		{ "a\0b", 3, "why", FRAME_MALFORMED, "NUL" },
+		{ "dir", 3, "", FRAME_MALFORMED, "text" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		unsigned char p[64];
+		size_t tl = strlen(rows[i].text);
+		frame_u32_put(p, (uint32_t)rows[i].path_len);
+		memcpy(p + 4, rows[i].path, rows[i].path_len);
+		memcpy(p + 4 + rows[i].path_len, rows[i].text, tl);
+		const char *path;
+		size_t pl;
+		char text[64], why[256] = "";
+		int rc = frame_refused_get(p, 4 + rows[i].path_len + tl, &lim, &path, &pl, text,
+		                           sizeof(text), why, sizeof(why));
+		if (rc != rows[i].rc || !strstr(why, rows[i].says))
+			fail_msg("row %zu: %d (%s), expected %d", i, rc, why, rows[i].rc);
+		if (rc == 0) {
+			assert_int_equal(pl, rows[i].path_len);
+			assert_memory_equal(path, rows[i].path, pl);
+			assert_null(strchr(text, '\x1b'));
+		}
+	}
+	/* a path longer than the payload */
+	unsigned char p[8] = { 200, 0, 0, 0, 'a', 'b', 'c', 'd' };
+	const char *path;
+	size_t pl;
+	char text[16], why[256];
+	assert_int_equal(frame_refused_get(p, sizeof(p), &lim, &path, &pl, text, sizeof(text), why,
+	                                   sizeof(why)), FRAME_MALFORMED);
+}
+
 /* ---- the order of frames ---- */
 
 #define END 0
@@ -342,6 +390,9 @@ static const struct {
 	{ { FRAME_HELLO, FRAME_DONE, FRAME_ENTRY, END }, 2 },
 	{ { FRAME_HELLO, FRAME_ERROR, FRAME_DONE, END }, 2 },
 	{ { FRAME_HELLO, FRAME_FILTER, END }, -1 },
+	{ { FRAME_HELLO, FRAME_REFUSED, FRAME_REFUSED, FRAME_DONE, END }, -1 },
+	{ { FRAME_REFUSED, END }, 0 },
+	{ { FRAME_HELLO, FRAME_DONE, FRAME_REFUSED, END }, 2 },
 };
 
 static void test_stream_order(void **state)
@@ -560,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_entry_refused),
 		cmocka_unit_test(test_xattr_refused),
 		cmocka_unit_test(test_error_text_made_printable),
+		cmocka_unit_test(test_refused_frame),
 		cmocka_unit_test(test_stream_order),
 		cmocka_unit_test(test_stream_entries),
 		cmocka_unit_test(test_stream_offsets),

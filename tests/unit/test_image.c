@@ -138,7 +138,7 @@ static const struct policy_case {
 	{ "backing-past.qcow2", NULL, true, IMAGE_CORRUPT, NULL, "backing file name lies", 0, "fails" },
 	{ "truncated.qcow2", NULL, false, IMAGE_CORRUPT, NULL, "truncated qcow2", 0, "check-fails" },
 	{ "stub.qcow2", NULL, false, IMAGE_CORRUPT, NULL, "truncated qcow2 header", 0, "fails" },
-	{ "missing.qcow2", NULL, false, IMAGE_IO, NULL, "cannot open", 0, "-" },
+	{ "missing.qcow2", NULL, false, IMAGE_IO, NULL, "No such file or directory", 0, "-" },
 	{ "qfi.raw", "raw", false, IMAGE_OK, "raw", NULL, 1, "ok" },
 	{ "qfi.raw", NULL, false, IMAGE_UNSAFE, NULL, "host-secret'", 0, "backing" },
 	{ "qfi.raw", "qcow2", false, IMAGE_UNSAFE, NULL, "host-secret'", 0, "backing" },
@@ -151,7 +151,7 @@ static void test_policy_table(void **state)
 		const struct policy_case *c = &cases[i];
 		char path[128];
 		snprintf(path, sizeof(path), "%s/%s", dir, c->file);
-		struct image_request req = { path, c->format, c->allow_backing };
+		struct image_request req = { path, c->format, c->allow_backing, 0 };
 		struct image_decision d;
 		enum image_verdict v = image_decide(&req, &d);
 		if (v != c->v || v != d.verdict)
@@ -179,7 +179,7 @@ static void test_spec_pins_the_chain(void **state)
 	(void)state;
 	char path[128], want[1024];
 	snprintf(path, sizeof(path), "%s/top.qcow2", dir);
-	struct image_request req = { path, NULL, true };
+	struct image_request req = { path, NULL, true, 0 };
 	struct image_decision d;
 	assert_int_equal(image_decide(&req, &d), IMAGE_OK);
 	char *real = realpath(dir, NULL);
@@ -192,7 +192,7 @@ static void test_spec_pins_the_chain(void **state)
 	assert_string_equal(d.chain[2].format, "raw");
 	image_decision_free(&d);
 	snprintf(path, sizeof(path), "%s/good.qcow2", dir);
-	req = (struct image_request){ path, NULL, false };
+	req = (struct image_request){ path, NULL, false, 0 };
 	assert_int_equal(image_decide(&req, &d), IMAGE_OK);
 	snprintf(want, sizeof(want), "json:{\"driver\":\"qcow2\",\"file\":{\"driver\":\"file\","
 	         "\"filename\":\"%s/good.qcow2\"},\"backing\":null}", real);
@@ -239,7 +239,7 @@ static void test_qemu_img_agrees(void **state)
 			continue;
 		char path[128];
 		snprintf(path, sizeof(path), "%s/%s", dir, c->file);
-		struct image_request req = { path, c->format, c->allow_backing };
+		struct image_request req = { path, c->format, c->allow_backing, 0 };
 		struct image_decision d;
 		image_decide(&req, &d);
 		const char *fmt = c->format ? c->format : d.format[0] ? d.format : "qcow2";
@@ -269,6 +269,60 @@ static void test_qemu_img_agrees(void **state)
 		json_decref(info);
 		image_decision_free(&d);
 	}
+}
+
+/* What cannot be a disk image is refused before any reader starts, and
+ * the reason never repeats the name its caller puts in front. */
+static void test_too_small_and_not_files(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		size_t size;       /* of a file of zeros; 0: made below */
+		uint64_t min;
+		enum image_verdict v;
+		const char *why;
+	} rows[] = {
+		{ "twelve", 12, IMAGE_MIN_DISK, IMAGE_CORRUPT, "12 bytes: too small to be a disk image" },
+		{ "twelve", 12, 0, IMAGE_OK, NULL },        /* lifeboat-snap asks for no minimum */
+		{ "short", 2047, IMAGE_MIN_DISK, IMAGE_CORRUPT, "2047 bytes: too small" },
+		{ "enough", 2048, IMAGE_MIN_DISK, IMAGE_OK, NULL },
+		{ "adir", 0, IMAGE_MIN_DISK, IMAGE_IO, "a directory, not a disk image" },
+		{ "afifo", 0, IMAGE_MIN_DISK, IMAGE_IO, "a FIFO, not a disk image" },
+		{ "absent", 0, IMAGE_MIN_DISK, IMAGE_IO, "No such file or directory" },
+	};
+	char path[160];
+	snprintf(path, sizeof(path), "%s/adir", dir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/afifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, rows[i].name);
+		if (rows[i].size) {
+			FILE *f = fopen(path, "w");
+			assert_non_null(f);
+			assert_int_equal(ftruncate(fileno(f), (off_t)rows[i].size), 0);
+			fclose(f);
+		}
+		struct image_request req = { .path = path, .min_size = rows[i].min };
+		struct image_decision d;
+		enum image_verdict v = image_decide(&req, &d);   /* a FIFO must not block */
+		if (v != rows[i].v || (rows[i].why && !strstr(d.why, rows[i].why)))
+			fail_msg("row %zu (%s): %s '%s'", i, rows[i].name, image_verdict_name(v), d.why);
+		if (strstr(d.why, rows[i].name))
+			fail_msg("row %zu: the reason repeats the name: '%s'", i, d.why);
+		image_decision_free(&d);
+	}
+	/* lifeboat-extract asks for the minimum: exit 4 */
+	snprintf(path, sizeof(path), "%s/twelve", dir);
+	struct image_info info;
+	char why[512];
+	assert_int_equal(image_probe(path, NULL, false, &info, why, sizeof(why)), XT_BAD_IMAGE);
+	assert_non_null(strstr(why, "12 bytes: too small to be a disk image"));
+	assert_null(strstr(why, "twelve"));
+	image_info_free(&info);
+	assert_int_equal(image_probe(path, "raw", false, &info, why, sizeof(why)), XT_BAD_IMAGE);
+	image_info_free(&info);
 }
 
 /* lifeboat-extract's side: the sidecar's disk_format decides, --format
@@ -318,7 +372,7 @@ static void test_bounded_time(void **state)
 	assert_int_equal(system(cmd), 0);
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	struct image_request req = { path, NULL, false };
+	struct image_request req = { path, NULL, false, 0 };
 	struct image_decision d;
 	assert_int_equal(image_decide(&req, &d), IMAGE_OK);
 	assert_true(d.virtual_size == 64ULL << 40);
@@ -333,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_policy_table),
 		cmocka_unit_test(test_spec_pins_the_chain),
 		cmocka_unit_test(test_qemu_img_agrees),
+		cmocka_unit_test(test_too_small_and_not_files),
 		cmocka_unit_test(test_probe_sidecar),
 		cmocka_unit_test(test_bounded_time),
 	};

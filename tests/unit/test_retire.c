@@ -69,6 +69,9 @@ static void image_crash_unlabelled(struct retire_facts *f) { f->image_consistenc
 static void image_crash_live(struct retire_facts *f) { f->image_consistency = "crash-consistent"; f->live = true; }
 static void image_no_hash(struct retire_facts *f) { f->image_hash = NULL; }
 static void actions_unknown(struct retire_facts *f) { f->started_since_image = -1; }
+static void actions_unknown_taken_now(struct retire_facts *f) { actions_unknown(f); f->image_taken_now = true; }
+static void started_same_second(struct retire_facts *f) { f->started_since_image = 2; }
+static void started_same_second_taken_now(struct retire_facts *f) { started_same_second(f); f->image_taken_now = true; }
 static void file_missing(struct retire_facts *f) { f->file_exists = false; f->file_regular = false; f->file_hash = f->file_sha512 = NULL; }
 static void file_not_regular(struct retire_facts *f) { f->file_regular = false; f->file_hash = NULL; }
 static void file_corrupt(struct retire_facts *f) { f->file_hash = "cccc"; f->file_sha512 = "dddd"; }
@@ -110,7 +113,14 @@ static const struct row rows[] = {
 	{ "crash-consistent with --live", image_crash_live, RETIRE_DELETE, EXIT_OK, NULL },
 	{ "image without checksum", image_no_hash, RETIRE_REFUSE, EXIT_UNSAFE, "no checksum" },
 	{ "image with empty checksum", empty_hash, RETIRE_REFUSE, EXIT_UNSAFE, "no checksum" },
-	{ "actions not shown, stopped", actions_unknown, RETIRE_DELETE, EXIT_OK, NULL },
+	{ "actions not shown, an earlier run's image", actions_unknown, RETIRE_SNAPSHOT, EXIT_OK,
+	  "cannot be ruled out" },
+	{ "actions not shown, this run's image", actions_unknown_taken_now, RETIRE_DELETE, EXIT_OK,
+	  NULL },
+	{ "started in the image's second, an earlier run's", started_same_second, RETIRE_SNAPSHOT,
+	  EXIT_OK, "which came first" },
+	{ "started in the image's second, this run's", started_same_second_taken_now,
+	  RETIRE_DELETE, EXIT_OK, NULL },
 	{ "FILE missing", file_missing, RETIRE_DOWNLOAD, EXIT_OK, NULL },
 	{ "FILE not regular", file_not_regular, RETIRE_REFUSE, EXIT_LOCAL_IO, "regular" },
 	{ "FILE corrupt, ours", file_corrupt, RETIRE_DOWNLOAD, EXIT_OK, "downloaded again" },
@@ -150,7 +160,8 @@ static void test_only_one_row_deletes_per_proof(void **state)
 	static void (*const breaks[])(struct retire_facts *) = {
 		other_server_arg, name_now_other_id, renamed, no_server_id, gone_by_us,
 		gone_not_by_us, running_no_flag, volume_live, no_image, image_gone, image_failed, image_pending,
-		image_of_other, image_unlabelled, image_started_since, image_running_again,
+		image_of_other, image_unlabelled, image_started_since, started_same_second,
+		actions_unknown, image_running_again,
 		image_crash_no_live, image_no_hash, file_missing, file_not_regular, file_corrupt,
 		file_unhashed, sidecar_missing, sidecar_json_missing, sidecar_wrong,
 		sidecar_other_image,

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libnbd.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -26,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "../../extract/disk.h"
 #include "../../extract/frame.h"
 #include "../../extract/reader_tar.h"
 #include "../../extract/sandbox.h"
@@ -1239,11 +1239,11 @@ static void test_tar_inside(void **state)
 	assert_no_children();
 }
 
-/* ---- and qemu-nbd through libnbd, as the native reader reads a qcow2 ---- */
+/* ---- and qemu-nbd, as the native reader reads a qcow2 (extract/disk.c) ---- */
 
 struct nbd_reader {
 	struct reader ops;
-	struct nbd_handle *h;
+	struct disk *d;
 	int64_t size, at;
 	int entries;
 	char buf[65536];
@@ -1270,10 +1270,8 @@ static int nbd_data(struct reader *r, const void **buf, size_t *len, int64_t *of
 		return 0;
 	size_t k = n->size - n->at < (int64_t)sizeof(n->buf) ? (size_t)(n->size - n->at)
 	                                                      : sizeof(n->buf);
-	if (nbd_pread(n->h, n->buf, k, (uint64_t)n->at, 0) == -1) {
-		snprintf(n->why, sizeof(n->why), "%s", nbd_get_error());
+	if (disk_pread(n->d, n->buf, k, (uint64_t)n->at, n->why, sizeof(n->why)) < 0)
 		return -1;
-	}
 	*buf = n->buf;
 	*len = k;
 	*offset = n->at;
@@ -1291,7 +1289,7 @@ static int nbd_close_reader(struct reader *r, char *why, size_t size)
 	(void)why;
 	(void)size;
 	struct nbd_reader *n = (struct nbd_reader *)r;
-	nbd_close(n->h);
+	disk_close(n->d);
 	free(n);
 	return 0;
 }
@@ -1300,15 +1298,39 @@ static struct reader *nbd_open(void *arg, char *why, size_t size)
 {
 	struct nbd_reader *n = calloc(1, sizeof(*n));
 	n->ops = (struct reader){ nbd_next, nbd_data, nbd_error, nbd_close_reader };
-	n->h = nbd_create();
-	char *argv[] = { (char *)"qemu-nbd", (char *)"--read-only", (char *)"-f", (char *)"raw",
-	                 arg, NULL };
-	if (!n->h || nbd_connect_systemd_socket_activation(n->h, argv) == -1 ||
-	    (n->size = nbd_get_size(n->h)) < 0) {
-		snprintf(why, size, "qemu-nbd: %s", nbd_get_error());
+	if (!(n->d = disk_open(arg, "qcow2", why, size))) {
+		free(n);
 		return NULL;
 	}
+	n->size = (int64_t)disk_size(n->d);
 	return &n->ops;
+}
+
+/* qemu-img convert -O qcow2 FROM TO, waited for */
+static void make_qcow2(const char *from, const char *to)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execlp("qemu-img", "qemu-img", "convert", "-q", "-f", "raw", "-O", "qcow2", from, to,
+		       (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static size_t dir_entries(const char *dir)
+{
+	size_t n = 0;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	if (d)
+		closedir(d);
+	return n;
 }
 
 static int qemu_nbd_running(const char *image)
@@ -1338,10 +1360,16 @@ static int qemu_nbd_running(const char *image)
 static void test_nbd_inside(void **state)
 {
 	(void)state;
-	if (access("/usr/bin/qemu-nbd", X_OK) != 0)
+	if (access("/usr/bin/qemu-nbd", X_OK) != 0 || access("/usr/bin/qemu-img", X_OK) != 0)
 		skip();
-	char image[] = "/tmp/lifeboat-sandbox-nbd-XXXXXX";
-	int fd = mkstemp(image);
+	/* a TMPDIR of its own, which the socket's directory must leave empty */
+	char tmp[] = "/tmp/lifeboat-sandbox-tmp-XXXXXX";
+	assert_non_null(mkdtemp(tmp));
+	const char *old_tmp = getenv("TMPDIR");
+	char *saved = old_tmp ? strdup(old_tmp) : NULL;
+	setenv("TMPDIR", tmp, 1);
+	char raw[] = "/tmp/lifeboat-sandbox-nbd-XXXXXX";
+	int fd = mkstemp(raw);
 	assert_true(fd >= 0);
 	size_t size = 3 * 1024 * 1024 + 512;
 	unsigned char *want = malloc(size);
@@ -1349,6 +1377,10 @@ static void test_nbd_inside(void **state)
 		want[i] = byte_at("disk", (int64_t)i);
 	assert_int_equal(write(fd, want, size), (ssize_t)size);
 	close(fd);
+	char image[sizeof(raw) + 8];
+	snprintf(image, sizeof(image), "%s.qcow2", raw);
+	make_qcow2(raw, image);
+	unlink(raw);
 	char why[1024];
 	struct reader *r = sandbox_start(nbd_open, image, &small, why, sizeof(why));
 	unlink(image);   /* qemu-nbd holds it open; nothing is left behind on a failure */
@@ -1373,14 +1405,64 @@ static void test_nbd_inside(void **state)
 	assert_int_equal(r->next(r, &e), 0);
 	assert_int_equal(r->close(r, why, sizeof(why)), 0);
 	assert_no_children();
-	/* the child's end closed qemu-nbd's socket: it has gone too */
+	/* the child's end killed qemu-nbd (its parent-death signal) */
 	int left = 1;
 	for (int i = 0; i < 200 && (left = qemu_nbd_running(image)); i++) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
 	assert_int_equal(left, 0);
+	/* and the socket was never left in TMPDIR */
+	assert_int_equal(dir_entries(tmp), 0);
+	assert_int_equal(rmdir(tmp), 0);
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
 	free(want);
+}
+
+/* In process: disk_close stops qemu-nbd and reaps it, and nothing of its
+ * socket is left in TMPDIR, whether the image could be served or not. */
+static void test_disk_reaps_qemu_nbd(void **state)
+{
+	(void)state;
+	if (access("/usr/bin/qemu-nbd", X_OK) != 0 || access("/usr/bin/qemu-img", X_OK) != 0)
+		skip();
+	char tmp[] = "/tmp/lifeboat-sandbox-tmp-XXXXXX";
+	assert_non_null(mkdtemp(tmp));
+	const char *old_tmp = getenv("TMPDIR");
+	char *saved = old_tmp ? strdup(old_tmp) : NULL;
+	setenv("TMPDIR", tmp, 1);
+	char raw[] = "/tmp/lifeboat-sandbox-nbd-XXXXXX";
+	int fd = mkstemp(raw);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	close(fd);
+	char image[sizeof(raw) + 8];
+	snprintf(image, sizeof(image), "%s.qcow2", raw);
+	make_qcow2(raw, image);
+	char why[1024];
+	struct disk *d = disk_open(image, "qcow2", why, sizeof(why));
+	if (!d)
+		fail_msg("disk_open: %s", why);
+	assert_int_equal(disk_size(d), 1 << 20);
+	disk_close(d);
+	assert_no_children();
+	/* a raw file named as a qcow2: qemu-nbd refuses it and is reaped too */
+	assert_null(disk_open(raw, "qcow2", why, sizeof(why)));
+	assert_non_null(strstr(why, "qemu-nbd cannot serve"));
+	assert_no_children();
+	assert_int_equal(dir_entries(tmp), 0);
+	unlink(raw);
+	unlink(image);
+	assert_int_equal(rmdir(tmp), 0);
+	if (saved)
+		setenv("TMPDIR", saved, 1);
+	else
+		unsetenv("TMPDIR");
+	free(saved);
 }
 
 int main(void)
@@ -1402,6 +1484,7 @@ int main(void)
 		cmocka_unit_test(test_parent_dies),
 		cmocka_unit_test(test_tar_inside),
 		cmocka_unit_test(test_nbd_inside),
+		cmocka_unit_test(test_disk_reaps_qemu_nbd),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
