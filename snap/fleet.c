@@ -605,8 +605,10 @@ static void say_who_failed(const struct fleet *f)
 		if (f->t[i].state != T_DONE || f->t[i].rc == EXIT_OK)
 			continue;
 		failed++;
+		char *label = safe_text(f->t[i].label); /* a name from the cloud */
 		int k = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
-		                 f->t[i].label);
+		                 label ? label : "?");
+		free(label);
 		if (k > 0 && (size_t)k < sizeof(names) - used)
 			used += (size_t)k;
 	}
