@@ -11,6 +11,8 @@
 #include "json_out.h"
 #include "safe_text.h"
 
+#define REPORT_MAX_BYTES (64 << 20)
+
 static const char *jstr(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
@@ -237,6 +239,14 @@ static void print_text(const json_t *rep)
 int cmd_report(struct cli *cli)
 {
 	const char *path = cli->args[0];
+	/* a receipt is kilobytes, with an inventory a few megabytes: a huge
+	 * file is not one, and would be held in memory several times over */
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > REPORT_MAX_BYTES) {
+		complain("'%s' is not a retire receipt: %lld bytes, more than %d MiB", path,
+		         (long long)st.st_size, REPORT_MAX_BYTES >> 20);
+		return EXIT_LOCAL_IO;
+	}
 	json_error_t jerr;
 	json_t *receipt = json_load_file(path, 0, &jerr);
 	if (!receipt) {

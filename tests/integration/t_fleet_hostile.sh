@@ -107,6 +107,12 @@ JSON
 	run snap report "$WORK/deep.json"
 	expect_rc 13
 	expect_err 'cannot read the receipt'
+	# a huge one is refused before it is read
+	/usr/bin/python3 -c 'import sys; f = open(sys.argv[1], "w"); f.write("{\"steps\": {}, \"x\": \"" + "a" * (65 << 20) + "\"}")' "$WORK/huge.json"
+	run snap report "$WORK/huge.json"
+	rm -f "$WORK/huge.json"
+	expect_rc 13
+	expect_err 'not a retire receipt: .* bytes'
 	printf '[1]' >"$WORK/arr.json"
 	run snap report "$WORK/arr.json"
 	expect_rc 13
