@@ -57,8 +57,12 @@ static int find_boot_disk(conoha_client *c, struct plan *p, conoha_error *err)
 static int make_plan(const struct snapshot_opts *o, conoha_client *c, const char *server,
                      struct plan *p, conoha_error *err)
 {
-	if (conoha_server_find(c, server, &p->srv, err) < 0 ||
-	    find_boot_disk(c, p, err) < 0)
+	if (conoha_server_find(c, server, &p->srv, err) < 0)
+		return -1;
+	/* a save that fails is counted under the server's name, as its
+	 * successes are, however the server was named */
+	note_server(p->srv.name, p->srv.id);
+	if (find_boot_disk(c, p, err) < 0)
 		return -1;
 	p->was_running = status_is(&p->srv, "ACTIVE");
 	p->in_error = status_is(&p->srv, "ERROR");

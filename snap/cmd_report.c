@@ -9,6 +9,9 @@
 #include "cli.h"
 #include "exit.h"
 #include "json_out.h"
+#include "safe_text.h"
+
+#define REPORT_MAX_BYTES (64 << 20)
 
 static const char *jstr(const json_t *obj, const char *key)
 {
@@ -236,10 +239,20 @@ static void print_text(const json_t *rep)
 int cmd_report(struct cli *cli)
 {
 	const char *path = cli->args[0];
+	/* a receipt is kilobytes, with an inventory a few megabytes: a huge
+	 * file is not one, and would be held in memory several times over */
+	struct stat st;
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > REPORT_MAX_BYTES) {
+		complain("'%s' is not a retire receipt: %lld bytes, more than %d MiB", path,
+		         (long long)st.st_size, REPORT_MAX_BYTES >> 20);
+		return EXIT_LOCAL_IO;
+	}
 	json_error_t jerr;
 	json_t *receipt = json_load_file(path, 0, &jerr);
 	if (!receipt) {
-		complain("cannot read the receipt '%s': %s", path, jerr.text);
+		char *why = safe_text(jerr.text); /* it may quote the file */
+		complain("cannot read the receipt '%s': %s", path, why ? why : "unreadable");
+		free(why);
 		return EXIT_LOCAL_IO;
 	}
 	int rc = EXIT_OK;
@@ -258,6 +271,7 @@ int cmd_report(struct cli *cli)
 		json_put(rep); /* printed by json_finish */
 		rep = NULL;
 	} else if (rc == EXIT_OK) {
+		json_make_safe(rep); /* a receipt's text never steers the terminal */
 		print_text(rep);
 		rc = fflush(stdout) == 0 ? EXIT_OK : EXIT_FAIL;
 	}

@@ -25,6 +25,7 @@
 #include "json_out.h"
 #include "logjson.h"
 #include "metrics.h"
+#include "safe_text.h"
 #include "snapshot.h"
 
 struct run_note run_note = { .image_bytes = -1 };
@@ -63,6 +64,7 @@ enum target_state { T_WAITING, T_RUNNING, T_DONE };
 
 struct target {
 	char *arg;             /* what the worker is given */
+	char *key;             /* the server's id when known, else arg: no server twice */
 	char *label;           /* what the summary calls the server */
 	enum target_state state;
 	pid_t pid;
@@ -105,12 +107,19 @@ static void relay_line(struct fleet *f, struct target *t, const char *line)
 	int prio = log_priority_of(line);
 	if (prio == LOG_PRIO_ERR && !t->last_error[0]) /* the first: the cause */
 		snprintf(t->last_error, sizeof(t->last_error), "%s", line + strlen("lifeboat-snap: "));
-	if (log_json)
+	if (log_json) {
 		log_event(prio, t->label, line, -1);
-	else if (f->capture_stdout)
-		fprintf(stderr, "[%s] %s\n", t->label, line);
-	else
-		fprintf(stderr, "%s\n", line);
+		return;
+	}
+	/* a server's name or an error may carry escape sequences: none
+	 * reaches the terminal, nor fakes another server's line */
+	if (f->capture_stdout) {
+		fputc('[', stderr);
+		fput_safe(t->label, stderr, false);
+		fputs("] ", stderr);
+	}
+	fput_safe(line, stderr, false);
+	fputc('\n', stderr);
 }
 
 /* Read what the worker wrote on stderr; relay each whole line. */
@@ -343,34 +352,95 @@ static void run_all(struct fleet *f, long parallel)
 
 /* ---- choosing the servers ---------------------------------------------------- */
 
-static int add_target(struct fleet *f, const char *arg, const char *label)
+static int add_target(struct fleet *f, const char *arg, const char *label, const char *key)
 {
 	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->t[i].arg, arg))
+		if (!strcmp(f->t[i].key, key))
 			return 0;
 	struct target *t = realloc(f->t, (f->n + 1) * sizeof(*t));
 	if (!t)
 		return -1;
 	f->t = t;
 	t = &f->t[f->n];
-	*t = (struct target){ .arg = strdup(arg), .label = strdup(label), .err_fd = -1 };
-	if (!t->arg || !t->label) {
+	*t = (struct target){ .arg = strdup(arg), .label = strdup(label), .key = strdup(key),
+	                      .err_fd = -1 };
+	if (!t->arg || !t->label || !t->key) {
 		free(t->arg);
 		free(t->label);
+		free(t->key);
 		return -1;
 	}
 	f->n++;
 	return 0;
 }
 
-/* Is the server one of those named by argument already? */
-static bool named_already(const struct fleet *f, const struct conoha_server *s)
+/* The id of the server an argument names, as the worker will find it:
+ * an id first, else the one server of that name; NULL when there is none
+ * or several (the worker then says so). */
+static const char *resolve(const struct conoha_server_list *l, const char *arg)
 {
+	for (size_t i = 0; i < l->count; i++)
+		if (!strcmp(l->items[i].id, arg))
+			return l->items[i].id;
+	const char *found = NULL;
+	for (size_t i = 0; i < l->count; i++) {
+		const struct conoha_server *s = &l->items[i];
+		if ((s->name && !strcmp(s->name, arg)) || (s->raw_name && !strcmp(s->raw_name, arg))) {
+			if (found)
+				return NULL;
+			found = s->id;
+		}
+	}
+	return found;
+}
+
+/* The SERVER arguments, each server once however it is named (a name
+ * and an id of one server are one target). */
+static int add_named(struct fleet *f, conoha_client *c)
+{
+	if (f->cli->nargs == 0)
+		return EXIT_OK;
+	conoha_error err;
+	conoha_error_clear(&err);
+	struct conoha_server_list list = { 0 };
+	if (conoha_servers_list(c, &list, &err) < 0)
+		return fail_with(&err);
+	int rc = EXIT_OK;
+	for (int i = 0; i < f->cli->nargs && rc == EXIT_OK; i++) {
+		const char *arg = f->cli->args[i], *id = resolve(&list, arg);
+		if (add_target(f, arg, arg, id ? id : arg) < 0)
+			rc = EXIT_FAIL;
+	}
+	conoha_server_list_free(&list);
+	return rc;
+}
+
+/* Two servers of one name: the summary and the relayed lines add the
+ * id, so that a reader can tell which one failed. */
+static int tell_apart(struct fleet *f)
+{
+	bool *shared = calloc(f->n + 1, sizeof(*shared));
+	if (!shared)
+		return EXIT_FAIL;
 	for (size_t i = 0; i < f->n; i++)
-		if (!strcmp(f->t[i].arg, s->id) || (s->name && !strcmp(f->t[i].arg, s->name)) ||
-		    (s->raw_name && !strcmp(f->t[i].arg, s->raw_name)))
-			return true;
-	return false;
+		for (size_t j = 0; j < f->n && !shared[i]; j++)
+			shared[i] = j != i && !strcmp(f->t[i].label, f->t[j].label);
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < f->n && rc == EXIT_OK; i++) {
+		if (!shared[i] || !strcmp(f->t[i].label, f->t[i].key))
+			continue;
+		size_t size = strlen(f->t[i].label) + strlen(f->t[i].key) + 4;
+		char *label = malloc(size);
+		if (!label) {
+			rc = EXIT_FAIL;
+			break;
+		}
+		snprintf(label, size, "%s (%s)", f->t[i].label, f->t[i].key);
+		free(f->t[i].label);
+		f->t[i].label = label;
+	}
+	free(shared);
+	return rc;
 }
 
 static int select_servers(struct fleet *f, conoha_client *c)
@@ -391,7 +461,7 @@ static int select_servers(struct fleet *f, conoha_client *c)
 			break;
 		}
 		if (fleet_selects(o, s->name, s->raw_name, json_object_get(rec, "metadata")) &&
-		    !named_already(f, s) && add_target(f, s->id, s->name ? s->name : s->id) < 0)
+		    add_target(f, s->id, s->name ? s->name : s->id, s->id) < 0)
 			rc = EXIT_FAIL;
 		json_decref(rec);
 	}
@@ -445,16 +515,24 @@ static int print_summary(const struct fleet *f)
 	}
 	int width = 6;
 	bool show_output = !strcmp(f->command, "list") || !strcmp(f->command, "prune");
+	char **labels = calloc(f->n, sizeof(*labels));
+	if (!labels)
+		return -1;
 	for (size_t i = 0; i < f->n; i++) {
-		int w = (int)strlen(f->t[i].label);
+		labels[i] = safe_text(f->t[i].label); /* names from the cloud */
+		int w = labels[i] ? (int)strlen(labels[i]) : 1;
 		if (w > width)
 			width = w;
 		if (show_output && f->t[i].output && *f->t[i].output)
-			fputs(f->t[i].output, stdout);
+			fput_safe(f->t[i].output, stdout, true);
 	}
-	for (size_t i = 0; i < f->n; i++)
-		printf("%-*s  %-7s  %s\n", width, f->t[i].label, status_of(&f->t[i]),
-		       detail_of(&f->t[i], buf, sizeof(buf)));
+	for (size_t i = 0; i < f->n; i++) {
+		printf("%-*s  %-7s  ", width, labels[i] ? labels[i] : "?", status_of(&f->t[i]));
+		fput_safe(detail_of(&f->t[i], buf, sizeof(buf)), stdout, false);
+		putchar('\n');
+		free(labels[i]);
+	}
+	free(labels);
 	return fflush(stdout) == 0 ? 0 : -1;
 }
 
@@ -504,6 +582,7 @@ static void free_targets(struct fleet *f)
 		struct target *t = &f->t[i];
 		free(t->arg);
 		free(t->label);
+		free(t->key);
 		if (t->err_fd >= 0)
 			close(t->err_fd);
 		if (t->out)
@@ -526,8 +605,10 @@ static void say_who_failed(const struct fleet *f)
 		if (f->t[i].state != T_DONE || f->t[i].rc == EXIT_OK)
 			continue;
 		failed++;
+		char *label = safe_text(f->t[i].label); /* a name from the cloud */
 		int k = snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
-		                 f->t[i].label);
+		                 label ? label : "?");
+		free(label);
 		if (k > 0 && (size_t)k < sizeof(names) - used)
 			used += (size_t)k;
 	}
@@ -572,11 +653,11 @@ int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command)
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return json_finish(cli, rc);
-	for (int i = 0; i < cli->nargs && rc == EXIT_OK; i++)
-		if (add_target(&f, cli->args[i], cli->args[i]) < 0)
-			rc = EXIT_FAIL;
+	rc = add_named(&f, c);
 	if (rc == EXIT_OK && fleet_has_selectors(&cli->fleet))
 		rc = select_servers(&f, c);
+	if (rc == EXIT_OK)
+		rc = tell_apart(&f);
 	conoha_client_free(c); /* before any fork */
 	if (rc == EXIT_OK && f.n == 0) {
 		complain("no server matches the selection");
@@ -638,7 +719,7 @@ static int relay_run(struct cli *cli, int (*run)(struct cli *cli), const char *c
 	struct fleet f = { .cli = cli, .run = run, .command = command, .single = true };
 	int rc = EXIT_FAIL;
 	log_context(command, cli->nargs ? arg : NULL);
-	if (add_target(&f, arg, arg) < 0)
+	if (add_target(&f, arg, arg, arg) < 0)
 		return EXIT_FAIL;
 	run_all(&f, 1);
 	struct target *t = &f.t[0];

@@ -295,15 +295,20 @@ char *metrics_format(const struct metrics_set *set)
 	return b.s;
 }
 
-static char *read_text(int fd)
+/* Far more than lifeboat writes (about 70 bytes a series, four series a
+ * server and command): a larger file is corrupt or someone else's, and
+ * parsing it would hold the lock for minutes. */
+#define METRICS_MAX_BYTES (1024 * 1024)
+
+static char *read_text(int fd, bool *too_big)
 {
 	struct buf b = { 0 };
 	char chunk[8192];
 	ssize_t n;
 	puts_(&b, "");
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && !(*too_big = b.len > METRICS_MAX_BYTES))
 		put(&b, chunk, (size_t)n);
-	if (n < 0 || b.failed) {
+	if (n < 0 || b.failed || *too_big) {
 		free(b.s);
 		return NULL;
 	}
@@ -361,10 +366,12 @@ int metrics_update(const char *path, const struct metrics_run *runs, size_t n,
 		goto out;
 	}
 	if (fd >= 0) {
-		text = read_text(fd);
+		bool too_big = false;
+		text = read_text(fd, &too_big);
 		close(fd);
 		if (!text) {
-			*why = "cannot read it";
+			*why = too_big ? "it is larger than 1 MiB: not lifeboat's metrics"
+			               : "cannot read it";
 			goto out;
 		}
 		if (metrics_parse(&set, text) < 0) {

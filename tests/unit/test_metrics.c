@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "../../snap/fleet.h"
@@ -246,6 +247,57 @@ static void test_journal_stream(void **state)
 	unsetenv("JOURNAL_STREAM");
 }
 
+/* A huge file (a corrupt or hostile one) is refused at once and left as
+ * it was, not parsed for minutes with the lock held; a directory and a
+ * symlink are refused, the symlink's target never written. */
+static void test_hostile_files(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/test_metrics.XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256], lock[300], target[300];
+	snprintf(path, sizeof(path), "%s/lifeboat.prom", dir);
+	snprintf(lock, sizeof(lock), "%s.lock", path);
+	snprintf(target, sizeof(target), "%s/target", dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 60000; i++)
+		fprintf(f, "lifeboat_failures_total{server=\"s%d\",command=\"create\"} %d\n", i, i);
+	assert_int_equal(fclose(f), 0);
+	struct stat before, after;
+	assert_int_equal(stat(path, &before), 0);
+	struct metrics_run run = { .server = "a", .command = "create", .ok = false,
+	                           .image_bytes = -1 };
+	const char *why = NULL;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(metrics_update(path, &run, 1, &why), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (s > 0.5)
+		fail_msg("a huge file took %.1f s", s);
+	assert_int_equal(stat(path, &after), 0);
+	assert_int_equal((int)(after.st_size == before.st_size), 1);
+	unlink(path);
+	/* a directory */
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(metrics_update(path, &run, 1, &why), -1);
+	rmdir(path);
+	/* a symlink */
+	f = fopen(target, "w");
+	assert_non_null(f);
+	fputs("secret\n", f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(metrics_update(path, &run, 1, &why), -1);
+	assert_int_equal(stat(target, &after), 0);
+	assert_int_equal((int)after.st_size, 7);
+	unlink(path);
+	unlink(target);
+	unlink(lock);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_labels_escaped_and_read_back),
 		cmocka_unit_test(test_not_ours_is_refused),
 		cmocka_unit_test(test_update_file),
+		cmocka_unit_test(test_hostile_files),
 		cmocka_unit_test(test_selectors),
 		cmocka_unit_test(test_priorities),
 		cmocka_unit_test(test_journal_stream),
