@@ -407,8 +407,10 @@ static int add_named(struct fleet *f, conoha_client *c)
 		return fail_with(&err);
 	int rc = EXIT_OK;
 	for (int i = 0; i < f->cli->nargs && rc == EXIT_OK; i++) {
+		/* the worker gets the id: a rename meanwhile cannot point it
+		 * at another server */
 		const char *arg = f->cli->args[i], *id = resolve(&list, arg);
-		if (add_target(f, arg, arg, id ? id : arg) < 0)
+		if (add_target(f, id ? id : arg, arg, id ? id : arg) < 0)
 			rc = EXIT_FAIL;
 	}
 	conoha_server_list_free(&list);

@@ -403,3 +403,29 @@ t_parent_killed_takes_its_workers() {
 	done
 	[ -z "$alive" ] || fail "workers left running:$alive"
 }
+
+# Each SERVER is resolved once, before any worker starts: renaming servers
+# while the first one saves cannot point the second worker at another.
+t_a_rename_meanwhile_never_points_a_worker_at_another_server() {
+	local a=ffffffff-0000-4000-8000-0000000000a1 b=ffffffff-0000-4000-8000-0000000000a2
+	local c=ffffffff-0000-4000-8000-0000000000a3 i
+	add_server "{\"id\": \"$a\", \"name\": \"ra\", \"disk\": \"$WORK/disk.img\"}"
+	add_server "{\"id\": \"$b\", \"name\": \"rb\", \"disk\": \"$WORK/disk.img\"}"
+	add_server "{\"id\": \"$c\", \"name\": \"rc\", \"disk\": \"$WORK/disk.img\"}"
+	ctl config '{"save_delay": 2.0}' >/dev/null
+	snap create ra rb --parallel 1 >"$WORK/rename.out" 2>"$WORK/rename.err" &
+	local pid=$!
+	for i in $(seq 200); do
+		[ "$(count_requests POST "/servers/$a/action\$")" -ge 1 ] && break
+		sleep 0.05
+	done
+	ctl server-update "{\"id\": \"$b\", \"name\": \"rb-old\"}" >/dev/null
+	ctl server-update "{\"id\": \"$c\", \"name\": \"rb\"}" >/dev/null
+	wait "$pid"
+	RC=$?
+	expect_rc 0
+	run snap list "$c" --json
+	expect_eq "$(json_get 'len(d["images"])')" 0
+	run snap list "$b" --json
+	expect_eq "$(json_get 'len(d["images"])')" 1
+}
