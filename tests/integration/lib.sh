@@ -41,7 +41,7 @@ cloud_start() {
 # once (under a lock: the lanes may ask at the same time) and every file
 # gets its own copy, holes kept; a change to anything under tests/images
 # builds anew; the cached copy keeps DEST's suffix (.qcow2, .raw), which
-# a builder may go by. Without run.sh's cache, BUILDER writes DEST itself.
+# a builder may go by, and what it writes beside DEST (DEST.var) comes too. Without run.sh's cache, BUILDER writes DEST itself.
 from_cache() {
 	local key=$1 dest=$2 base
 	shift 2
@@ -61,8 +61,14 @@ from_cache() {
 			touch "$IT_CACHE/$key.done"
 		fi
 	) 9>"$IT_CACHE/$key.lock" || return 1
-	rm -rf "$dest"
-	cp -a --sparse=always "$IT_CACHE/$key" "$dest"
+	# what the builder wrote beside its output (OUT.var, say) comes along
+	local f
+	for f in "$IT_CACHE/$key" "$IT_CACHE/$key".*; do
+		case $f in *.lock | *.done) continue ;; esac
+		[ -e "$f" ] || continue
+		rm -rf "$dest${f#"$IT_CACHE/$key"}"
+		cp -a --sparse=always "$f" "$dest${f#"$IT_CACHE/$key"}"
+	done
 }
 
 # sanitizer_build - the programs under test are the sanitizer build

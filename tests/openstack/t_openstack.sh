@@ -215,11 +215,17 @@ t_retire_refuses_a_running_server_without_stop_or_live() {
 	expect_eq "$(osctl server-status "$id")" ACTIVE
 }
 
+up_to_the_question() { # SERVER FILE
+	run /usr/bin/python3 "$TOP/tests/integration/pty_run.py" wrong --prompt 'to delete it: ' \
+		"$LIFEBOAT_BIN/lifeboat-snap" retire "$1" --download "$2" --stop
+}
+
 t_retire_rerun_downloads_again_and_refuses_another_server() {
 	local a b f=$WORK/keep/pair.qcow2
 	a=$(osctl boot pair-a "$WORK/chat-disk.qcow2")
 	b=$(osctl boot pair-b "$WORK/chat-disk.qcow2")
-	run snap retire pair-a --download "$f" --stop </dev/null
+	# up to the question, answered wrong: a receipt and a copy, no delete
+	up_to_the_question pair-a "$f"
 	expect_rc 2
 	run snap retire pair-b --download "$f" --stop --yes
 	expect_rc 14
@@ -235,7 +241,8 @@ t_retire_rerun_downloads_again_and_refuses_another_server() {
 t_retire_takes_a_new_image_after_the_server_ran_again() {
 	local id first f=$WORK/keep/again.qcow2
 	id=$(osctl boot again "$WORK/chat-disk.qcow2")
-	run snap retire again --download "$f" --stop </dev/null
+	# up to the question, answered wrong: a receipt and a copy, no delete
+	up_to_the_question again "$f"
 	expect_rc 2
 	OUT=$(cat "$f.retire.json")
 	first=$(json_get 'd["image_id"]')
