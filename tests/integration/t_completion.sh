@@ -72,7 +72,7 @@ t_bash_finds_the_command_after_options_and_their_values() {
 	# as an interactive shell has it, with bash-completion's library
 	expect_eq "$(WITH_BASH_COMPLETION=1 complete_bash $prog --os-cloud x prune --dry | tr '\n' ' ')" \
 		"--dry-run "
-	expect_eq "$(complete_bash $prog --debug re)" retire
+	expect_eq "$(complete_bash $prog --debug ret)" retire
 	expect_eq "$(complete_bash $prog help ret)" retire
 	expect_eq "$(complete_bash $prog download img --progress '' | tr '\n' ' ')" "bar json none "
 	expect_eq "$(complete_bash $prog --os-interface '' | tr '\n' ' ')" "admin internal public "
