@@ -63,7 +63,9 @@ class Stack:
         return os.path.join(self.state, *parts)
 
     def db(self, name):
-        return "sqlite:///" + self.path(name + ".db")
+        # a writer may wait up to 30 s for another (sqlite's default is 5):
+        # under a loaded machine Nova's services otherwise answer 500
+        return "sqlite:///" + self.path(name + ".db") + "?timeout=30"
 
     # ---- processes -------------------------------------------------------------
 
