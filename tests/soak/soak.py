@@ -129,7 +129,7 @@ def main():
             nfd = max(nfd, vfd)
         if cycle % 10:
             rss.append((cycle, peak))   # downloads only: one kind of run
-        fds.append(nfd)
+        fds.append((argv[1], rc, nfd))
         for name in os.listdir(a.work):
             if name.startswith(f"c{cycle}.raw"):
                 os.unlink(os.path.join(a.work, name))
@@ -139,12 +139,20 @@ def main():
     near = [r for c, r in rss if early - 10 < c <= early] or [rss[0][1]]
     last = [r for c, r in rss[-9:]]
     rss_early, rss_end = statistics.median(near), statistics.median(last)
-    # fds are sampled while each download runs, so a window's peak depends
-    # on which paths (resumes, retries) its cycles took: windows of at
-    # least a third of a short run hold every path
+    # fds are sampled while each run goes, and every cycle is a new
+    # process: a leak shows as runs of one kind (command and outcome)
+    # holding more fds late than early. Windows of at least a third of a
+    # short run hold every kind that is common.
     window = max(early, cycles // 3)
-    fd_early = max(fds[:window])
-    fd_end = max(fds[-window:])
+    def peaks(runs):
+        out = {}
+        for cmd, code, n in runs:
+            out[(cmd, code)] = max(n, out.get((cmd, code), 0))
+        return out
+    early_fds, end_fds = peaks(fds[:window]), peaks(fds[-window:])
+    grown = {k: (early_fds[k], n) for k, n in end_fds.items() if k in early_fds and n > early_fds[k]}
+    fd_early = max(early_fds.values())
+    fd_end = max(end_fds.values())
     elapsed = time.time() - started
     print(f"soak: {cycles} cycles in {elapsed:.0f} s (seed {a.seed}); exit codes {codes}")
     print(f"soak: peak RSS of a download {rss_early:.0f} KiB near cycle {early}, "
@@ -156,8 +164,8 @@ def main():
         bad.append(f"{wrong} wrong files")
     if rss_end > rss_early * 1.10:
         bad.append(f"peak RSS grew from {rss_early} to {rss_end} KiB")
-    if fd_end > fd_early:
-        bad.append(f"open fds grew from {fd_early} to {fd_end}")
+    for (cmd, code), (was, now) in sorted(grown.items()):
+        bad.append(f"open fds of '{cmd}' ending {code} grew from {was} to {now}")
     unexpected = {k: v for k, v in codes.items() if k not in allowed}
     if unexpected:
         bad.append(f"unexpected exit codes {unexpected}")
