@@ -454,3 +454,23 @@ t_retire_waits_for_the_delete_in_real_seconds() {
 	expect_rc 0
 	expect_eq "$(server_exists d2)" False
 }
+
+# FILE.lock: a second retire onto the same FILE while the first downloads
+# is refused, naming the first; the first goes on to its delete.
+t_two_retires_onto_one_file_the_second_refuses() {
+	new_server pair
+	local f=$WORK/keep/pair.qcow2 i
+	faults '[{"path": "/file$", "action": "slow", "bps": 200000, "times": 1}]'
+	"$LIFEBOAT_BIN/lifeboat-snap" retire pair --download "$f" --stop --yes >"$WORK/r1.out" 2>"$WORK/r1.err" &
+	local pid=$!
+	for i in $(seq 200); do [ -e "$f.part" ] && break; sleep 0.05; done
+	run snap retire pair --download "$f" --stop --yes
+	expect_rc 13
+	expect_err "already running as pid $pid"
+	set +e; wait $pid; local first=$?; set -e
+	RC=$first expect_rc 0
+	expect_eq "$(server_exists pair)" False
+	expect_eq "$(deletes_ok)" ok
+	[ ! -e "$f.lock" ] || fail "the lock is left behind"
+	no_faults
+}
