@@ -139,25 +139,27 @@ def main():
     near = [r for c, r in rss if early - 10 < c <= early] or [rss[0][1]]
     last = [r for c, r in rss[-9:]]
     rss_early, rss_end = statistics.median(near), statistics.median(last)
-    # fds are sampled while each run goes, and every cycle is a new
-    # process: a leak shows as runs of one kind (command and outcome)
-    # holding more fds late than early. Windows of at least a third of a
-    # short run hold every kind that is common.
+    # fds are sampled while each run goes (every 5 ms, so a run's peak may
+    # be missed) and every cycle is a new process: a leak shows as runs of
+    # one kind (command and outcome) holding more fds late than early. The
+    # median of each kind that ran at least 5 times in both windows, so
+    # one sample that caught a rarer path is noise.
     window = max(early, cycles // 3)
-    def peaks(runs):
-        out = {}
+    def medians(runs):
+        by = {}
         for cmd, code, n in runs:
-            out[(cmd, code)] = max(n, out.get((cmd, code), 0))
-        return out
-    early_fds, end_fds = peaks(fds[:window]), peaks(fds[-window:])
+            by.setdefault((cmd, code), []).append(n)
+        return {k: statistics.median(v) for k, v in by.items() if len(v) >= 5}
+    early_fds, end_fds = medians(fds[:window]), medians(fds[-window:])
     grown = {k: (early_fds[k], n) for k, n in end_fds.items() if k in early_fds and n > early_fds[k]}
-    fd_early = max(early_fds.values())
-    fd_end = max(end_fds.values())
+    fd_early = max(n for _, _, n in fds[:window])
+    fd_end = max(n for _, _, n in fds[-window:])
     elapsed = time.time() - started
     print(f"soak: {cycles} cycles in {elapsed:.0f} s (seed {a.seed}); exit codes {codes}")
     print(f"soak: peak RSS of a download {rss_early:.0f} KiB near cycle {early}, "
           f"{rss_end:.0f} KiB at the end")
-    print(f"soak: open fds at most {fd_early} in the first {window} cycles, {fd_end} in the last")
+    print(f"soak: open fds at most {fd_early} in the first {window} cycles, {fd_end} in the last; "
+          f"medians by kind {sorted(early_fds.items())} then {sorted(end_fds.items())}")
     print(f"soak: wrong files under a final name: {wrong}")
     bad = []
     if wrong:
@@ -165,7 +167,7 @@ def main():
     if rss_end > rss_early * 1.10:
         bad.append(f"peak RSS grew from {rss_early} to {rss_end} KiB")
     for (cmd, code), (was, now) in sorted(grown.items()):
-        bad.append(f"open fds of '{cmd}' ending {code} grew from {was} to {now}")
+        bad.append(f"open fds of '{cmd}' ending {code} grew from {was:g} to {now:g} (medians)")
     unexpected = {k: v for k, v in codes.items() if k not in allowed}
     if unexpected:
         bad.append(f"unexpected exit codes {unexpected}")
