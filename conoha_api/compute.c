@@ -117,15 +117,15 @@ int conoha_server_get(conoha_client *c, const char *id, struct conoha_server *ou
 	return rc;
 }
 
-static bool looks_like_uuid(const char *s)
+int conoha_looks_like_uuid(const char *s)
 {
 	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
 	if (strlen(s) != sizeof(shape) - 1)
-		return false;
+		return 0;
 	for (size_t i = 0; shape[i]; i++)
 		if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	return true;
+			return 0;
+	return 1;
 }
 
 static int pick_by_name(struct conoha_server_list *all, const char *name,
@@ -162,7 +162,7 @@ int conoha_server_find(conoha_client *c, const char *id_or_name,
                        struct conoha_server *out, conoha_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	if (looks_like_uuid(id_or_name)) {
+	if (conoha_looks_like_uuid(id_or_name)) {
 		if (conoha_server_get(c, id_or_name, out, err) == 0)
 			return 0;
 		if (err->kind != CONOHA_ERR_NOT_FOUND)

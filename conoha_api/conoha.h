@@ -267,6 +267,9 @@ int conoha_volume_get(conoha_client *c, const char *id, struct conoha_volume *ou
 void conoha_volume_clear(struct conoha_volume *v);
 int conoha_volume_delete(conoha_client *c, const char *id, conoha_error *err);
 
+/* 1 when s is shaped as Nova's and Glance's ids are (8-4-4-4-12 hex digits), else 0 */
+int conoha_looks_like_uuid(const char *s);
+
 /* Has the server been started (or rebooted, resumed, unshelved, rebuilt:
  * anything that runs its guest) after since, by Nova's instance actions?
  * *started is 1 or 0; 2 when the latest such action shares since's

@@ -77,17 +77,6 @@ static int newest_first(const void *a, const void *b)
 	return by_time ? by_time : strcmp(y->id ? y->id : "", x->id ? x->id : "");
 }
 
-static bool looks_like_id(const char *s)
-{
-	static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-	if (strlen(s) != sizeof(shape) - 1)
-		return false;
-	for (size_t i = 0; shape[i]; i++)
-		if (shape[i] == '-' ? s[i] != '-' : !strchr("0123456789abcdefABCDEF", s[i]))
-			return false;
-	return true;
-}
-
 /* An id names one server only, as it does to Nova: never the images of
  * another server whose name happens to be that id. */
 static bool belongs_to(const struct conoha_image *img, const char *server)
@@ -95,7 +84,7 @@ static bool belongs_to(const struct conoha_image *img, const char *server)
 	if (!img->server_id)
 		return false;
 	return strcmp(img->server_id, server) == 0 ||
-	       (!looks_like_id(server) && img->server_name &&
+	       (!conoha_looks_like_uuid(server) && img->server_name &&
 	        strcmp(img->server_name, server) == 0);
 }
 

@@ -21,17 +21,7 @@ add_server "{\"name\": \"db\", \"status\": \"SHUTOFF\", \"disk\": \"$WORK/chat.q
 export OS_CLIENT_CONFIG_FILE=$WORK/clouds.yaml
 unset OS_AUTH_URL OS_USERNAME OS_PASSWORD OS_PROJECT_NAME OS_USER_DOMAIN_NAME \
 	OS_PROJECT_DOMAIN_NAME OS_CACERT
-cat >"$WORK/clouds.yaml" <<YAML
-clouds:
-  demo:
-    auth:
-      auth_url: $CLOUD_URL/identity/v3
-      username: demo
-      project_name: demo
-      user_domain_name: Default
-      project_domain_name: Default
-    cacert: $CERTS/ca.crt
-YAML
+{ echo clouds:; cloud_entry demo; } >"$WORK/clouds.yaml"
 printf 'clouds:\n  demo:\n    auth:\n      password: demo-secret\n' >"$WORK/secure.yaml"
 chmod 600 "$WORK/secure.yaml"
 export OS_CLOUD=demo
