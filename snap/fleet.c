@@ -396,25 +396,16 @@ static const char *resolve(const struct conoha_server_list *l, const char *arg)
 
 /* The SERVER arguments, each server once however it is named (a name
  * and an id of one server are one target). */
-static int add_named(struct fleet *f, conoha_client *c)
+static int add_named(struct fleet *f, const struct conoha_server_list *list)
 {
-	if (f->cli->nargs == 0)
-		return EXIT_OK;
-	conoha_error err;
-	conoha_error_clear(&err);
-	struct conoha_server_list list = { 0 };
-	if (conoha_servers_list(c, &list, &err) < 0)
-		return fail_with(&err);
-	int rc = EXIT_OK;
-	for (int i = 0; i < f->cli->nargs && rc == EXIT_OK; i++) {
+	for (int i = 0; i < f->cli->nargs; i++) {
 		/* the worker gets the id: a rename meanwhile cannot point it
 		 * at another server */
-		const char *arg = f->cli->args[i], *id = resolve(&list, arg);
+		const char *arg = f->cli->args[i], *id = resolve(list, arg);
 		if (add_target(f, id ? id : arg, arg, id ? id : arg) < 0)
-			rc = EXIT_FAIL;
+			return EXIT_FAIL;
 	}
-	conoha_server_list_free(&list);
-	return rc;
+	return EXIT_OK;
 }
 
 /* Two servers of one name: the summary and the relayed lines add the
@@ -445,17 +436,15 @@ static int tell_apart(struct fleet *f)
 	return rc;
 }
 
-static int select_servers(struct fleet *f, conoha_client *c)
+static int select_servers(struct fleet *f, conoha_client *c,
+                          const struct conoha_server_list *list)
 {
 	const struct fleet_opts *o = &f->cli->fleet;
 	conoha_error err;
 	conoha_error_clear(&err);
-	struct conoha_server_list list = { 0 };
-	if (conoha_servers_list(c, &list, &err) < 0)
-		return fail_with(&err);
 	int rc = EXIT_OK;
-	for (size_t i = 0; i < list.count && rc == EXIT_OK; i++) {
-		const struct conoha_server *s = &list.items[i];
+	for (size_t i = 0; i < list->count && rc == EXIT_OK; i++) {
+		const struct conoha_server *s = &list->items[i];
 		json_t *rec = NULL;
 		/* metadata is only in the whole record */
 		if (o->n_props && conoha_server_record(c, s->id, &rec, &err) < 0) {
@@ -467,6 +456,20 @@ static int select_servers(struct fleet *f, conoha_client *c)
 			rc = EXIT_FAIL;
 		json_decref(rec);
 	}
+	return rc;
+}
+
+/* The servers the command line names or selects, from one listing. */
+static int find_targets(struct fleet *f, conoha_client *c)
+{
+	conoha_error err;
+	conoha_error_clear(&err);
+	struct conoha_server_list list = { 0 };
+	if (conoha_servers_list(c, &list, &err) < 0)
+		return fail_with(&err);
+	int rc = add_named(f, &list);
+	if (rc == EXIT_OK && fleet_has_selectors(&f->cli->fleet))
+		rc = select_servers(f, c, &list);
 	conoha_server_list_free(&list);
 	return rc;
 }
@@ -655,9 +658,7 @@ int fleet_run(struct cli *cli, int (*run)(struct cli *cli), const char *command)
 	conoha_client *c = session_or_exit(cli, &rc);
 	if (!c)
 		return json_finish(cli, rc);
-	rc = add_named(&f, c);
-	if (rc == EXIT_OK && fleet_has_selectors(&cli->fleet))
-		rc = select_servers(&f, c);
+	rc = find_targets(&f, c);
 	if (rc == EXIT_OK)
 		rc = tell_apart(&f);
 	conoha_client_free(c); /* before any fork */
