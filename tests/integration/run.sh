@@ -59,6 +59,8 @@ run_file() {
 				echo "ok - $t"; echo "P $t" >>"$results"
 			else
 				echo "not ok - $t"; echo "F $t" >>"$results"
+				# a file may say what its services logged meanwhile
+				if declare -F on_failure >/dev/null; then on_failure; fi
 			fi
 		done
 	)
