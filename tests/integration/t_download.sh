@@ -234,9 +234,9 @@ t_records_not_to_be_trusted() {
 	expect_good_file "$f"
 	expect_eq "$(cat "$WORK/aside/linked.json")" "$before"
 	# huge (valid JSON still), a FIFO (never waited on), not a record,
-	# another size, another part's
+	# another size, another part's, an id that is terminal control
 	local kind
-	for kind in huge fifo alien size other; do
+	for kind in huge fifo alien size other escape; do
 		rm -f "$f"
 		make_part "$IMG_BIG" "$f" 100000
 		case $kind in
@@ -245,6 +245,7 @@ t_records_not_to_be_trusted() {
 		alien) echo '{"image_id": "x"}' >"$f.part.json" ;;
 		size) sed -i 's/"size": 4206649/"size": 4206650/' "$f.part.json" ;;
 		other) sed -i 's/"part": "h.part"/"part": "g.part"/' "$f.part.json" ;;
+		escape) sed -i 's/"image_id": "[^"]*"/"image_id": "\\u001b]0;pwned\\u0007"/' "$f.part.json" ;;
 		esac
 		run timeout 60 "$LIFEBOAT_BIN/lifeboat-snap" download "$IMG_BIG" "$f"
 		expect_rc 0
@@ -254,6 +255,8 @@ t_records_not_to_be_trusted() {
 		alien) expect_err "is not a record of a part" ;;
 		size) expect_err "start of image $IMG_BIG as recorded with another size or hash than image $IMG_BIG has now" ;;
 		other) expect_err "is that of another part file" ;;
+		escape) expect_err 'start of image \\x1b]0;pwned\\x07, not of image'
+		        ! grep -q $'\x1b' <<<"$ERR" || fail "a control character reached stderr" ;;
 		esac
 		expect_err "it is discarded and image $IMG_BIG is downloaded from byte 0"
 		expect_eq "$(ranges)" ""
