@@ -80,7 +80,7 @@ static int restart_from_zero(struct dl *d)
 	return 0;
 }
 
-/* The image the part is the start of, as its record says it. */
+/* What the record of this part says when it is the start of this image. */
 static struct part_identity identity(const struct dl *d)
 {
 	const char *slash = strrchr(d->part, '/');
