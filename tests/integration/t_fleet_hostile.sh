@@ -245,8 +245,8 @@ t_hostile_metrics_files() {
 	wait $p2 || true
 	snap create "$A" --metrics-file "$m" >/dev/null 2>&1 || true
 	# B's name is A's id
-	grep -q "lifeboat_last_success_timestamp_seconds{server=\"$A\",command=\"create\"}" "$m" || fail "B lost: $(cat "$m")"
-	grep -q 'lifeboat_failures_total{server="alpha",command="create"} 2' "$m" || fail "alpha's count: $(cat "$m")"
+	grep -q "lifeboat_last_success_timestamp_seconds{server=\"$A\",server_id=\"$B\",command=\"create\"}" "$m" || fail "B lost: $(cat "$m")"
+	grep -q "lifeboat_failures_total{server=\"alpha\",server_id=\"$A\",command=\"create\"} 2" "$m" || fail "alpha's count: $(cat "$m")"
 	promtool check metrics <"$m" || fail "promtool"
 }
 
