@@ -419,6 +419,19 @@ JSON
 	expect_err 'is not a retire receipt'
 }
 
+# An inventory whose fields have other types than lifeboat-extract writes
+# would make a receipt its own report refuses: retire refuses it first,
+# before it stops, saves or writes anything.
+t_retire_refuses_a_wrongly_typed_inventory() {
+	echo '{"os": true, "packages": "312", "entries": 5}' >"$WORK/badinv.json"
+	ctl reset-requests >/dev/null
+	run snap retire web4 --download "$WORK/keep/web4.qcow2" --stop --yes --inventory "$WORK/badinv.json"
+	expect_rc 13
+	expect_err "--inventory: '.*badinv.json' is not the JSON of 'lifeboat-extract inventory --json': packages is a string, not an integer or null"
+	expect_eq "$(count_requests POST '/action$')" 0
+	[ ! -e "$WORK/keep/web4.qcow2.retire.json" ] || fail "a receipt was written"
+}
+
 t_parent_killed_takes_its_workers() {
 	ctl config '{"save_delay": 60}' >/dev/null
 	"$LIFEBOAT_BIN/lifeboat-snap" create web1 web2 >"$WORK/out" 2>"$WORK/err" &
