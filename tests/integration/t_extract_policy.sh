@@ -1,17 +1,26 @@
 # t_extract_policy.sh - the image policy end to end: what qemu is allowed
-# to open, checked with strace. Three appliance launches, made once in
-# setup_file (under the machine-wide appliance lock); the refusals below
-# them start no appliance at all.
+# to open, watched by fanotify (fanwatch.py). Three appliance launches,
+# made once in setup_file (under the machine-wide appliance lock), in the
+# release build only: the arguments qemu gets are the same in both builds,
+# and the sanitizer build launches the appliance in other files. The
+# refusals below them start no appliance at all, and run in both.
 # lane: appliance
 
-# traced OUTFILE CMD... - run CMD with every file it and its children open
-# logged to OUTFILE; RC, OUT, ERR as run() sets them
+# traced OUTFILE CMD... - run CMD with every file under $WORK that is
+# opened meanwhile, and every program CMD and its children run, logged to
+# OUTFILE; RC, OUT, ERR as run() sets them
 traced() {
 	local log=$1
 	shift
-	# LeakSanitizer cannot run under ptrace: the sanitizer build leaves it out here
-	run env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		strace -f -qq --seccomp-bpf -e trace=open,openat,openat2,execve -o "$log" "$@"
+	run /usr/bin/python3 "$TOP/tests/integration/fanwatch.py" "$log" "$WORK" -- "$@"
+}
+
+# opened TRACE FILE [open|write] - FILE was opened (or opened for writing)
+opened() {
+	awk -v f="$(realpath -m "$2")" -v what="${3:-}" '
+		{ p = $0; sub(/^[a-z]+ [0-9]+ /, "", p) }
+		$1 != "exec" && p == f && (what == "" || $1 == what) { found = 1 }
+		END { exit !found }' "$1"
 }
 
 # A raw ext4 disk whose first kilobyte (unused by ext4) the guest filled
@@ -37,6 +46,11 @@ setup_file() {
 	qemu-img create -q -f qcow2 -b base.raw -F raw "$WORK/mid.qcow2" 32M || return 1
 	qemu-img create -q -f qcow2 -b mid.qcow2 -F qcow2 "$WORK/top.qcow2" 32M || return 1
 	SUMS_BEFORE=$(cat "$WORK/lure.raw" "$WORK/base.raw" "$WORK/mid.qcow2" "$WORK/top.qcow2" | sha256sum)
+	if sanitizer_build; then
+		unset -f t_raw_with_a_qcow2_header_opens_nothing_else t_the_cloud_says_raw \
+			t_chain_of_depth_two_every_level_pinned t_images_never_written
+		return 0
+	fi
 	traced "$WORK/raw.trace" flock /tmp/lifeboat-appliance.lock "$X" --reader=appliance ls "$WORK/lure.raw" /notes --format raw
 	RAW_RC=$RC RAW_OUT=$OUT RAW_ERR=$ERR
 	traced "$WORK/cloud.trace" flock /tmp/lifeboat-appliance.lock "$X" --reader=appliance ls "$WORK/lure-cloud.raw" /notes
@@ -46,15 +60,15 @@ setup_file() {
 	SUMS_AFTER=$(cat "$WORK/lure.raw" "$WORK/base.raw" "$WORK/mid.qcow2" "$WORK/top.qcow2" | sha256sum)
 }
 
-# never_opened TRACE FILE - FILE appears in no open call of TRACE
+# never_opened TRACE FILE - FILE was opened by no process
 never_opened() {
-	! grep -E 'open(at2?)?\(' "$1" | grep -qF "$2" || fail "$2 was opened: $(grep -F "$2" "$1" | head -3)"
+	! opened "$1" "$2" || fail "$2 was opened: $(grep -F "$2" "$1" | head -3)"
 }
 
 # only_read TRACE FILE - FILE opened, and never for writing
 only_read() {
-	grep -F "$2" "$1" | grep -q 'open' || fail "$2 was never opened"
-	! grep -F "$2" "$1" | grep -E 'O_WRONLY|O_RDWR' || fail "$2 was opened for writing"
+	opened "$1" "$2" open || fail "$2 was never opened"
+	! opened "$1" "$2" write || fail "$2 was opened for writing"
 }
 
 t_raw_with_a_qcow2_header_opens_nothing_else() {
@@ -65,7 +79,7 @@ t_raw_with_a_qcow2_header_opens_nothing_else() {
 	never_opened "$WORK/raw.trace" "$SECRET"
 	only_read "$WORK/raw.trace" "$WORK/lure.raw"
 	# qemu itself ran (the appliance did open the disk)
-	grep -q 'execve(".*qemu-system' "$WORK/raw.trace" || fail "qemu never ran"
+	grep -qE '^exec [0-9]+ .*/qemu-system' "$WORK/raw.trace" || fail "qemu never ran"
 }
 
 t_the_cloud_says_raw() {
@@ -96,7 +110,7 @@ t_images_never_written() {
 # no_qemu TRACE - nothing in TRACE ran qemu (refusals take the appliance
 # lock all the same: were the policy to regress, they would launch one)
 no_qemu() {
-	! grep -q 'execve(".*qemu' "$1" || fail "qemu was started"
+	! grep -qE '^exec [0-9]+ .*/qemu' "$1" || fail "qemu was started"
 }
 
 t_data_file_refused_and_never_opened() {
