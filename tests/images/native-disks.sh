@@ -1,8 +1,10 @@
 #!/bin/sh
 # native-disks.sh OUTDIR GROW_DIR - the disks the native reader is compared on, built
 # with mke2fs -d (no appliance):
-#   gpt.raw      GPT, one ext4 (defaults) with every kind of entry and a
-#                50,000-entry htree (e2fsck -D indexes it); gpt.qcow2 the same
+#   gpt.raw      GPT, one ext4 (defaults) with every kind of entry in /t4
+#                and a 50,000-entry htree in /big/htree (e2fsck -D indexes
+#                it; apart, as the appliance takes minutes to copy it under
+#                TCG and the test has its order from debugfs); gpt.qcow2 the same
 #   mbr.qcow2    compressed qcow2, MBR: p1 ext4 with inline_data, an extended
 #                partition with p5 ext3 (block maps, no extents) and p6 ext2
 # OUTDIR/src.* keep the trees.
@@ -16,6 +18,7 @@ tmp=$(mktemp -d "$out/build.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 rm -rf "$out/src.full" "$out/src.inline" "$out/src.old" "$out/src.ext2"
 /usr/bin/python3 "$here/native-tree.py" "$out/src.full/t4" full
+mkdir "$out/src.full/big" && mv "$out/src.full/t4/htree" "$out/src.full/big/htree"
 /usr/bin/python3 "$here/native-tree.py" "$out/src.inline/i4" inline
 /usr/bin/python3 "$here/native-tree.py" "$out/src.old/t3" old
 mkdir -p "$out/src.ext2/t2"
@@ -28,7 +31,7 @@ place() { dd if="$1" of="$2" bs=1M seek=$(($3 >> 20)) conv=notrunc,sparse status
 mke2fs -q -F -t ext4 -L full -d "$out/src.full" "$tmp/full.fs" 400M
 e2fsck -fyD "$tmp/full.fs" >/dev/null 2>&1 || [ $? -le 1 ]
 # an indexed directory keeps its htree as it grows to 50,000 entries
-"$grow" "$tmp/full.fs" /t4/htree 49690 >/dev/null
+"$grow" "$tmp/full.fs" /big/htree 49690 >/dev/null
 e2fsck -fy "$tmp/full.fs" >/dev/null 2>&1 || [ $? -le 1 ]
 truncate -s 402M "$out/gpt.raw"
 sgdisk -Z -n 1:2048:+400M -t 1:8300 "$out/gpt.raw" >/dev/null
