@@ -102,6 +102,11 @@ $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/po
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# text counted as Nova and Glance count it, alone
+$(BUILD)/tests/test_text_limit: $(BUILD)/obj/tests/unit/test_text_limit.o $(call obj,snap/text_limit.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
 # the sandbox (extract/sandbox.c) confines readers with libseccomp; its
 # tests: the frames alone, and the sandbox around real readers (libarchive,
 # and qemu-nbd through extract/disk.c)

@@ -601,7 +601,7 @@ static int confirm(struct retire *r)
 	}
 	fprintf(stderr, "The image is verified at '%s'.\nType the server's name (%s, id %s) "
 	        "to delete it: ", r->file, r->server_name, r->server_id);
-	char line[256];
+	char line[4 * 255 + 2]; /* a name of 255 characters, and its newline */
 	if (!fgets(line, sizeof(line), stdin))
 		line[0] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';

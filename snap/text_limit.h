@@ -1,0 +1,25 @@
+/* text_limit.h - text as the cloud's services count it: Nova's and
+ * Glance's JSON schemas bound a string by maxLength, which counts
+ * characters (code points), not bytes */
+#ifndef SNAP_TEXT_LIMIT_H
+#define SNAP_TEXT_LIMIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct text_count {
+	size_t bytes;        /* up to the end, or up to the first bad byte */
+	size_t chars;        /* code points, likewise */
+	size_t bad_at;       /* with a -1 return: the offset of the first bad byte */
+};
+
+/* Count the code points of S, which must be well-formed UTF-8 (RFC 3629:
+ * no overlong forms, no surrogates, nothing beyond U+10FFFF, nothing cut
+ * short). 0, or -1 at the first byte that is not UTF-8. Pure. */
+int utf8_count(const char *s, struct text_count *out);
+
+/* Is KEY one Nova's createImage takes as a metadata key (the pattern
+ * ^[a-zA-Z0-9-_:. ]{1,255}$ of its schema)? Pure. */
+bool nova_metadata_key_ok(const char *key);
+
+#endif
