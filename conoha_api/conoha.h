@@ -344,6 +344,12 @@ int conoha_image_set_properties(conoha_client *c, const char *id,
 
 int conoha_image_delete(conoha_client *c, const char *id, conoha_error *err);
 
+/* What a save of SRV counts against ConoHa's image quota, in GB, as
+ * ConoHa counts it: the boot volume's size for a volume-backed server,
+ * else its flavor's root disk; -1 when neither is known. */
+int conoha_save_size_gb(conoha_client *c, const struct conoha_server *srv, long long *gb,
+                        conoha_error *err);
+
 /* ConoHa's image quota and usage, in bytes. CONOHA_ERR_NOT_FOUND on a
  * cloud without the quota API. */
 int conoha_image_quota(conoha_client *c, long long *quota, long long *used,
