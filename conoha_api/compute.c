@@ -383,10 +383,11 @@ int conoha_server_run_mark(conoha_client *c, const char *id, char **mark, conoha
 			newest_req = req ? req : "";
 		}
 	}
-	if (json_is_array(actions))
+	bool shown = json_is_array(actions);
+	if (shown)
 		*mark = xasprintf("%zu %s %s", n, newest, newest_req);
 	json_decref(doc);
-	if (json_is_array(actions) && !*mark)
+	if (shown && !*mark)
 		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 	return 0;
 }
