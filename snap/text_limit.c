@@ -55,3 +55,14 @@ bool nova_metadata_key_ok(const char *key)
 	return n >= 1 && n <= 255 &&
 	       strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:. ") == n;
 }
+
+bool nova_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+	if (n == 0 || strchr(" \t\n\v\f\r", name[0]) || strchr(" \t\n\v\f\r", name[n - 1]))
+		return false;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}

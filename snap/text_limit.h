@@ -22,4 +22,9 @@ int utf8_count(const char *s, struct text_count *out);
  * ^[a-zA-Z0-9-_:. ]{1,255}$ of its schema)? Pure. */
 bool nova_metadata_key_ok(const char *key);
 
+/* Is NAME one Nova's createImage takes as the image's name (its "name"
+ * format): not empty, no control character, no leading or trailing
+ * white space? Judged on ASCII; the length is utf8_count's. Pure. */
+bool nova_name_ok(const char *name);
+
 #endif

@@ -170,6 +170,9 @@ t_text_limits_count_characters_not_bytes() {
 	run snap create db --property $'t\xc3\xa9=x' --no-wait
 	expect_rc 2
 	expect_err "Nova takes property keys of ASCII letters"
+	run snap create db --stop --name ' padded '
+	expect_rc 2
+	expect_err '--name: Nova takes a name that is not empty'
 	expect_eq "$(all_requests)" 0
 	run snap create db --reason "$e255" --name "$emoji" --property "ticket=$e255" --no-wait
 	expect_rc 0

@@ -106,6 +106,21 @@ static void test_nova_keys(void **state)
 	assert_true(nova_metadata_key_ok(key));
 }
 
+static void test_nova_names(void **state)
+{
+	(void)state;
+	assert_true(nova_name_ok("lifeboat-web1-20261201T120000.000Z-aaaaaaaa"));
+	assert_true(nova_name_ok("a b"));
+	assert_true(nova_name_ok("\xe6\x97\xa5\xe6\x9c\xac"));
+	assert_false(nova_name_ok(""));
+	assert_false(nova_name_ok(" lead"));
+	assert_false(nova_name_ok("trail "));
+	assert_false(nova_name_ok("tab\t"));
+	assert_false(nova_name_ok("new\nline"));
+	assert_false(nova_name_ok("esc\x1b[2J"));
+	assert_false(nova_name_ok("del\x7f"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +128,7 @@ int main(void)
 		cmocka_unit_test(test_characters_not_bytes),
 		cmocka_unit_test(test_every_two_byte_pair),
 		cmocka_unit_test(test_nova_keys),
+		cmocka_unit_test(test_nova_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
