@@ -524,24 +524,32 @@ static int gather(struct retire *r, struct pass *p)
  * So: no action that runs the guest was begun since just before the save,
  * by Nova's actions (no clock compared); where the cloud hides them, the
  * server is still SHUTOFF and not powering on. Anything unproven is false. */
-static bool stopped_until_saved(struct retire *r)
+static bool stopped_until_saved(struct retire *r, char *why, size_t size)
 {
 	conoha_error err;
 	conoha_error_clear(&err);
+	bool proven;
 	if (r->mark_before) {
 		char *after = NULL;
-		bool same_mark = conoha_server_run_mark(r->c, r->server_id, &after, &err) == 0 &&
-		                 after && strcmp(after, r->mark_before) == 0;
+		int rc = conoha_server_run_mark(r->c, r->server_id, &after, &err);
+		proven = rc == 0 && after && strcmp(after, r->mark_before) == 0;
+		snprintf(why, size, "%s", rc < 0 ? err.message
+		         : !after ? "its actions are no longer shown"
+		                  : "it was started between the look that found it stopped and the save");
 		free(after);
-		return same_mark;
+		return proven;
 	}
 	struct conoha_server srv;
-	if (conoha_server_get(r->c, r->server_id, &srv, &err) < 0)
+	if (conoha_server_get(r->c, r->server_id, &srv, &err) < 0) {
+		snprintf(why, size, "%s", err.message);
 		return false;
-	bool off = srv.status && strcmp(srv.status, "SHUTOFF") == 0 &&
-	           !(srv.task_state && strcmp(srv.task_state, "powering-on") == 0);
+	}
+	proven = srv.status && strcmp(srv.status, "SHUTOFF") == 0 &&
+	         !(srv.task_state && strcmp(srv.task_state, "powering-on") == 0);
+	snprintf(why, size, "it was started between the look that found it stopped and the save "
+	         "(it is %s just after)", srv.status ? srv.status : "in no known state");
 	conoha_server_clear(&srv);
-	return off;
+	return proven;
 }
 
 /* Journal the image as soon as the cloud accepted the save: a run killed
@@ -565,10 +573,12 @@ static void image_accepted(void *userdata, const char *image_id, const char *con
 	json_array_append_new(all, entry);
 	json_object_del(r->receipt, "image");
 	save_receipt(r); /* a failure here is found by the step's end */
-	if (strcmp(consistency, CONSISTENCY_STOPPED) == 0 && !stopped_until_saved(r)) {
-		complain("warning: server '%s' (%s) was started between the look that found it "
-		         "stopped and the save: image %s is crash-consistent, not of a stopped "
-		         "server", r->server_name ? r->server_name : "?", r->server_id, image_id);
+	char why[512];
+	if (strcmp(consistency, CONSISTENCY_STOPPED) == 0 &&
+	    !stopped_until_saved(r, why, sizeof(why))) {
+		complain("warning: server '%s' (%s) is not proven stopped up to the save: %s; "
+		         "image %s counts as crash-consistent, not of a stopped server",
+		         r->server_name ? r->server_name : "?", r->server_id, why, image_id);
 		json_object_set_new(entry, "consistency", json_string(CONSISTENCY_CRASH));
 		struct conoha_kv label = { "lifeboat.consistency", CONSISTENCY_CRASH };
 		conoha_error err;

@@ -531,7 +531,7 @@ t_retire_a_start_before_the_save_never_passes_for_stopped() {
 	set +e; wait $pid; RC=$?; set -e
 	OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
 	expect_rc 0
-	expect_err "server 'race1' \\($id\\) was started between the look that found it stopped and the save: image [0-9a-f-]{36} is crash-consistent"
+	expect_err "server 'race1' \\($id\\) is not proven stopped up to the save: it was started between the look that found it stopped and the save; image [0-9a-f-]{36} counts as crash-consistent"
 	expect_err 'is not of a stopped server \(crash-consistent\): a new one is taken'
 	first=$(receipt "$f" 'd["images"][0]["id"]')
 	expect_eq "$(receipt "$f" '[i["consistency"] for i in d["images"]]')" "['crash-consistent', 'stopped']"
@@ -557,7 +557,7 @@ t_retire_live_a_start_before_the_save_with_actions_hidden() {
 	set +e; wait $pid; RC=$?; set -e
 	OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
 	expect_rc 0
-	expect_err "was started between the look that found it stopped and the save"
+	expect_err "it was started between the look that found it stopped and the save \(it is ACTIVE just after\)"
 	expect_eq "$(receipt "$f" 'd["image"]["consistency"]')" crash-consistent
 	expect_eq "$(receipt "$f" 'len(d["images"])')" 1
 	expect_eq "$(images_of "$id" | grep -c crash-consistent)" 1
