@@ -522,7 +522,7 @@ t_retire_a_start_before_the_save_never_passes_for_stopped() {
 	local f=$WORK/keep/race1.qcow2 id first
 	id=$(server_id_of race1)
 	guard_delete "$id" "$f"
-	ctl config '{"save_delay": 2}' >/dev/null
+	ctl config '{"save_delay": 1}' >/dev/null
 	faults "[{\"path\": \"/servers/$id/action\$\", \"method\": \"POST\", \"action\": \"hold\", \"times\": 1}]"
 	"$LIFEBOAT_BIN/lifeboat-snap" retire race1 --download "$f" --yes >"$WORK/out" 2>"$WORK/err" &
 	local pid=$!
