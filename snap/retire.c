@@ -522,8 +522,9 @@ static int gather(struct retire *r, struct pass *p)
  * image; after the acceptance Nova refuses a start (the snapshot's
  * task_state) and any later one makes the image stale by its created_at.
  * So: no action that runs the guest was begun since just before the save,
- * by Nova's actions (no clock compared); where the cloud hides them, the
- * server is still SHUTOFF and not powering on. Anything unproven is false. */
+ * by Nova's actions (no clock compared), and the server is still SHUTOFF
+ * and not powering on (all there is where the cloud hides its actions).
+ * Anything unproven is false, with why. */
 static bool stopped_until_saved(struct retire *r, char *why, size_t size)
 {
 	conoha_error err;
@@ -537,8 +538,10 @@ static bool stopped_until_saved(struct retire *r, char *why, size_t size)
 		         : !after ? "its actions are no longer shown"
 		                  : "it was started between the look that found it stopped and the save");
 		free(after);
-		return proven;
+		if (!proven)
+			return false;
 	}
+	/* and a start begun just before the first look, still powering on */
 	struct conoha_server srv;
 	if (conoha_server_get(r->c, r->server_id, &srv, &err) < 0) {
 		snprintf(why, size, "%s", err.message);

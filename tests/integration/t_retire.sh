@@ -563,3 +563,24 @@ t_retire_live_a_start_before_the_save_with_actions_hidden() {
 	expect_eq "$(images_of "$id" | grep -c crash-consistent)" 1
 	expect_eq "$(server_exists race2)" False
 }
+
+# Running when the save was accepted though no start shows among its
+# actions (a start begun just before the first look, or an action list
+# that misses it): the state just after the save is looked at too
+t_retire_live_running_after_the_save_without_a_start_action() {
+	new_server race3 '"status": "SHUTOFF"'
+	local f=$WORK/keep/race3.qcow2 id
+	id=$(server_id_of race3)
+	faults "[{\"path\": \"/servers/$id/action\$\", \"method\": \"POST\", \"action\": \"hold\", \"times\": 1}]"
+	"$LIFEBOAT_BIN/lifeboat-snap" retire race3 --download "$f" --yes --live >"$WORK/out" 2>"$WORK/err" &
+	local pid=$!
+	ctl wait-hang '{"timeout": 10}' >/dev/null
+	ctl server-status "{\"id\": \"$id\", \"status\": \"ACTIVE\"}" >/dev/null
+	ctl release >/dev/null
+	set +e; wait $pid; RC=$?; set -e
+	OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+	expect_rc 0
+	expect_err "the save \\(it is ACTIVE just after\\); image [0-9a-f-]{36} counts as crash-consistent"
+	expect_eq "$(receipt "$f" 'd["image"]["consistency"]')" crash-consistent
+	expect_eq "$(images_of "$id" | grep -c crash-consistent)" 1
+}
