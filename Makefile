@@ -107,6 +107,11 @@ $(BUILD)/tests/test_text_limit: $(BUILD)/obj/tests/unit/test_text_limit.o $(call
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+$(BUILD)/tests/test_part_record: $(BUILD)/obj/tests/unit/test_part_record.o \
+                                 $(call obj,snap/part_record.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson cmocka)
+
 # the sandbox (extract/sandbox.c) confines readers with libseccomp; its
 # tests: the frames alone, and the sandbox around real readers (libarchive,
 # and qemu-nbd through extract/disk.c)

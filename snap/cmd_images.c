@@ -222,33 +222,86 @@ const struct conoha_image *find_newest_active(const struct conoha_image_list *li
 	return NULL;
 }
 
+/* What prune did with each image: deleted (or, in a dry run, would
+ * delete), failed with its reason, not tried because a signal came first,
+ * or kept with the reason. */
+struct prune_result {
+	json_t *deleted, *failed, *not_tried, *kept;
+	size_t due;           /* images to delete */
+	size_t n_failed;
+	int last_rc;          /* the exit code of the last failure */
+};
+
+/* A failed delete does not stop the others: each image is its own
+ * request, and an image Glance refuses (a 409 while it is in use, a 403,
+ * a 503) says nothing of the next one. A signal stops at once: the rest
+ * are not tried. */
+static void prune_one(struct cli *cli, conoha_client *c, const struct conoha_image *img,
+                      struct prune_result *r)
+{
+	json_t *entry = json_image(img);
+	r->due++;
+	if (snap_interrupted) {
+		if (!cli->json)
+			printf("not tried: image %s (%s, %s): interrupted\n", img->id, image_time(img),
+			       img->status);
+		json_array_append_new(r->not_tried, json_pack("{s:o, s:s}", "image", entry,
+		                                              "because", "interrupted"));
+		return;
+	}
+	if (!cli->json)
+		printf("%s image %s (%s, %s)\n", cli->dry_run ? "would delete" : "deleting",
+		       img->id, image_time(img), img->status);
+	conoha_error err;
+	conoha_error_clear(&err);
+	if (cli->dry_run || conoha_image_delete(c, img->id, &err) == 0) {
+		json_array_append_new(r->deleted, entry);
+		return;
+	}
+	int rc = fail_with(&err);
+	r->n_failed++;
+	r->last_rc = rc;
+	/* interrupted in the middle of its request: Glance may have done it */
+	const char *reason = rc == EXIT_INTERRUPTED ?
+	                     "interrupted during the request: it may or may not be deleted" :
+	                     err.message;
+	json_array_append_new(r->failed, json_pack("{s:o, s:i, s:s}", "image", entry,
+	                                           "exit_status", rc, "reason", reason));
+}
+
+/* As for several servers (fleet.h): one image to delete gives its own
+ * exit code, several give EXIT_SOME_FAILED when any failed; a signal
+ * gives EXIT_INTERRUPTED whatever was done before it. */
+static int prune_exit_code(const struct prune_result *r)
+{
+	if (snap_interrupted)
+		return EXIT_INTERRUPTED;
+	if (r->n_failed == 0)
+		return EXIT_OK;
+	return r->due == 1 ? r->last_rc : EXIT_SOME_FAILED;
+}
+
 static int prune_images(struct cli *cli, conoha_client *c, const struct conoha_image_list *list,
-                        json_t *deleted, json_t *kept)
+                        struct prune_result *r)
 {
 	const struct conoha_image *newest_active = find_newest_active(list);
 	time_t now = time(NULL);
-	int rc = EXIT_OK;
 	for (size_t i = 0; i < list->count; i++) {
 		const struct conoha_image *img = &list->items[i];
 		const char *why = why_kept(img, i, cli->keep, newest_active, cli->older_than_s, now);
-		json_t *entry = json_image(img);
-		if (why) {
-			json_array_append_new(kept, json_pack("{s:o, s:s}", "image", entry,
-			                                      "because", why));
-			continue;
-		}
-		if (!cli->json)
-			printf("%s image %s (%s, %s)\n", cli->dry_run ? "would delete" : "deleting",
-			       img->id, image_time(img), img->status);
-		conoha_error err;
-		conoha_error_clear(&err);
-		if (!cli->dry_run && conoha_image_delete(c, img->id, &err) < 0) {
-			rc = fail_with(&err);
-			json_decref(entry);
-			break;
-		}
-		json_array_append_new(deleted, entry);
+		if (why)
+			json_array_append_new(r->kept, json_pack("{s:o, s:s}", "image", json_image(img),
+			                                         "because", why));
+		else
+			prune_one(cli, c, img, r);
 	}
+	int rc = prune_exit_code(r);
+	if (r->n_failed && r->due > 1)
+		complain("%zu of %zu image(s) of '%s' could not be deleted%s", r->n_failed, r->due,
+		         cli->args[0], json_array_size(r->not_tried) ? "; interrupted" : "");
+	else if (rc == EXIT_INTERRUPTED && json_array_size(r->not_tried))
+		complain("interrupted: %zu image(s) of '%s' not tried", json_array_size(r->not_tried),
+		         cli->args[0]);
 	return rc;
 }
 
@@ -265,26 +318,30 @@ int cmd_prune(struct cli *cli)
 	struct conoha_image_list list = { 0 };
 	cli->all = false; /* never anything lifeboat did not make */
 	rc = load_images(cli, c, cli->args[0], &list);
-	json_t *deleted = json_array(), *kept = json_array();
+	struct prune_result r = { .deleted = json_array(), .failed = json_array(),
+	                          .not_tried = json_array(), .kept = json_array() };
 	if (rc == EXIT_OK)
-		rc = prune_images(cli, c, &list, deleted, kept);
-	note_prune(&list, json_array_size(deleted), json_array_size(kept), cli->dry_run, rc);
+		rc = prune_images(cli, c, &list, &r);
+	note_prune(&list, json_array_size(r.deleted), json_array_size(r.kept), cli->dry_run, rc);
 	if (cli->json) {
 		/* a dry run deletes nothing: what it would delete has its own name */
 		json_t *doc = json_doc("prune");
-		json_object_update_new(doc, json_pack("{s:s, s:b, s:I, s:o, s:o, s:o}",
+		json_object_update_new(doc, json_pack("{s:s, s:b, s:I, s:o, s:o, s:o, s:o, s:o}",
 		                       "server", cli->args[0], "dry_run", cli->dry_run,
 		                       "keep", (json_int_t)cli->keep,
-		                       "deleted", cli->dry_run ? json_array() : deleted,
-		                       "would_delete", cli->dry_run ? deleted : json_array(),
-		                       "kept", kept));
+		                       "deleted", cli->dry_run ? json_array() : r.deleted,
+		                       "would_delete", cli->dry_run ? r.deleted : json_array(),
+		                       "failed", r.failed, "not_tried", r.not_tried,
+		                       "kept", r.kept));
 		json_put(doc);
 	} else {
-		if (rc == EXIT_OK && json_array_size(deleted) == 0)
-			printf("nothing to prune: %zu image(s) of '%s' kept\n", json_array_size(kept),
+		if (rc == EXIT_OK && json_array_size(r.deleted) == 0)
+			printf("nothing to prune: %zu image(s) of '%s' kept\n", json_array_size(r.kept),
 			       cli->args[0]);
-		json_decref(deleted);
-		json_decref(kept);
+		json_decref(r.deleted);
+		json_decref(r.failed);
+		json_decref(r.not_tried);
+		json_decref(r.kept);
 	}
 	conoha_image_list_free(&list);
 	conoha_client_free(c);

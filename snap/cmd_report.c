@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "exit.h"
 #include "json_out.h"
+#include "receipt_check.h"
 #include "safe_text.h"
 
 #define REPORT_MAX_BYTES (64 << 20)
@@ -106,7 +107,7 @@ static json_t *copy_json(const json_t *receipt)
 static json_t *inventory_json(const json_t *receipt)
 {
 	const json_t *inv = json_object_get(receipt, "inventory");
-	if (!inv)
+	if (!json_is_object(inv))
 		return json_null();
 	const json_t *r = json_object_get(inv, "result");
 	return json_pack("{s:s?, s:s?, s:O?, s:O?, s:O?, s:O?, s:O?, s:O?, s:I}", "file",
@@ -130,11 +131,39 @@ static const char *hash_algo(const json_t *img)
 	return NULL;
 }
 
+/* Who ran each run: the fields of the schema's receipt_run alone (a field
+ * a later version adds is not this report's). */
+static json_t *runs_json(const json_t *receipt)
+{
+	json_t *out = json_array();
+	size_t i;
+	const json_t *run;
+	json_array_foreach(json_object_get(receipt, "runs"), i, run) {
+		const json_t *os = json_object_get(run, "openstack");
+		json_t *r = json_pack("{s:O, s:O, s:O, s:O}", "started_at",
+		                      json_object_get(run, "started_at"), "local_user",
+		                      json_object_get(run, "local_user"), "lifeboat_version",
+		                      json_object_get(run, "lifeboat_version"), "uid",
+		                      json_object_get(run, "uid"));
+		if (r && os)
+			json_object_set_new(r, "openstack",
+			                    json_pack("{s:O?, s:O?, s:O?, s:O?}", "user",
+			                              json_object_get(os, "user"), "user_id",
+			                              json_object_get(os, "user_id"), "project",
+			                              json_object_get(os, "project"), "project_id",
+			                              json_object_get(os, "project_id")));
+		if (!r || json_array_append_new(out, r) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
 static json_t *report_json(const char *path, const json_t *receipt)
 {
 	const json_t *srv = json_object_get(receipt, "server");
 	const json_t *img = json_object_get(receipt, "image");
-	json_t *runs = json_object_get(receipt, "runs");
 	return json_pack("{s:i, s:s, s:s, s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:O?, s:s?}, s:o, s:o, "
 	                 "s:{s:s?, s:s?, s:s?, s:s?, s:s?, s:O?}, s:o, s:o, s:o, s:O?}",
 	                 "schema", LIFEBOAT_JSON_SCHEMA, "command", "report", "receipt", path,
@@ -152,7 +181,7 @@ static json_t *report_json(const char *path, const json_t *receipt)
 	                                        : NULL, "md5",
 	                 json_object_get(json_object_get(img, "hashes"), "md5"),
 	                 "copy", copy_json(receipt),
-	                 "runs", json_is_array(runs) ? json_incref(runs) : json_array(),
+	                 "runs", runs_json(receipt),
 	                 "inventory", inventory_json(receipt),
 	                 "steps", json_object_get(receipt, "steps"));
 }
@@ -256,11 +285,16 @@ int cmd_report(struct cli *cli)
 		return EXIT_LOCAL_IO;
 	}
 	int rc = EXIT_OK;
+	char why[512];
 	if (!json_is_object(receipt) || !json_is_object(json_object_get(receipt, "steps"))) {
 		complain("'%s' is not a retire receipt", path);
 		rc = EXIT_LOCAL_IO;
 	} else {
 		receipt_upgrade(receipt); /* one written by an older version */
+		if (receipt_check(receipt, why, sizeof(why)) < 0) {
+			complain("'%s' is not a retire receipt lifeboat wrote: %s", path, why);
+			rc = EXIT_LOCAL_IO;
+		}
 	}
 	json_t *rep = rc == EXIT_OK ? report_json(path, receipt) : NULL;
 	if (rc == EXIT_OK && !rep) {

@@ -18,8 +18,10 @@
 #include "hashes.h"
 #include "hashpipe.h"
 #include "image_find.h"
+#include "part_record.h"
 #include "preflight.h"
 #include "progress.h"
+#include "safe_text.h"
 
 struct dl {
 	const struct download_opts *o;
@@ -27,6 +29,7 @@ struct dl {
 	const struct conoha_image *img;
 	const char *file;
 	char part[4096];
+	char record[4096 + 8];   /* FILE.part.json: what the part is the start of */
 	int fd;
 	dev_t written_dev;       /* the inode written, once it has its name */
 	ino_t written_ino;
@@ -77,11 +80,109 @@ static int restart_from_zero(struct dl *d)
 	return 0;
 }
 
-/* Open FILE.part; what it holds already is hashed, and the download goes
- * on from its end. */
+/* What the record of this part says when it is the start of this image. */
+static struct part_identity identity(const struct dl *d)
+{
+	const char *slash = strrchr(d->part, '/');
+	return (struct part_identity){
+		.part_name = slash ? slash + 1 : d->part, .image_id = d->img->id,
+		.size = d->img->size, .checksum = d->img->checksum,
+		.hash_algo = d->img->hash_algo, .hash_value = d->img->hash_value,
+	};
+}
+
+static void remove_record(const struct dl *d)
+{
+	if (*d->record)
+		unlink(d->record);
+}
+
+/* The one line that says why the bytes of a part are not resumed. */
+static void tell_discarded(const struct dl *d, enum part_verdict v, const struct part_record *r,
+                           long long have)
+{
+	char *other = safe_text(part_record_image(r) ? part_record_image(r) : "?");
+	char *why = NULL;
+	int n = -1;
+	switch (v) {
+	case PART_NO_RECORD:
+		n = asprintf(&why, "it has no record '%s' (a part of an older lifeboat-snap, or "
+		             "not lifeboat-snap's), so whose bytes they are is not known", d->record);
+		break;
+	case PART_UNTRUSTED:
+		n = asprintf(&why, "its record '%s' is %s, not one lifeboat-snap wrote", d->record,
+		             r->why);
+		break;
+	case PART_OTHER_PART:
+		n = asprintf(&why, "its record '%s' is that of another part file", d->record);
+		break;
+	case PART_OTHER_IMAGE:
+		n = asprintf(&why, "they are the start of image %s, not of image %s",
+		             other ? other : "?", d->img->id);
+		break;
+	case PART_CHANGED:
+		n = asprintf(&why, "they are the start of image %s as recorded with another size "
+		             "or hash than image %s has now", other ? other : "?", d->img->id);
+		break;
+	case PART_TOO_LONG:
+		n = asprintf(&why, "image %s has only %lld", d->img->id, d->img->size);
+		break;
+	case PART_FRESH:
+	case PART_RESUME:
+		break;
+	}
+	if (n >= 0)
+		fprintf(stderr, "'%s' holds %lld bytes, not resumed: %s; it is discarded and "
+		        "image %s is downloaded from byte 0\n", d->part, have, why, d->img->id);
+	free(why);
+	free(other);
+}
+
+/* Empty the part (durably: its record is about to name another image),
+ * then write the record of this image, before its first byte. */
+static int start_part(struct dl *d, long long have)
+{
+	if (have > 0 && (ftruncate(d->fd, 0) < 0 || fsync(d->fd) < 0))
+		return fail_errno("cannot truncate", d->part);
+	struct part_identity id = identity(d);
+	char *text = part_record_text(&id, d->started_at);
+	if (!text) {
+		complain("image %s: cannot make the record of '%s'", d->img->id, d->part);
+		return EXIT_FAIL;
+	}
+	int rc = write_file_atomic(d->record, text, strlen(text));
+	free(text);
+	if (rc < 0)
+		return fail_errno("cannot write", d->record);
+	d->offset = 0;
+	return EXIT_OK;
+}
+
+/* A FILE.part that has a FILE.part.sha512 is a finished download of its
+ * own (to FILE.part), not a part: it is never emptied. */
+static bool is_finished_download(const struct dl *d)
+{
+	char sum[4096 + 8];
+	struct stat st;
+	return snprintf(sum, sizeof(sum), "%s.sha512", d->part) < (int)sizeof(sum) &&
+	       lstat(sum, &st) == 0;
+}
+
+/* Open FILE.part. A part its record says is the start of this very image
+ * is hashed and the download goes on from its end; any other is emptied
+ * and the download starts at byte 0.
+ *
+ * A part without a record (left by a lifeboat-snap older than the
+ * records, or put there by something else) is not resumed: its bytes may
+ * be the start of any image, and resuming them would cost the whole
+ * download before the hash at the end finds out, and then tell a checksum
+ * mismatch rather than the truth. Starting again costs only the bytes it
+ * held, and is always right. */
 static int open_part(struct dl *d)
 {
-	if (snprintf(d->part, sizeof(d->part), "%s.part", d->file) >= (int)sizeof(d->part)) {
+	if (snprintf(d->part, sizeof(d->part), "%s.part", d->file) >= (int)sizeof(d->part) ||
+	    snprintf(d->record, sizeof(d->record), "%s.json", d->part) >= (int)sizeof(d->record)) {
+		*d->record = '\0';
 		complain("'%s': name too long", d->file);
 		return EXIT_USAGE;
 	}
@@ -90,22 +191,43 @@ static int open_part(struct dl *d)
 		return fail_errno("cannot open", d->part);
 	/* it is resumed, truncated and renamed: never another name of a file */
 	struct stat own;
-	if (fstat(d->fd, &own) == 0 && (!S_ISREG(own.st_mode) || own.st_nlink > 1)) {
+	if (fstat(d->fd, &own) < 0)
+		return fail_errno("cannot stat", d->part);
+	bool finished = S_ISREG(own.st_mode) && own.st_size > 0 && is_finished_download(d);
+	if (!S_ISREG(own.st_mode) || own.st_nlink > 1 || finished) {
 		close(d->fd);
 		d->fd = -1;
-		complain("'%s' has other names, or is no regular file: it is no part of "
-		         "lifeboat-snap's and is never written; move it aside", d->part);
+		*d->record = '\0'; /* nor is its record, if any, ours to remove */
+		if (finished)
+			complain("'%s' has a '.sha512' of its own: it is a finished download, no "
+			         "part, and is never emptied; move it aside", d->part);
+		else
+			complain("'%s' has other names, or is no regular file: it is no part of "
+			         "lifeboat-snap's and is never written; move it aside", d->part);
 		return EXIT_LOCAL_IO;
 	}
-	long long have = hashes_file(&d->hashes, d->fd, d->img->size);
-	if (have < 0)
-		return fail_errno("cannot read", d->part);
-	d->offset = have;
-	struct stat st;
-	if (fstat(d->fd, &st) < 0)
-		return fail_errno("cannot stat", d->part);
-	if (st.st_size > have && restart_from_zero(d) < 0)
-		return fail_errno("cannot truncate", d->part); /* longer than the image */
+	struct part_record r;
+	if (part_record_read(d->record, &r) < 0)
+		return fail_errno("cannot read", d->record);
+	struct part_identity id = identity(d);
+	enum part_verdict v = part_judge(&r, &id, own.st_size);
+	if (v != PART_RESUME && v != PART_FRESH)
+		tell_discarded(d, v, &r, own.st_size);
+	part_record_clear(&r);
+	int rc = v == PART_RESUME ? EXIT_OK : start_part(d, own.st_size);
+	if (rc)
+		return rc;
+	if (v == PART_RESUME) {
+		long long have = hashes_file(&d->hashes, d->fd, d->img->size);
+		if (have < 0)
+			return fail_errno("cannot read", d->part);
+		d->offset = have;
+		struct stat st;
+		if (fstat(d->fd, &st) < 0)
+			return fail_errno("cannot stat", d->part);
+		if (st.st_size > have && restart_from_zero(d) < 0)
+			return fail_errno("cannot truncate", d->part); /* it grew meanwhile */
+	}
 	if (lseek(d->fd, d->offset, SEEK_SET) < 0)
 		return fail_errno("cannot seek in", d->part);
 	if (d->offset > 0)
@@ -287,6 +409,7 @@ static int verdict(struct dl *d)
 		complain("'%s' has %lld bytes, the image %lld: discarded", d->part, d->offset,
 		         d->img->size);
 		unlink(d->part);
+		remove_record(d);
 		return EXIT_CHECKSUM;
 	}
 	const struct digest *bad = hashes_mismatch(&d->hashes);
@@ -301,6 +424,7 @@ static int verdict(struct dl *d)
 	complain("checksum mismatch for image %s: %s expected %s, got %s; the download "
 	         "was discarded", d->img->id, bad->name, bad->expected, bad->hex);
 	unlink(d->part);
+	remove_record(d);
 	return EXIT_CHECKSUM;
 }
 
@@ -332,6 +456,7 @@ static int put_in_place(struct dl *d)
 	}
 	if (moved < 0)
 		return fail_errno("cannot rename to", d->file);
+	remove_record(d); /* the part is no more; kept above, when it was */
 	if (fsync_parent(d->file) < 0)
 		return fail_errno("cannot fsync the directory of", d->file);
 	return EXIT_OK;
@@ -611,8 +736,10 @@ int download_image(conoha_client *c, const struct conoha_image *img, const char 
 		/* a refusal (403) or a full disk before the first byte leaves
 		 * no empty part behind: there is nothing in it to resume */
 		struct stat st;
-		if (rc != EXIT_OK && d.offset == 0 && fstat(d.fd, &st) == 0 && st.st_size == 0)
+		if (rc != EXIT_OK && d.offset == 0 && fstat(d.fd, &st) == 0 && st.st_size == 0) {
 			unlink(d.part);
+			remove_record(&d);
+		}
 		close(d.fd);
 	}
 	hashes_free(&d.hashes);

@@ -21,7 +21,7 @@ enum snap_exit {
 	EXIT_NO_DOWNLOAD = 12,  /* the cloud refuses image downloads */
 	EXIT_LOCAL_IO = 13,     /* a local file could not be read or written */
 	EXIT_UNSAFE = 14,       /* guard: no fresh verified image; retire refused */
-	EXIT_SOME_FAILED = 15,  /* several servers: at least one failed */
+	EXIT_SOME_FAILED = 15,  /* several servers, or prune's images: at least one failed */
 	EXIT_INTERRUPTED = 130, /* stopped by SIGINT or SIGTERM */
 };
 

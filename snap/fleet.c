@@ -615,7 +615,10 @@ static int write_metrics(const struct fleet *f)
 		if (t->state != T_DONE || !t->pid)
 			continue; /* never started: nothing happened to record */
 		runs[k++] = (struct metrics_run){
-			.server = t->got.server[0] ? t->got.server : t->label, .command = f->command,
+			.server = t->got.server[0] ? t->got.server : t->label,
+			.server_id = t->got.server_id[0] ? t->got.server_id
+			           : conoha_looks_like_uuid(t->key) ? t->key : NULL,
+			.command = f->command,
 			.ok = t->rc == EXIT_OK, .finished_at = now, .duration_s = t->duration,
 			.image_bytes = t->rc == EXIT_OK ? t->got.image_bytes : -1,
 		};
@@ -759,7 +762,8 @@ static int run_here(struct cli *cli, int (*run)(struct cli *cli), const char *co
 	if (!cli->metrics_file)
 		return json_finish(cli, rc);
 	struct metrics_run m = {
-		.server = run_note.server[0] ? run_note.server : arg, .command = command,
+		.server = run_note.server[0] ? run_note.server : arg,
+		.server_id = run_note.server_id[0] ? run_note.server_id : NULL, .command = command,
 		.ok = rc == EXIT_OK, .finished_at = (double)time(NULL),
 		.duration_s = seconds_since(&t0),
 		.image_bytes = rc == EXIT_OK ? run_note.image_bytes : -1,

@@ -29,6 +29,7 @@ void metrics_set_free(struct metrics_set *set)
 {
 	for (size_t i = 0; i < set->count; i++) {
 		free(set->items[i].server);
+		free(set->items[i].server_id);
 		free(set->items[i].command);
 	}
 	free(set->items);
@@ -36,11 +37,12 @@ void metrics_set_free(struct metrics_set *set)
 }
 
 static struct metrics_series *find(struct metrics_set *set, int family, const char *server,
-                                   const char *command)
+                                   const char *server_id, const char *command)
 {
 	for (size_t i = 0; i < set->count; i++) {
 		struct metrics_series *s = &set->items[i];
-		if (s->family == family && !strcmp(s->server, server) && !strcmp(s->command, command))
+		if (s->family == family && !strcmp(s->server, server) &&
+		    !strcmp(s->server_id, server_id) && !strcmp(s->command, command))
 			return s;
 	}
 	return NULL;
@@ -48,9 +50,9 @@ static struct metrics_series *find(struct metrics_set *set, int family, const ch
 
 /* The series, added with value 0 when new; NULL on allocation failure. */
 static struct metrics_series *get(struct metrics_set *set, int family, const char *server,
-                                  const char *command)
+                                  const char *server_id, const char *command)
 {
-	struct metrics_series *s = find(set, family, server, command);
+	struct metrics_series *s = find(set, family, server, server_id, command);
 	if (s)
 		return s;
 	if (set->count == set->cap) {
@@ -63,9 +65,10 @@ static struct metrics_series *get(struct metrics_set *set, int family, const cha
 	}
 	s = &set->items[set->count];
 	*s = (struct metrics_series){ .family = family, .server = strdup(server),
-	                              .command = strdup(command) };
-	if (!s->server || !s->command) {
+	                              .server_id = strdup(server_id), .command = strdup(command) };
+	if (!s->server || !s->server_id || !s->command) {
 		free(s->server);
+		free(s->server_id);
 		free(s->command);
 		return NULL;
 	}
@@ -108,7 +111,9 @@ static char *label_value(const char **p)
 	return out;
 }
 
-/* name{server="...",command="..."} value: 0 added, 1 not ours, -1 bad */
+/* name{server="...",server_id="...",command="..."} value, server_id
+ * optional (a file of the version before has none): 0 added, 1 not
+ * ours, -1 bad */
 static int parse_line(struct metrics_set *set, const char *line)
 {
 	int family = -1;
@@ -119,7 +124,7 @@ static int parse_line(struct metrics_set *set, const char *line)
 	if (family < 0)
 		return 1;
 	const char *p = line + len;
-	char *server = NULL, *command = NULL;
+	char *server = NULL, *server_id = NULL, *command = NULL;
 	int rc = -1;
 	if (*p++ != '{')
 		goto out;
@@ -133,9 +138,10 @@ static int parse_line(struct metrics_set *set, const char *line)
 		char *v = label_value(&p);
 		if (!v)
 			goto out;
-		char **slot = klen == 6 && !strncmp(key, "server", 6)    ? &server
-		            : klen == 7 && !strncmp(key, "command", 7) ? &command
-		                                                       : NULL;
+		char **slot = klen == 6 && !strncmp(key, "server", 6)      ? &server
+		            : klen == 9 && !strncmp(key, "server_id", 9) ? &server_id
+		            : klen == 7 && !strncmp(key, "command", 7)   ? &command
+		                                                         : NULL;
 		if (!slot || *slot) {
 			free(v);
 			goto out;
@@ -151,13 +157,14 @@ static int parse_line(struct metrics_set *set, const char *line)
 	double value = strtod(p + 1, &end);
 	if (errno || end == p + 1 || !isfinite(value) || (*end && *end != '\n' && *end != ' '))
 		goto out;
-	struct metrics_series *s = get(set, family, server, command);
+	struct metrics_series *s = get(set, family, server, server_id ? server_id : "", command);
 	if (s) {
 		s->value = value;
 		rc = 0;
 	}
 out:
 	free(server);
+	free(server_id);
 	free(command);
 	return rc;
 }
@@ -184,27 +191,48 @@ int metrics_parse(struct metrics_set *set, const char *text)
 /* Set a series (or add to it); each series is changed as soon as it is
  * found, since finding the next one may move the array. */
 static int put_value(struct metrics_set *set, int family, const char *server,
-                     const char *command, double v, bool add)
+                     const char *server_id, const char *command, double v, bool add)
 {
-	struct metrics_series *s = get(set, family, server, command);
+	struct metrics_series *s = get(set, family, server, server_id, command);
 	if (!s)
 		return -1;
 	s->value = add ? s->value + v : v;
 	return 0;
 }
 
+/* The id-less series of the server's name and command become the
+ * server's own, family by family, where it has none yet (metrics.h). */
+static int adopt_idless(struct metrics_set *set, const char *server, const char *server_id,
+                        const char *command)
+{
+	for (int f = 0; f < M_FAMILIES; f++) {
+		struct metrics_series *old = find(set, f, server, "", command);
+		if (!old || find(set, f, server, server_id, command))
+			continue;
+		char *id = strdup(server_id);
+		if (!id)
+			return -1;
+		free(old->server_id);
+		old->server_id = id;
+	}
+	return 0;
+}
+
 int metrics_apply(struct metrics_set *set, const struct metrics_run *run)
 {
 	const char *srv = run->server, *cmd = run->command;
-	if (put_value(set, M_FAILURES, srv, cmd, run->ok ? 0 : 1, true) < 0 ||
-	    put_value(set, M_LAST_DURATION, srv, cmd, run->duration_s, false) < 0)
+	const char *id = run->server_id ? run->server_id : "";
+	if (*id && adopt_idless(set, srv, id, cmd) < 0)
+		return -1;
+	if (put_value(set, M_FAILURES, srv, id, cmd, run->ok ? 0 : 1, true) < 0 ||
+	    put_value(set, M_LAST_DURATION, srv, id, cmd, run->duration_s, false) < 0)
 		return -1;
 	if (!run->ok)
 		return 0;
-	if (put_value(set, M_LAST_SUCCESS, srv, cmd, run->finished_at, false) < 0)
+	if (put_value(set, M_LAST_SUCCESS, srv, id, cmd, run->finished_at, false) < 0)
 		return -1;
 	if (run->image_bytes >= 0 &&
-	    put_value(set, M_LAST_BYTES, srv, cmd, (double)run->image_bytes, false) < 0)
+	    put_value(set, M_LAST_BYTES, srv, id, cmd, (double)run->image_bytes, false) < 0)
 		return -1;
 	return 0;
 }
@@ -258,6 +286,8 @@ static int by_labels(const void *x, const void *y)
 {
 	const struct metrics_series *a = x, *b = y;
 	int c = strcmp(a->server, b->server);
+	if (!c)
+		c = strcmp(a->server_id, b->server_id);
 	return c ? c : strcmp(a->command, b->command);
 }
 
@@ -281,6 +311,10 @@ char *metrics_format(const struct metrics_set *set)
 			puts_(&b, families[f].name);
 			puts_(&b, "{server=\"");
 			put_label(&b, s->server);
+			if (*s->server_id) {
+				puts_(&b, "\",server_id=\"");
+				put_label(&b, s->server_id);
+			}
 			puts_(&b, "\",command=\"");
 			put_label(&b, s->command);
 			snprintf(line, sizeof(line), "\"} %.17g\n", s->value);
@@ -295,7 +329,7 @@ char *metrics_format(const struct metrics_set *set)
 	return b.s;
 }
 
-/* Far more than lifeboat writes (about 70 bytes a series, four series a
+/* Far more than lifeboat writes (about 110 bytes a series, four series a
  * server and command): a larger file is corrupt or someone else's, and
  * parsing it would hold the lock for minutes. */
 #define METRICS_MAX_BYTES (1024 * 1024)

@@ -8,7 +8,8 @@
 
 /* One run of one command for one server. */
 struct metrics_run {
-	const char *server;
+	const char *server;    /* its name */
+	const char *server_id; /* its id; NULL or "" when not known (it was not found) */
 	const char *command;
 	bool ok;
 	double finished_at;    /* Unix time */
@@ -16,10 +17,13 @@ struct metrics_run {
 	long long image_bytes; /* -1: none known (the old value stays) */
 };
 
-/* One series: a family, its two labels, its value. */
+/* One series: a family, its labels, its value. Two servers of one name
+ * are two series, told apart by the id. A series without an id is of a
+ * file written before the id was a label, or of a run whose server was
+ * not found: server_id is "" then, and the label is not written. */
 struct metrics_series {
 	int family;            /* enum metrics_family */
-	char *server, *command;
+	char *server, *server_id, *command;
 	double value;
 };
 
@@ -36,7 +40,12 @@ enum metrics_family {
  * -1 when text is not ours to update (a line of our families that does
  * not parse). Caller frees with metrics_set_free. */
 int metrics_parse(struct metrics_set *set, const char *text);
-/* Fold one run in: its gauges replaced, its failure counter carried. */
+/* Fold one run in: its gauges replaced, its failure counter carried. A
+ * run of a server whose id is known first takes over the id-less series
+ * of its name and command, if it has none of its own yet: what the file
+ * said of that name before the id was a label goes on as this server's,
+ * and no frozen copy is left behind to look stale. Other id-less series
+ * stay as they are. */
 int metrics_apply(struct metrics_set *set, const struct metrics_run *run);
 /* The file's text, HELP and TYPE lines, label values escaped. Caller
  * frees. NULL on allocation failure. */

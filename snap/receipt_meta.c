@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "exit.h"
+#include "receipt_check.h"
 
 static void local_user(char *buf, size_t size)
 {
@@ -55,9 +56,12 @@ int receipt_attach_inventory(json_t *receipt, const char *path)
 {
 	json_error_t jerr;
 	json_t *inv = json_load_file(path, 0, &jerr);
-	if (!json_is_object(inv)) {
+	char why[512];
+	if (!json_is_object(inv) || receipt_check_inventory(inv, why, sizeof(why)) < 0) {
+		/* the receipt would hold what its report refuses */
 		complain("--inventory: '%s' is not the JSON of 'lifeboat-extract inventory "
-		         "--json': %s", path, inv ? "not an object" : jerr.text);
+		         "--json': %s", path, !inv ? jerr.text : !json_is_object(inv) ? "not an object"
+		                                                                   : why);
 		json_decref(inv);
 		return EXIT_LOCAL_IO;
 	}

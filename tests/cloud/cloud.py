@@ -364,6 +364,7 @@ class Handler(BaseHTTPRequestHandler):
             if not path.startswith("/_test/"):
                 c.requests.append({"method": self.command, "path": path,
                                    "query": url.query,
+                                   "range": self.headers.get("Range"),
                                    "microversion": self.headers.get("OpenStack-API-Version")
                                    or self.headers.get("X-OpenStack-Nova-API-Version")})
                 rule = c.take_fault(self.command, path)

@@ -46,19 +46,23 @@ run_file() {
 		trap cloud_stop EXIT
 		if declare -F setup_file >/dev/null; then
 			setup_file || { echo "not ok - setup of $name"; echo "F setup" >>"$results"; exit 1; }
+			echo "# setup: $((SECONDS - started)) s"
 		fi
 		# a test file may have left errexit on: one failing case must not
 		# end the loop and take the cases after it along unreported
 		set +e
 		declare -F | awk '{print $3}' | grep '^t_' >"$WORK/cases"
 		for t in $(cat "$WORK/cases"); do
+			case_started=$SECONDS
 			( set -e; cd "$WORK"
 			  if declare -F setup_each >/dev/null; then setup_each; fi
 			  "$t" )
 			if [ $? = 0 ]; then
-				echo "ok - $t"; echo "P $t" >>"$results"
+				echo "ok - $t # $((SECONDS - case_started)) s"; echo "P $t" >>"$results"
 			else
-				echo "not ok - $t"; echo "F $t" >>"$results"
+				echo "not ok - $t # $((SECONDS - case_started)) s"; echo "F $t" >>"$results"
+				# a file may say what its services logged meanwhile
+				if declare -F on_failure >/dev/null; then on_failure; fi
 			fi
 		done
 	)

@@ -24,6 +24,7 @@ setup_each() {
 expect_good_file() { # FILE
 	[ -f "$1" ] || fail "no '$1'"
 	[ ! -e "$1.part" ] || fail "'$1.part' left behind"
+	[ ! -e "$1.part.json" ] && [ ! -L "$1.part.json" ] || fail "'$1.part.json' left behind"
 	expect_eq "$(sha512sum "$1" | cut -d' ' -f1)" "$SUM_BIG"
 	(cd "$(dirname "$1")" && sha512sum -c --status "$(basename "$1").sha512") || fail "sha512sum -c"
 }
@@ -112,9 +113,31 @@ t_range_ignored_starts_again() {
 	expect_good_file "$WORK/dl/r"
 }
 
-t_part_already_whole_gets_416_and_verifies() {
-	cp "$WORK/big.img" "$WORK/dl/p.part"
+# make_part IMAGE FILE BYTES: a download of IMAGE broken after BYTES, with
+# no try left, so FILE.part keeps BYTES bytes and FILE.part.json its record
+make_part() {
+	faults "[{\"path\": \"/file\$\", \"action\": \"drop_after\", \"bytes\": $3, \"times\": 1}]"
+	run snap download "$1" "$2" --tries 1
+	no_faults
+	expect_rc 5
+	expect_eq "$(stat -c %s "$2.part")" "$3"
+	[ -f "$2.part.json" ] || fail "no record '$2.part.json'"
 	ctl reset-requests >/dev/null
+}
+
+# The image downloads with a Range header in the request log.
+ranges() {
+	ctl_get requests | /usr/bin/python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(r["range"] for r in d["requests"] if r["method"] == "GET"
+               and r["path"].endswith("/file") and r.get("range")))
+'
+}
+
+t_part_already_whole_gets_416_and_verifies() {
+	make_part "$IMG_BIG" "$WORK/dl/p" 100000
+	cp "$WORK/big.img" "$WORK/dl/p.part" # the same file, now whole
 	run snap download "$IMG_BIG" "$WORK/dl/p"
 	expect_rc 0
 	expect_good_file "$WORK/dl/p"
@@ -122,17 +145,136 @@ t_part_already_whole_gets_416_and_verifies() {
 }
 
 t_part_longer_than_image_starts_again() {
+	make_part "$IMG_BIG" "$WORK/dl/l" 100000
 	cat "$WORK/big.img" "$WORK/big.img" >"$WORK/dl/l.part"
 	run snap download "$IMG_BIG" "$WORK/dl/l"
 	expect_rc 0
+	expect_err "'.*l.part' holds 8413298 bytes, not resumed: image $IMG_BIG has only 4206649; it is discarded"
+	expect_eq "$(ranges)" ""
 	expect_good_file "$WORK/dl/l"
 }
 
-t_wrong_part_is_caught_and_discarded() {
+# ---- a part carries the image it is the start of (FILE.part.json) ----------
+
+t_same_image_resumes_with_a_range() {
+	make_part "$IMG_BIG" "$WORK/dl/s" 1000000
+	OUT=$(cat "$WORK/dl/s.part.json")
+	expect_eq "$(json_get '(d["image_id"], d["size"], d["os_hash_value"], d["part"])')" \
+		"('$IMG_BIG', 4206649, '$SUM_BIG', 's.part')"
+	expect_eq "$(stat -c %a "$WORK/dl/s.part.json")" 600
+	run snap download "$IMG_BIG" "$WORK/dl/s"
+	expect_rc 0
+	expect_err "resuming '.*s.part' at byte 1000000"
+	expect_eq "$(ranges)" "bytes=1000000-"
+	expect_good_file "$WORK/dl/s"
+}
+
+t_part_of_another_image_starts_again_naming_both() {
+	make_part "$IMG_REAL" "$WORK/dl/o" 100000
+	run snap download "$IMG_BIG" "$WORK/dl/o"
+	expect_rc 0
+	expect_err "^'.*o.part' holds 100000 bytes, not resumed: they are the start of image $IMG_REAL, not of image $IMG_BIG; it is discarded and image $IMG_BIG is downloaded from byte 0$"
+	expect_not 'resuming'
+	expect_eq "$(ranges)" ""
+	expect_eq "$(count_requests GET '/file$')" 1
+	expect_good_file "$WORK/dl/o"
+}
+
+# The record says what the bytes are; only the hash proves it.
+t_record_of_the_image_over_other_bytes_is_caught_by_the_hash() {
+	local n
+	for n in 1000000 4206649; do
+		make_part "$IMG_BIG" "$WORK/dl/w" 1000000
+		head -c $n /dev/urandom | dd of="$WORK/dl/w.part" conv=notrunc status=none
+		run snap download "$IMG_BIG" "$WORK/dl/w"
+		expect_rc 11
+		expect_err "checksum mismatch for image $IMG_BIG"
+		expect_no_final "$WORK/dl/w"
+		[ ! -e "$WORK/dl/w.part" ] || fail "bad part kept"
+		[ ! -e "$WORK/dl/w.part.json" ] || fail "its record kept"
+	done
+}
+
+# An older lifeboat-snap's part, or anything put there: whose bytes they
+# are is unknown, so it is never resumed.
+t_part_without_record_starts_again() {
 	head -c 2000000 /dev/urandom >"$WORK/dl/g.part"
 	run snap download "$IMG_BIG" "$WORK/dl/g"
-	expect_rc 11
-	expect_no_final "$WORK/dl/g"
+	expect_rc 0
+	expect_err "'.*g.part' holds 2000000 bytes, not resumed: it has no record '.*g.part.json'"
+	expect_eq "$(ranges)" ""
+	expect_good_file "$WORK/dl/g"
+}
+
+# Records nobody can trust: each is a reason to start again, never to
+# resume, and nothing they point at is written.
+t_records_not_to_be_trusted() {
+	local f=$WORK/dl/h
+	mkdir -p "$WORK/aside"
+	# a link to the valid record of this very image, elsewhere
+	make_part "$IMG_BIG" "$f" 100000
+	mv "$f.part.json" "$WORK/aside/valid.json"
+	ln -s "$WORK/aside/valid.json" "$f.part.json"
+	run snap download "$IMG_BIG" "$f"
+	expect_rc 0
+	expect_err "its record '.*h.part.json' is a symbolic link, not one lifeboat-snap wrote"
+	expect_eq "$(ranges)" ""
+	expect_good_file "$f"
+	[ -f "$WORK/aside/valid.json" ] || fail "the link's target is gone"
+	# a hard link: the record is replaced, the other name never written
+	rm "$f"
+	make_part "$IMG_BIG" "$f" 100000
+	ln -f "$f.part.json" "$WORK/aside/linked.json"
+	local before
+	before=$(cat "$WORK/aside/linked.json")
+	run snap download "$IMG_BIG" "$f"
+	expect_rc 0
+	expect_err "is a file with other names, not one lifeboat-snap wrote"
+	expect_eq "$(ranges)" ""
+	expect_good_file "$f"
+	expect_eq "$(cat "$WORK/aside/linked.json")" "$before"
+	# huge (valid JSON still), a FIFO (never waited on), not a record,
+	# another size, another part's, an id that is terminal control
+	local kind
+	for kind in huge fifo alien size other escape; do
+		rm -f "$f"
+		make_part "$IMG_BIG" "$f" 100000
+		case $kind in
+		huge) head -c 100000 /dev/zero | tr '\0' ' ' >>"$f.part.json" ;;
+		fifo) rm "$f.part.json"; mkfifo "$f.part.json" ;;
+		alien) echo '{"image_id": "x"}' >"$f.part.json" ;;
+		size) sed -i 's/"size": 4206649/"size": 4206650/' "$f.part.json" ;;
+		other) sed -i 's/"part": "h.part"/"part": "g.part"/' "$f.part.json" ;;
+		escape) sed -i 's/"image_id": "[^"]*"/"image_id": "\\u001b]0;pwned\\u0007"/' "$f.part.json" ;;
+		esac
+		run timeout 60 "$LIFEBOAT_BIN/lifeboat-snap" download "$IMG_BIG" "$f"
+		expect_rc 0
+		case $kind in
+		huge) expect_err "is larger than any record" ;;
+		fifo) expect_err "is no regular file" ;;
+		alien) expect_err "is not a record of a part" ;;
+		size) expect_err "start of image $IMG_BIG as recorded with another size or hash than image $IMG_BIG has now" ;;
+		other) expect_err "is that of another part file" ;;
+		escape) expect_err 'start of image \\x1b]0;pwned\\x07, not of image'
+		        ! grep -q $'\x1b' <<<"$ERR" || fail "a control character reached stderr" ;;
+		esac
+		expect_err "it is discarded and image $IMG_BIG is downloaded from byte 0"
+		expect_eq "$(ranges)" ""
+		expect_good_file "$f"
+	done
+}
+
+# FILE.part that is itself a finished download (FILE.part.sha512 beside
+# it) is no part of FILE's: never emptied, never resumed into a mismatch.
+t_a_finished_download_named_like_a_part_is_never_emptied() {
+	snap download "$IMG_BIG" "$WORK/dl/fp.part" >/dev/null 2>&1
+	ctl reset-requests >/dev/null
+	run snap download "$IMG_REAL" "$WORK/dl/fp"
+	expect_rc 13
+	expect_err "'.*fp.part' has a '.sha512' of its own: it is a finished download"
+	expect_no_final "$WORK/dl/fp"
+	(cd "$WORK/dl" && sha512sum -c --status fp.part.sha512) || fail "fp.part was changed"
+	expect_eq "$(count_requests GET '/file$')" 0
 }
 
 t_5xx_and_429_mid_stream() {
@@ -221,6 +363,7 @@ t_cloud_refusing_downloads() {
 	expect_err 'refuses image downloads \(HTTP 403\)'
 	expect_err 'download is not permitted'
 	expect_no_final "$WORK/dl/n"
+	[ ! -e "$WORK/dl/n.part" ] && [ ! -e "$WORK/dl/n.part.json" ] || fail "a part or its record is left"
 }
 
 t_not_active_image_is_refused() {
@@ -301,6 +444,14 @@ t_a_file_that_appears_meanwhile_is_not_replaced() {
 	expect_err "appeared while it was downloaded: it is not replaced without --force"
 	expect_eq "$(cat "$WORK/dl/m")" precious
 	[ -s "$WORK/dl/m.part" ] || fail "the verified part is not kept"
+	[ -f "$WORK/dl/m.part.json" ] || fail "its record is not kept"
+	# with the file moved aside, the verified part is taken as it is
+	rm "$WORK/dl/m"
+	ctl reset-requests >/dev/null
+	run snap download "$IMG_BIG" "$WORK/dl/m"
+	expect_rc 0
+	expect_eq "$(count_requests GET '/file$')" 0
+	expect_good_file "$WORK/dl/m"
 }
 
 t_two_downloads_to_one_file_the_second_refuses() {

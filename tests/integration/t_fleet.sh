@@ -218,27 +218,27 @@ t_metrics_file_passes_promtool() {
 	expect_rc 15
 	local summary=$OUT
 	promtool check metrics <"$m" || fail "promtool: $(promtool check metrics <"$m" 2>&1)"
-	expect_eq "$(prom_value "$m" 'lifeboat_failures_total\{server="web2",command="create"\}')" 1
-	expect_eq "$(prom_value "$m" 'lifeboat_failures_total\{server="web1",command="create"\}')" 0
-	expect_eq "$(prom_value "$m" 'lifeboat_last_image_bytes\{server="web1",command="create"\}')" 200000
+	expect_eq "$(prom_value "$m" 'lifeboat_failures_total\{server="web2",server_id="ffffffff-0000-4000-8000-000000000002",command="create"\}')" 1
+	expect_eq "$(prom_value "$m" 'lifeboat_failures_total\{server="web1",server_id="ffffffff-0000-4000-8000-000000000001",command="create"\}')" 0
+	expect_eq "$(prom_value "$m" 'lifeboat_last_image_bytes\{server="web1",server_id="ffffffff-0000-4000-8000-000000000001",command="create"\}')" 200000
 	grep -q 'lifeboat_last_success_timestamp_seconds{server="web2"' "$m" && fail "a failed server has a success time"
 	local t1
-	t1=$(prom_value "$m" 'lifeboat_last_success_timestamp_seconds\{server="web1",command="create"\}')
+	t1=$(prom_value "$m" 'lifeboat_last_success_timestamp_seconds\{server="web1",server_id="ffffffff-0000-4000-8000-000000000001",command="create"\}')
 	[ $(( $(date +%s) - ${t1%.*} )) -lt 60 ] || fail "success time $t1 is not now"
 	# download takes it too
 	run snap download "$(awk '$1 == "web1" { print $3 }' <<<"$summary")" "$WORK/keep/web1.qcow2" --metrics-file "$m"
 	expect_rc 0
-	expect_eq "$(prom_value "$m" 'lifeboat_last_image_bytes\{server="web1",command="download"\}')" 200000
+	expect_eq "$(prom_value "$m" 'lifeboat_last_image_bytes\{server="web1",server_id="ffffffff-0000-4000-8000-000000000001",command="download"\}')" 200000
 	# the counter is carried; web1's series stay when only web2 runs
 	run snap create web2 --metrics-file "$m"
 	expect_rc 9
-	expect_eq "$(prom_value "$m" 'lifeboat_failures_total\{server="web2",command="create"\}')" 2
-	expect_eq "$(prom_value "$m" 'lifeboat_last_success_timestamp_seconds\{server="web1",command="create"\}')" "$t1"
+	expect_eq "$(prom_value "$m" 'lifeboat_failures_total\{server="web2",server_id="ffffffff-0000-4000-8000-000000000002",command="create"\}')" 2
+	expect_eq "$(prom_value "$m" 'lifeboat_last_success_timestamp_seconds\{server="web1",server_id="ffffffff-0000-4000-8000-000000000001",command="create"\}')" "$t1"
 	# guard and a label that needs escaping, one server, no fleet
 	no_faults
 	run snap guard 'q"u\ote' --max-age 1h --create-if-stale --metrics-file "$m"
 	expect_rc 0
-	grep -qF 'lifeboat_last_image_bytes{server="q\"u\\ote",command="guard"} 200000' "$m" || fail "no escaped label: $(cat "$m")"
+	grep -qF 'lifeboat_last_image_bytes{server="q\"u\\ote",server_id="ffffffff-0000-4000-8000-000000000006",command="guard"} 200000' "$m" || fail "no escaped label: $(cat "$m")"
 	promtool check metrics <"$m" || fail "promtool: $(promtool check metrics <"$m" 2>&1)"
 	[ "$(stat -c %a "$m")" = 644 ] || fail "mode $(stat -c %a "$m")"
 	# a file that is not ours is left alone
@@ -246,6 +246,47 @@ t_metrics_file_passes_promtool() {
 	run snap create web1 --no-wait --metrics-file "$WORK/bad.prom"
 	expect_rc 13
 	expect_eq "$(cat "$WORK/bad.prom")" 'lifeboat_failures_total{server="x" garbage'
+}
+
+# Two servers of one name in one run: two series, told apart by the id.
+# A file of the version before (no id label) does not break the run: the
+# first twin takes its series over (the count goes on), the other starts
+# afresh, and another server's old line stays as it was.
+t_metrics_twins_are_two_series() {
+	local m=$WORK/twins.prom t1=ffffffff-0000-4000-8000-0000000000a1 t2=ffffffff-0000-4000-8000-0000000000a2
+	add_server "{\"id\": \"$t1\", \"name\": \"twin\", \"disk\": \"$WORK/disk.img\"}"
+	add_server "{\"id\": \"$t2\", \"name\": \"twin\", \"disk\": \"$WORK/disk.img\"}"
+	cat >"$m" <<-'PROM'
+	# HELP lifeboat_failures_total Runs of the command for the server that failed.
+	# TYPE lifeboat_failures_total counter
+	lifeboat_failures_total{server="twin",command="create"} 3
+	lifeboat_failures_total{server="other",command="create"} 1
+	# HELP lifeboat_last_success_timestamp_seconds When the command last succeeded for the server, in Unix time.
+	# TYPE lifeboat_last_success_timestamp_seconds gauge
+	lifeboat_last_success_timestamp_seconds{server="other",command="create"} 1600000000
+	PROM
+	run snap create --match twin --metrics-file "$m"
+	expect_rc 0
+	promtool check metrics <"$m" || fail "promtool: $(promtool check metrics <"$m" 2>&1)"
+	local fam
+	for fam in lifeboat_last_success_timestamp_seconds lifeboat_last_image_bytes \
+		lifeboat_last_duration_seconds lifeboat_failures_total; do
+		expect_eq "$(grep -c "^$fam{server=\"twin\",server_id=\"ffffffff-0000-4000-8000-0000000000a[12]\",command=\"create\"} " "$m")" 2 ||
+			fail "$fam: $(cat "$m")"
+	done
+	expect_eq "$(prom_value "$m" "lifeboat_last_image_bytes\\{server=\"twin\",server_id=\"$t2\",command=\"create\"\\}")" 200000
+	# the old series went on as one twin's; none is left without an id
+	expect_eq "$(prom_value "$m" 'lifeboat_failures_total\{server="twin",server_id="[^"]*",command="create"\}' | sort | tr '\n' ' ')" "0 3 "
+	grep -q '{server="twin",command=' "$m" && fail "an id-less twin series is left: $(cat "$m")"
+	expect_eq "$(prom_value "$m" 'lifeboat_failures_total\{server="other",command="create"\}')" 1
+	expect_eq "$(prom_value "$m" 'lifeboat_last_success_timestamp_seconds\{server="other",command="create"\}')" 1600000000
+	# a second run: each twin's own series, updated, nothing added
+	local before
+	before=$(grep -c '^lifeboat' "$m")
+	run snap create --match twin --metrics-file "$m"
+	expect_rc 0
+	expect_eq "$(grep -c '^lifeboat' "$m")" "$before"
+	promtool check metrics <"$m" || fail "promtool: $(promtool check metrics <"$m" 2>&1)"
 }
 
 events() { # events FILE: the JSON events of a stderr file, one per line, as PRIO SERVER MESSAGE
@@ -346,7 +387,7 @@ JSON
 	run snap retire old1 --download "$f" --stop --yes --inventory "$WORK/inv.json" \
 		--metrics-file "$WORK/retire.prom"
 	expect_rc 0
-	grep -qx 'lifeboat_last_image_bytes{server="old1",command="retire"} 200000' "$WORK/retire.prom" ||
+	grep -qx 'lifeboat_last_image_bytes{server="old1",server_id="ffffffff-0000-4000-8000-000000000009",command="retire"} 200000' "$WORK/retire.prom" ||
 		fail "retire's metrics: $(cat "$WORK/retire.prom")"
 	# no credentials needed: nothing of OS_* is set
 	run env -u OS_AUTH_URL -u OS_PASSWORD -u OS_USERNAME "$LIFEBOAT_BIN/lifeboat-snap" report "$f.retire.json" --json
@@ -376,6 +417,19 @@ JSON
 	run snap report "$WORK/notreceipt.json"
 	expect_rc 13
 	expect_err 'is not a retire receipt'
+}
+
+# An inventory whose fields have other types than lifeboat-extract writes
+# would make a receipt its own report refuses: retire refuses it first,
+# before it stops, saves or writes anything.
+t_retire_refuses_a_wrongly_typed_inventory() {
+	echo '{"os": true, "packages": "312", "entries": 5}' >"$WORK/badinv.json"
+	ctl reset-requests >/dev/null
+	run snap retire web4 --download "$WORK/keep/web4.qcow2" --stop --yes --inventory "$WORK/badinv.json"
+	expect_rc 13
+	expect_err "--inventory: '.*badinv.json' is not the JSON of 'lifeboat-extract inventory --json': packages is a string, not an integer or null"
+	expect_eq "$(count_requests POST '/action$')" 0
+	[ ! -e "$WORK/keep/web4.qcow2.retire.json" ] || fail "a receipt was written"
 }
 
 t_parent_killed_takes_its_workers() {

@@ -84,7 +84,8 @@ t_report_of_a_hostile_receipt() {
             "addresses": {"net\u001b[1m": [{"addr": "10.0.0.1\u001b[K"}]}},
  "image": {"id": "img\u001b[5m", "created_at": "t\r", "consistency": "stopped", "hashes": {"sha512\u001b": "ab\u001bcd"}},
  "local": {"path": "/tmp/no\u001b[2Jsuch", "hashes": {"sha512": "s"}},
- "runs": [{"local_user": "root\u001b[8m", "openstack": {"user": "u\u0007"}}],
+ "runs": [{"local_user": "root\u001b[8m", "started_at": "t\u001b[1m", "lifeboat_version": "v\u009b", "uid": 0,
+           "openstack": {"user": "u\u0007"}}],
  "inventory": {"file": "i\u001b", "result": {"package_manager": "apt\u001b"}},
  "steps": {"delete": {"outcome": "fail\u001bed", "exit_status": 9}}}
 JSON
@@ -96,12 +97,14 @@ JSON
 	run snap report "$r" --json
 	expect_rc 0
 	no_escape
+	valid
 	# wrong types everywhere: no crash, a report or a clear error
 	printf '{"steps": {"delete": 7, "snapshot": []}, "server": 5, "image": "x", "runs": {"a": 1}, "local": [], "inventory": 3}' >"$WORK/types.json"
 	run snap report "$WORK/types.json"
-	[ "$RC" = 0 ] || [ "$RC" = 13 ] || fail "exit code $RC"
+	expect_rc 13
 	run snap report "$WORK/types.json" --json
-	[ "$RC" = 0 ] || [ "$RC" = 13 ] || fail "exit code $RC"
+	expect_rc 13
+	valid
 	# deep nesting and a receipt that is not an object
 	/usr/bin/python3 -c 'print("{\"steps\": " + "[" * 100000 + "]" * 100000 + "}")' >"$WORK/deep.json"
 	run snap report "$WORK/deep.json"
@@ -242,8 +245,8 @@ t_hostile_metrics_files() {
 	wait $p2 || true
 	snap create "$A" --metrics-file "$m" >/dev/null 2>&1 || true
 	# B's name is A's id
-	grep -q "lifeboat_last_success_timestamp_seconds{server=\"$A\",command=\"create\"}" "$m" || fail "B lost: $(cat "$m")"
-	grep -q 'lifeboat_failures_total{server="alpha",command="create"} 2' "$m" || fail "alpha's count: $(cat "$m")"
+	grep -q "lifeboat_last_success_timestamp_seconds{server=\"$A\",server_id=\"$B\",command=\"create\"}" "$m" || fail "B lost: $(cat "$m")"
+	grep -q "lifeboat_failures_total{server=\"alpha\",server_id=\"$A\",command=\"create\"} 2" "$m" || fail "alpha's count: $(cat "$m")"
 	promtool check metrics <"$m" || fail "promtool"
 }
 

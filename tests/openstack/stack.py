@@ -85,6 +85,7 @@ class Stack:
             # is put there, after nova.cmd has monkey-patched for eventlet
             code += ("import lifeboat_fake_driver as d; "
                      "sys.modules['nova.virt.lifeboat_fake_driver'] = d; ")
+        code += "import lifeboat_sqlite; "
         code += "sys.argv = %r; sys.exit(m.main())" % [name, "--config-file", conf]
         return self.spawn(name, [PY, "-c", code])
 

@@ -5,14 +5,21 @@
 osctl() { /usr/bin/python3 "$TOP/tests/openstack/osctl.py" "$@"; }
 admin() { osctl --admin admin-secret "$@"; }
 stack_stop() { "$TOP/tests/openstack/stop.sh" "$OSDIR" >/dev/null 2>&1 || true; }
+# how often sqlite made a service retry (lifeboat_sqlite.py) or fail: a
+# number that grows run after run is the next flaky case in the making
+stack_report() {
+	local logs=("$OSDIR"/log/*.log)
+	echo "# sqlite lock conflicts in the services: $(cat "${logs[@]}" | grep -c 'sqlite lock conflict') retried," \
+		"$(cat "${logs[@]}" | grep -c -E ' ERROR [^ ]+ \[.*database is locked') not"
+}
 
 setup_file() {
 	export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 	OSDIR=$WORK/openstack
-	trap 'stack_stop; cloud_stop' EXIT
+	trap 'stack_report; stack_stop; cloud_stop' EXIT
 	if ! "$TOP/tests/openstack/start.sh" "$OSDIR" >"$WORK/stack.out" 2>&1; then
 		cat "$WORK/stack.out"
-		tail -20 "$OSDIR"/log/*.log
+		tail -n 20 "$OSDIR"/log/*.log
 		return 1
 	fi
 	# shellcheck disable=SC1091
@@ -25,6 +32,16 @@ setup_file() {
 	from_cache gpt-os-qcow2 "$WORK/chat-disk.qcow2" "$TOP/tests/images/gpt-os.sh" @OUT@ || return 1
 	CHAT=$(osctl boot chat-01 "$WORK/chat-disk.qcow2") || return 1
 	mkdir -p "$WORK/keep"
+}
+
+# A failed case shows the services' last errors: a lost race inside Nova
+# or Glance reads as a wrong exit code from lifeboat otherwise.
+on_failure() {
+	local log
+	for log in "$OSDIR"/log/*.log; do
+		grep -h -E ' ERROR [^ ]+ \[' "$log" | tail -3 | cut -c1-400 |
+			sed "s|^|    $(basename "$log"): |"
+	done
 }
 
 server_gone() { ! osctl server-status "$1" >/dev/null 2>&1; }

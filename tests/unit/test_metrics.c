@@ -131,6 +131,90 @@ static void test_labels_escaped_and_read_back(void **state)
 	metrics_set_free(&set);
 }
 
+static double id_value(const struct metrics_set *set, int family, const char *server,
+                       const char *id, const char *command)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (set->items[i].family == family && !strcmp(set->items[i].server, server) &&
+		    !strcmp(set->items[i].server_id, id) && !strcmp(set->items[i].command, command))
+			return set->items[i].value;
+	return -1;
+}
+
+static void run_of(struct metrics_set *set, const char *server, const char *id,
+                   const char *command, bool ok, long long bytes)
+{
+	struct metrics_run r = { .server = server, .server_id = id, .command = command, .ok = ok,
+	                         .finished_at = ok ? 1700000500 : 0, .duration_s = 2,
+	                         .image_bytes = bytes };
+	assert_int_equal(metrics_apply(set, &r), 0);
+}
+
+/* Two servers of one name are two series, told apart by the id label. */
+static void test_same_name_two_series(void **state)
+{
+	(void)state;
+	struct metrics_set set = { 0 };
+	run_of(&set, "twin", "id-1", "create", true, 100);
+	run_of(&set, "twin", "id-2", "create", false, -1);
+	run_of(&set, "twin", "id-2", "create", false, -1);
+	char *text = round_trip(&set);
+	assert_true(id_value(&set, M_LAST_BYTES, "twin", "id-1", "create") == 100);
+	assert_true(id_value(&set, M_FAILURES, "twin", "id-1", "create") == 0);
+	assert_true(id_value(&set, M_FAILURES, "twin", "id-2", "create") == 2);
+	assert_true(id_value(&set, M_LAST_SUCCESS, "twin", "id-2", "create") == -1);
+	assert_non_null(strstr(text, "lifeboat_failures_total{server=\"twin\",server_id=\"id-2\","
+	                             "command=\"create\"} 2\n"));
+	assert_non_null(strstr(text, "lifeboat_last_image_bytes{server=\"twin\",server_id=\"id-1\","
+	                             "command=\"create\"} 100\n"));
+	free(text);
+	metrics_set_free(&set);
+}
+
+/* A file of the version before (no id label): the first server of a name
+ * to run takes its series of that command over, counter and last success
+ * carried, and no id-less copy is left to go stale; its other commands'
+ * series, and other servers', stay as they were; a twin starts afresh. A
+ * run whose server was not found (no id) writes the old shape. */
+static void test_old_file_taken_over(void **state)
+{
+	(void)state;
+	static const char old[] =
+		"# HELP lifeboat_failures_total x\n"
+		"# TYPE lifeboat_failures_total counter\n"
+		"lifeboat_failures_total{server=\"web\",command=\"create\"} 3\n"
+		"lifeboat_failures_total{server=\"web\",command=\"download\"} 1\n"
+		"lifeboat_failures_total{server=\"db\",command=\"create\"} 5\n"
+		"lifeboat_last_success_timestamp_seconds{server=\"web\",command=\"create\"} 1600000000\n"
+		"lifeboat_last_image_bytes{server=\"web\",command=\"create\"} 42\n";
+	struct metrics_set set = { 0 };
+	assert_int_equal(metrics_parse(&set, old), 0);
+	run_of(&set, "web", "id-w", "create", false, -1);
+	run_of(&set, "web", "id-w2", "create", false, -1);
+	run_of(&set, "gone", NULL, "create", false, -1);
+	char *text = round_trip(&set);
+	assert_true(id_value(&set, M_FAILURES, "web", "id-w", "create") == 4);
+	assert_true(id_value(&set, M_LAST_SUCCESS, "web", "id-w", "create") == 1600000000);
+	assert_true(id_value(&set, M_LAST_BYTES, "web", "id-w", "create") == 42);
+	assert_true(id_value(&set, M_FAILURES, "web", "", "create") == -1);
+	assert_true(id_value(&set, M_LAST_SUCCESS, "web", "", "create") == -1);
+	assert_true(id_value(&set, M_FAILURES, "web", "id-w2", "create") == 1);
+	assert_true(id_value(&set, M_LAST_SUCCESS, "web", "id-w2", "create") == -1);
+	assert_true(id_value(&set, M_FAILURES, "web", "", "download") == 1);
+	assert_true(id_value(&set, M_FAILURES, "db", "", "create") == 5);
+	assert_true(id_value(&set, M_FAILURES, "gone", "", "create") == 1);
+	assert_null(strstr(text, "{server=\"web\",command=\"create\"}"));
+	assert_non_null(strstr(text, "lifeboat_failures_total{server=\"db\",command=\"create\"} 5\n"));
+	assert_non_null(strstr(text, "lifeboat_failures_total{server=\"gone\",command=\"create\"} 1\n"));
+	free(text);
+	/* a label given twice is not a file of ours */
+	struct metrics_set bad = { 0 };
+	assert_int_equal(metrics_parse(&bad, "lifeboat_failures_total{server=\"a\",server_id=\"1\","
+	                                     "server_id=\"2\",command=\"c\"} 1\n"), -1);
+	metrics_set_free(&bad);
+	metrics_set_free(&set);
+}
+
 static void test_not_ours_is_refused(void **state)
 {
 	(void)state;
@@ -305,6 +389,8 @@ int main(void)
 		cmocka_unit_test(test_size_unknown_keeps_the_old),
 		cmocka_unit_test(test_many_servers),
 		cmocka_unit_test(test_labels_escaped_and_read_back),
+		cmocka_unit_test(test_same_name_two_series),
+		cmocka_unit_test(test_old_file_taken_over),
 		cmocka_unit_test(test_not_ours_is_refused),
 		cmocka_unit_test(test_update_file),
 		cmocka_unit_test(test_hostile_files),
