@@ -102,6 +102,11 @@ $(BUILD)/tests/test_poll: $(BUILD)/obj/tests/unit/test_poll.o $(call obj,snap/po
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
+# text counted as Nova and Glance count it, alone
+$(BUILD)/tests/test_text_limit: $(BUILD)/obj/tests/unit/test_text_limit.o $(call obj,snap/text_limit.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
+
 $(BUILD)/tests/test_part_record: $(BUILD)/obj/tests/unit/test_part_record.o \
                                  $(call obj,snap/part_record.c)
 	@mkdir -p $(dir $@)

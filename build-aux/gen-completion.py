@@ -56,7 +56,9 @@ def parse(prog):
         also = next((l for l in text.splitlines() if l.startswith("also:")), "")
         shared = [o for o in re.findall(r"--([a-z0-9-]+)", also) if o in common]
         args = re.sub(r"\[options\]\s*", "", usage.split(" ", 3)[3] if usage.count(" ") >= 3 else "")
-        # positional arguments only: drop the required options and their values
+        # positional arguments only: drop the options, required ("--x V") or
+        # optional ("[--a | --b]"), and their values
+        args = re.sub(r"\[--[^]]*\]", " ", args)
         positional = re.sub(r"--\S+( [A-Z]\S*)?|\|", " ", args).replace(" ...", "...").split()
         per[name] = (own, shared, positional)
     return commands, common, cloud, per

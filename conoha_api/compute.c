@@ -351,3 +351,43 @@ int conoha_server_started_since(conoha_client *c, const char *id, time_t since,
 	json_decref(doc);
 	return 0;
 }
+
+int conoha_server_run_mark(conoha_client *c, const char *id, char **mark, conoha_error *err)
+{
+	*mark = NULL;
+	json_t *doc = NULL;
+	char what[160];
+	snprintf(what, sizeof(what), "cannot list the actions of server '%s'", id);
+	if (api_json_at(c, "compute", "GET", "servers/", id, "/os-instance-actions", NULL, &doc,
+	                what, err) < 0) {
+		json_decref(doc);
+		if (err->http_status == 403 || err->http_status == 404) {
+			conoha_error_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	json_t *actions = json_object_get(doc, "instanceActions");
+	size_t n = 0, i;
+	json_t *a;
+	const char *newest = "", *newest_req = "";
+	json_array_foreach(actions, i, a) {
+		const char *at = json_string_value(json_object_get(a, "start_time"));
+		const char *req = json_string_value(json_object_get(a, "request_id"));
+		if (!action_runs_guest(json_string_value(json_object_get(a, "action"))))
+			continue;
+		n++;
+		/* one format throughout Nova's answer: the strings order as times */
+		if (at && strcmp(at, newest) > 0) {
+			newest = at;
+			newest_req = req ? req : "";
+		}
+	}
+	bool shown = json_is_array(actions);
+	if (shown)
+		*mark = xasprintf("%zu %s %s", n, newest, newest_req);
+	json_decref(doc);
+	if (shown && !*mark)
+		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
+	return 0;
+}

@@ -278,6 +278,13 @@ int conoha_looks_like_uuid(const char *s);
 int conoha_server_started_since(conoha_client *c, const char *id, time_t since,
                                 int *started, conoha_error *err);
 
+/* A mark of the server's history of the actions that run its guest (as
+ * conoha_server_started_since counts them): two equal marks, taken at two
+ * moments, mean none was begun in between; no clock is compared. Caller
+ * frees *mark; *mark is NULL (and 0 returned) when the cloud does not show
+ * the server's actions. */
+int conoha_server_run_mark(conoha_client *c, const char *id, char **mark, conoha_error *err);
+
 /* The server's whole record as the cloud gives it. Caller frees with
  * json_decref(). */
 int conoha_server_record(conoha_client *c, const char *id, json_t **out,
@@ -336,6 +343,12 @@ int conoha_image_set_properties(conoha_client *c, const char *id,
                                 conoha_error *err);
 
 int conoha_image_delete(conoha_client *c, const char *id, conoha_error *err);
+
+/* What a save of SRV counts against ConoHa's image quota, in GB, as
+ * ConoHa counts it: the boot volume's size for a volume-backed server,
+ * else its flavor's root disk; -1 when neither is known. */
+int conoha_save_size_gb(conoha_client *c, const struct conoha_server *srv, long long *gb,
+                        conoha_error *err);
 
 /* ConoHa's image quota and usage, in bytes. CONOHA_ERR_NOT_FOUND on a
  * cloud without the quota API. */

@@ -229,6 +229,23 @@ int conoha_image_quota(conoha_client *c, long long *quota, long long *used,
 	return 0;
 }
 
+int conoha_save_size_gb(conoha_client *c, const struct conoha_server *srv, long long *gb,
+                        conoha_error *err)
+{
+	*gb = -1;
+	if (!srv->image_id) { /* volume-backed: the boot volume is uploaded */
+		char *volume = NULL;
+		int rc = conoha_server_boot_volume(c, srv->id, &volume, gb, err);
+		free(volume);
+		return rc;
+	}
+	if (srv->disk_gb >= 0) {
+		*gb = srv->disk_gb;
+		return 0;
+	}
+	return srv->flavor_id ? conoha_flavor_disk_gb(c, srv->flavor_id, gb, err) : 0;
+}
+
 struct download {
 	const struct conoha_download_sink *sink;
 	long long offset;

@@ -24,7 +24,7 @@ struct plan {
 	bool stopped_by_us;
 	bool in_error;
 	bool save_started;       /* the cloud was asked to save */
-	char name[256];
+	char name[GLANCE_TEXT_MAX * 4 + 1]; /* 255 characters of up to 4 bytes */
 	char created_at[32];
 };
 

@@ -459,7 +459,64 @@ static int select_servers(struct fleet *f, conoha_client *c,
 	return rc;
 }
 
-/* The servers the command line names or selects, from one listing. */
+/* ConoHa accepts a save over its image quota and silently does nothing,
+ * and each worker checks the quota alone: several at once would each see
+ * room for one. So a run that saves several servers checks, before any
+ * worker starts, that the quota holds all of them (the project's own
+ * images counted, as the single check counts them). */
+static int check_quota_for_all(struct fleet *f, conoha_client *c,
+                               const struct conoha_server_list *list)
+{
+	conoha_error err;
+	conoha_error_clear(&err);
+	long long *need = calloc(f->n + 1, sizeof(*need));
+	if (!need)
+		return EXIT_FAIL;
+	size_t k = 0;
+	long long total = 0, quota, used;
+	int rc = EXIT_OK;
+	for (size_t i = 0; i < f->n && rc == EXIT_OK; i++) {
+		const struct conoha_server *s = NULL;
+		for (size_t j = 0; j < list->count && !s; j++)
+			if (!strcmp(list->items[j].id, f->t[i].key))
+				s = &list->items[j];
+		long long gb;
+		if (!s) /* named nothing: its worker says so */
+			continue;
+		if (conoha_save_size_gb(c, s, &gb, &err) < 0)
+			rc = fail_with(&err);
+		else if (gb > 0)
+			total += need[k++] = gb * 1000000000LL;
+	}
+	if (rc == EXIT_OK && conoha_image_quota(c, &quota, &used, &err) < 0)
+		rc = fail_with(&err);
+	if (rc == EXIT_OK && used + total > quota) {
+		/* how many would fit: the smallest first */
+		for (size_t i = 1; i < k; i++)
+			for (size_t j = i; j > 0 && need[j - 1] > need[j]; j--) {
+				long long t = need[j];
+				need[j] = need[j - 1];
+				need[j - 1] = t;
+			}
+		size_t fit = 0;
+		for (long long room = quota - used; fit < k && need[fit] <= room; fit++)
+			room -= need[fit];
+		/* ConoHa counts quotas in decimal GB: show them that way. */
+		complain("image quota too small for %zu saves at once: they need %.1f GB, and "
+		         "%.1f GB of %.1f GB is free, room for %zu of them; ConoHa would accept "
+		         "the others and silently do nothing. Nothing was stopped or saved: name "
+		         "at most %zu of them, or free space with 'lifeboat-snap prune SERVER "
+		         "--keep N'", k, (double)total / 1e9,
+		         (double)(quota > used ? quota - used : 0) / 1e9, (double)quota / 1e9, fit,
+		         fit);
+		rc = EXIT_REFUSED;
+	}
+	free(need);
+	return rc;
+}
+
+/* The servers the command line names or selects, from one listing; for a
+ * create of several on ConoHa, the quota for them all. */
 static int find_targets(struct fleet *f, conoha_client *c)
 {
 	conoha_error err;
@@ -470,6 +527,8 @@ static int find_targets(struct fleet *f, conoha_client *c)
 	int rc = add_named(f, &list);
 	if (rc == EXIT_OK && fleet_has_selectors(&f->cli->fleet))
 		rc = select_servers(f, c, &list);
+	if (rc == EXIT_OK && f->n > 1 && !strcmp(f->command, "create") && conoha_is_conoha(c))
+		rc = check_quota_for_all(f, c, &list);
 	conoha_server_list_free(&list);
 	return rc;
 }

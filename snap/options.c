@@ -44,7 +44,7 @@ const struct snap_command snap_commands[N_CMDS] = {
 		"exit 0 only if a fresh image (and FILE) is safe",
 		"Exit 0 only if SERVER has a fresh, hashed, active image (matching FILE).", 1,
 		FLEET_MAX_ARGS },
-	[CMD_RETIRE] = { "retire", "[options] SERVER --download FILE --stop | --live",
+	[CMD_RETIRE] = { "retire", "[options] SERVER --download FILE [--stop | --live]",
 		"verified copy first, then delete the server",
 		"Record, save, download and verify SERVER, then delete it.", 1, 1 },
 	[CMD_REPORT] = { "report", "[options] FILE.retire.json",

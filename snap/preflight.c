@@ -8,10 +8,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <jansson.h>
 #include "exit.h"
 #include "files.h"
 #include "preflight.h"
+#include "text_limit.h"
 
 int preflight_space(const char *file, long long need, struct sink *s)
 {
@@ -73,20 +73,24 @@ int preflight_destination(const char *file, const struct dest_opts *o, struct si
 	return rc;
 }
 
-/* Glance speaks JSON, which holds UTF-8 only: jansson turns anything else
- * into no string at all, and the text would be dropped or the request
- * left empty, after the server was stopped. */
+/* Nova (createImage: the name and each metadata value) and Glance (the
+ * name, a property's key) bound text by their JSON schemas' maxLength,
+ * which counts characters, not bytes: 255 two-byte characters are fine,
+ * 256 one-byte ones are not. And JSON holds UTF-8 only: jansson would
+ * turn anything else into no string at all, and the text would be
+ * dropped or the request left empty, after the server was stopped. */
 static int check_text(const char *what, const char *text, struct sink *s)
 {
-	size_t n = text ? strlen(text) : 0;
-	if (n > GLANCE_TEXT_MAX)
-		return sink_fail(s, EXIT_USAGE, "%s is %zu bytes long; Glance takes at most %d",
-		                 what, n, GLANCE_TEXT_MAX);
-	json_t *j = text ? json_string(text) : NULL;
-	if (text && !j)
-		return sink_fail(s, EXIT_USAGE, "%s is not UTF-8 text, and Glance takes no "
-		                 "other: write it in UTF-8", what);
-	json_decref(j);
+	struct text_count n;
+	if (!text)
+		return EXIT_OK;
+	if (utf8_count(text, &n) < 0)
+		return sink_fail(s, EXIT_USAGE, "%s is not UTF-8 text (byte %zu is not), and Nova "
+		                 "and Glance take no other: write it in UTF-8", what, n.bad_at + 1);
+	if (n.chars > GLANCE_TEXT_MAX)
+		return sink_fail(s, EXIT_USAGE, "%s is %zu characters long (%zu bytes); Nova and "
+		                 "Glance take at most %d characters", what, n.chars, n.bytes,
+		                 GLANCE_TEXT_MAX);
 	return EXIT_OK;
 }
 
@@ -94,6 +98,9 @@ int preflight_metadata(const char *name, const char *reason, const struct conoha
                        size_t n_props, struct sink *s)
 {
 	int rc = check_text("--name", name, s);
+	if (rc == EXIT_OK && name && !nova_name_ok(name))
+		rc = sink_fail(s, EXIT_USAGE, "--name: Nova takes a name that is not empty, holds "
+		               "no control characters, and neither starts nor ends with white space");
 	if (rc == EXIT_OK)
 		rc = check_text("--reason", reason, s);
 	for (size_t i = 0; rc == EXIT_OK && i < n_props; i++) {
@@ -101,6 +108,11 @@ int preflight_metadata(const char *name, const char *reason, const struct conoha
 		snprintf(what, sizeof(what), "--property %.32s%s", props[i].key,
 		         strlen(props[i].key) > 32 ? "..." : "");
 		rc = check_text(what, props[i].key, s);
+		/* an image-backed server's properties go through Nova, whose
+		 * schema takes these keys only (Glance would take more) */
+		if (rc == EXIT_OK && !nova_metadata_key_ok(props[i].key))
+			rc = sink_fail(s, EXIT_USAGE, "%s: Nova takes property keys of ASCII "
+			               "letters, digits, space and - _ : . only", what);
 		if (rc == EXIT_OK)
 			rc = check_text(what, props[i].value, s);
 	}

@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include "cli.h"
 
-/* Glance (and Nova's createImage) take names, property keys and values
- * of at most 255 characters. */
+/* Nova's createImage takes a name and metadata values of at most 255
+ * characters (code points, as JSON Schema's maxLength counts them), and
+ * Glance names and property keys likewise: the limit is in characters. */
 #define GLANCE_TEXT_MAX 255
 
 /* How a destination FILE may be used. */
@@ -25,6 +26,7 @@ struct dest_opts {
 int preflight_destination(const char *file, const struct dest_opts *o, struct sink *s);
 
 /* The image name, --reason and --property K=V within Glance's limits.
+ * UTF-8, at most GLANCE_TEXT_MAX characters each, keys as Nova takes them.
  * EXIT_OK, or EXIT_USAGE with the reason in *s. */
 int preflight_metadata(const char *name, const char *reason, const struct conoha_kv *props,
                        size_t n_props, struct sink *s);

@@ -40,6 +40,8 @@ struct retire {
 	const char *boot_volume;      /* NULL for an image-backed server */
 	char *arg_id, *arg_name;      /* what SERVER names now */
 	char *taken_now;              /* the image this run's snapshot made */
+	char *mark_before;            /* the server's run mark before that save;
+	                               * NULL when the cloud hides its actions */
 	struct download_proof proof;  /* FILE as hashed in this run */
 	bool confirmed;
 	struct sink err;              /* what the fact-finding found wrong */
@@ -300,6 +302,36 @@ static int check_data_volumes(struct retire *r)
 
 /* ---- the facts of one pass ------------------------------------------------ */
 
+/* The receipt's entry for an image this retire took, or NULL. */
+static json_t *image_entry(struct retire *r, const char *image_id)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(r->receipt, "images"), i, e) {
+		const char *id = jstr(e, "id");
+		if (id && image_id && strcmp(id, image_id) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* An image this retire took counts as of the stopped server only once
+ * this retire proved the server stayed stopped up to the save
+ * (stopped_until_saved): Glance's label alone was written before that
+ * proof, and a run killed in between leaves it unproven. */
+static const char *journal_consistency(struct retire *r, const char *image_id,
+                                       const char *glance)
+{
+	const json_t *e = image_entry(r, image_id);
+	if (!e || !glance || strcmp(glance, CONSISTENCY_STOPPED) != 0)
+		return glance;
+	const char *journal = jstr(e, "consistency");
+	bool proven = json_is_true(json_object_get(e, "checked")) && journal &&
+	              strcmp(journal, CONSISTENCY_STOPPED) == 0;
+	return proven ? glance : CONSISTENCY_CRASH;
+}
+
+
 static int gather_server(struct retire *r, struct pass *p)
 {
 	conoha_error err;
@@ -345,7 +377,7 @@ static int gather_image(struct retire *r, struct pass *p)
 	           : strcmp(st, "active") == 0                 ? IMAGE_ACTIVE
 	                                                        : IMAGE_PENDING;
 	p->f.image_server_id = p->img.server_id;
-	p->f.image_consistency = p->img.consistency;
+	p->f.image_consistency = journal_consistency(r, id, p->img.consistency);
 	p->f.image_hash = p->img.hash_value && p->img.hash_algo ? p->img.hash_value
 	                                                        : p->img.checksum;
 	p->f.started_since_image = -1;
@@ -484,6 +516,45 @@ static int gather(struct retire *r, struct pass *p)
 
 /* ---- the steps ------------------------------------------------------------- */
 
+/* The save was asked of a server found SHUTOFF (or just stopped by
+ * --stop), and the image is labelled stopped. A start between that look
+ * and Nova's acceptance of the save would make it a running server's
+ * image; after the acceptance Nova refuses a start (the snapshot's
+ * task_state) and any later one makes the image stale by its created_at.
+ * So: no action that runs the guest was begun since just before the save,
+ * by Nova's actions (no clock compared), and the server is still SHUTOFF
+ * and not powering on (all there is where the cloud hides its actions).
+ * Anything unproven is false, with why. */
+static bool stopped_until_saved(struct retire *r, char *why, size_t size)
+{
+	conoha_error err;
+	conoha_error_clear(&err);
+	bool proven;
+	if (r->mark_before) {
+		char *after = NULL;
+		int rc = conoha_server_run_mark(r->c, r->server_id, &after, &err);
+		proven = rc == 0 && after && strcmp(after, r->mark_before) == 0;
+		snprintf(why, size, "%s", rc < 0 ? err.message
+		         : !after ? "its actions are no longer shown"
+		                  : "it was started between the look that found it stopped and the save");
+		free(after);
+		if (!proven)
+			return false;
+	}
+	/* and a start begun just before the first look, still powering on */
+	struct conoha_server srv;
+	if (conoha_server_get(r->c, r->server_id, &srv, &err) < 0) {
+		snprintf(why, size, "%s", err.message);
+		return false;
+	}
+	proven = srv.status && strcmp(srv.status, "SHUTOFF") == 0 &&
+	         !(srv.task_state && strcmp(srv.task_state, "powering-on") == 0);
+	snprintf(why, size, "it was started between the look that found it stopped and the save "
+	         "(it is %s just after)", srv.status ? srv.status : "in no known state");
+	conoha_server_clear(&srv);
+	return proven;
+}
+
 /* Journal the image as soon as the cloud accepted the save: a run killed
  * while it waits leaves a receipt that names it, and the next one waits
  * for that image instead of taking another. */
@@ -500,10 +571,27 @@ static void image_accepted(void *userdata, const char *image_id, const char *con
 	}
 	char now[32];
 	utc_now(now, sizeof(now)); /* after any stop: the save began */
-	json_array_append_new(all, json_pack("{s:s, s:s, s:s}", "id", image_id, "consistency",
-	                                     consistency, "accepted_at", now));
+	json_t *entry = json_pack("{s:s, s:s, s:s, s:b}", "id", image_id, "consistency",
+	                          consistency, "accepted_at", now, "checked", false);
+	json_array_append_new(all, entry);
 	json_object_del(r->receipt, "image");
 	save_receipt(r); /* a failure here is found by the step's end */
+	char why[512];
+	if (strcmp(consistency, CONSISTENCY_STOPPED) == 0 &&
+	    !stopped_until_saved(r, why, sizeof(why))) {
+		complain("warning: server '%s' (%s) is not proven stopped up to the save: %s; "
+		         "image %s counts as crash-consistent, not of a stopped server",
+		         r->server_name ? r->server_name : "?", r->server_id, why, image_id);
+		json_object_set_new(entry, "consistency", json_string(CONSISTENCY_CRASH));
+		struct conoha_kv label = { "lifeboat.consistency", CONSISTENCY_CRASH };
+		conoha_error err;
+		conoha_error_clear(&err);
+		if (conoha_image_set_properties(r->c, image_id, &label, 1, &err) < 0)
+			complain("warning: cannot relabel image %s crash-consistent in Glance: %s; "
+			         "the receipt says so", image_id, err.message);
+	}
+	json_object_set_new(entry, "checked", json_true());
+	save_receipt(r);
 }
 
 static int snapshot_step(struct retire *r)
@@ -517,6 +605,13 @@ static int snapshot_step(struct retire *r)
 	int rc = step_begin(r, "snapshot");
 	if (rc)
 		return rc;
+	/* before the look that decides the label: see stopped_until_saved */
+	free(r->mark_before);
+	r->mark_before = NULL;
+	conoha_error err;
+	conoha_error_clear(&err);
+	if (conoha_server_run_mark(r->c, r->server_id, &r->mark_before, &err) < 0)
+		return step_end(r, "snapshot", fail_with(&err));
 	struct snapshot s;
 	rc = snapshot_server(r->c, r->server_id, &o, &s);
 	snapshot_clear(&s);
@@ -550,7 +645,10 @@ static void forget_other_part(struct retire *r, const char *image_id)
 /* The image and the local copy, in the journal. */
 static void record_copy(struct retire *r, const struct conoha_image *img)
 {
-	json_object_set_new(r->receipt, "image", json_image(img));
+	json_t *rec = json_image(img);
+	json_object_set_new(rec, "consistency",
+	                    json_str_or_null(journal_consistency(r, img->id, img->consistency)));
+	json_object_set_new(r->receipt, "image", rec);
 	char *abs = realpath(r->file, NULL);
 	char now[32];
 	utc_now(now, sizeof(now));
@@ -601,7 +699,7 @@ static int confirm(struct retire *r)
 	}
 	fprintf(stderr, "The image is verified at '%s'.\nType the server's name (%s, id %s) "
 	        "to delete it: ", r->file, r->server_name, r->server_id);
-	char line[256];
+	char line[4 * 255 + 2]; /* a name of 255 characters, and its newline */
 	if (!fgets(line, sizeof(line), stdin))
 		line[0] = '\0';
 	line[strcspn(line, "\r\n")] = '\0';
@@ -878,6 +976,7 @@ int cmd_retire(struct cli *cli)
 	json_decref(r.receipt);
 	free(r.arg_id);
 	free(r.taken_now);
+	free(r.mark_before);
 	free(r.arg_name);
 	conoha_client_free(c);
 	return rc;

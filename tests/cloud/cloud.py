@@ -370,7 +370,7 @@ class Handler(BaseHTTPRequestHandler):
                 rule = c.take_fault(self.command, path)
             else:
                 rule = None
-        if rule and rule.get("action") in ("hang", "hang_after"):
+        if rule and rule.get("action") in ("hang", "hang_after", "hold"):
             return self.hang(rule, path, query)
         if rule and self.apply_fault(rule):
             return
@@ -382,7 +382,9 @@ class Handler(BaseHTTPRequestHandler):
     def hang(self, rule, path, query):
         """Hold the request: before acting on it ("hang"), or after acting
         on it with the answer never sent ("hang_after"), until the client
-        is killed and the test releases it."""
+        is killed and the test releases it; or ("hold") until the test
+        releases it, then act on it and answer, as if it had been slow
+        to arrive: the test changes the cloud in between."""
         if rule["action"] == "hang_after":
             real = self.wfile
             self.wfile = io.BytesIO()  # the answer goes nowhere
@@ -397,6 +399,10 @@ class Handler(BaseHTTPRequestHandler):
             release = c.release
             c.hang_event.notify_all()
         release.wait(30)
+        if rule["action"] == "hold":
+            with c.lock:
+                c.tick()
+            return self.route(path, query)
         self.close_connection = True
 
     def apply_fault(self, rule):

@@ -38,7 +38,7 @@ rows() {
 	cat <<'EOF'
 2 :: unknown command 'nosuch' :: - :: snap nosuch
 2 :: guard needs --max-age :: - :: snap guard db
-2 :: --reason is 256 bytes long; Glance takes at most 255 :: - :: snap create db --reason "$LONG"
+2 :: --reason is 256 characters long \(256 bytes\); Nova and Glance take at most 255 characters :: - :: snap create db --reason "$LONG"
 2 :: no terminal to ask on: pass --yes :: - :: snap retire db --download "$E/r1.qcow2" --stop
 2 :: retire deletes only after --stop .* or an explicit --live :: - :: snap retire db --download "$E/r2.qcow2" --yes
 2 :: standard output is a terminal :: - :: /usr/bin/python3 "$TOP/tests/integration/pty_run.py" x "$LIFEBOAT_BIN/lifeboat-snap" download "$IMG" - >&2

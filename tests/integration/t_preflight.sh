@@ -142,7 +142,7 @@ t_a_full_disk_before_the_first_byte_leaves_no_empty_part() {
 t_reason_name_and_property_within_glance_limits() {
 	run snap create db --reason "$LONG"
 	expect_rc 2
-	expect_err '--reason is 256 bytes long; Glance takes at most 255'
+	expect_err '--reason is 256 characters long \(256 bytes\); Nova and Glance take at most 255 characters'
 	run snap create db --name "$LONG"
 	expect_rc 2
 	run snap create db --property "k=$LONG"
@@ -152,6 +152,34 @@ t_reason_name_and_property_within_glance_limits() {
 	expect_eq "$(all_requests)" 0
 	run snap create db --reason "${LONG:1}" --no-wait
 	expect_rc 0
+}
+
+# Nova and Glance count characters, not bytes: 255 two-byte or four-byte
+# characters are sent (and kept whole), a 256th is refused, naming both
+t_text_limits_count_characters_not_bytes() {
+	local e255 e256 emoji
+	e255=$(printf '\303\251%.0s' $(seq 255))   # é, two bytes
+	e256=$e255$'\xc3\xa9'
+	emoji=$(printf '\360\237\230\200%.0s' $(seq 255))   # U+1F600, four bytes
+	run snap create db --reason "$e256" --no-wait
+	expect_rc 2
+	expect_err '--reason is 256 characters long \(512 bytes\); Nova and Glance take at most 255 characters'
+	run snap create db --property "ticket=$e256" --no-wait
+	expect_rc 2
+	expect_err '--property ticket is 256 characters long'
+	run snap create db --property $'t\xc3\xa9=x' --no-wait
+	expect_rc 2
+	expect_err "Nova takes property keys of ASCII letters"
+	run snap create db --stop --name ' padded '
+	expect_rc 2
+	expect_err '--name: Nova takes a name that is not empty'
+	expect_eq "$(all_requests)" 0
+	run snap create db --reason "$e255" --name "$emoji" --property "ticket=$e255" --no-wait
+	expect_rc 0
+	OUT=$(snap show "$OUT" --json)
+	expect_eq "$(json_get 'len(d["glance"]["lifeboat.reason"])')" 255
+	expect_eq "$(json_get 'd["glance"]["ticket"] == d["glance"]["lifeboat.reason"]')" True
+	expect_eq "$(json_get 'len(d["glance"]["name"])')" 255
 }
 
 # Glance takes JSON, and JSON takes UTF-8 only: text that is not UTF-8 was

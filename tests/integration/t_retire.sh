@@ -474,3 +474,113 @@ t_two_retires_onto_one_file_the_second_refuses() {
 	[ ! -e "$f.lock" ] || fail "the lock is left behind"
 	no_faults
 }
+
+# ---- a server already stopped needs neither --stop nor --live ---------------
+
+t_retire_of_a_stopped_server_needs_neither_stop_nor_live() {
+	run snap help retire
+	expect_out '^usage: lifeboat-snap retire \[options\] SERVER --download FILE \[--stop \| --live\]$'
+	new_server off1 '"status": "SHUTOFF"'
+	local f=$WORK/keep/off1.qcow2
+	guard_delete "$(server_id_of off1)" "$f"
+	run snap retire off1 --download "$f" --yes --dry-run
+	expect_rc 0
+	expect_out 'of the stopped server'
+	run snap retire off1 --download "$f" --yes
+	expect_rc 0
+	expect_eq "$(receipt "$f" 'd["image"]["consistency"]')" stopped
+	expect_eq "$(receipt "$f" '[(i["consistency"], i["checked"]) for i in d["images"]]')" "[('stopped', True)]"
+	expect_eq "$(count_requests POST '/action$')" 1
+	expect_eq "$(server_exists off1)" False
+	expect_eq "$(deletes_ok)" ok
+}
+
+images_of() { # images_of SERVER_ID: [(id, lifeboat.consistency)] in Glance
+	ctl_get state | /usr/bin/python3 -c '
+import json, sys
+print(sorted((i["id"], i.get("lifeboat.consistency")) for i in json.load(sys.stdin)["images"]
+             if i.get("lifeboat.server_id") == sys.argv[1]))' "$1"
+}
+
+# start_in_the_window ID: the createImage of the retire running in the
+# background is held at the cloud; the server is started, then the save
+# goes on: taken of a running server that the look before found stopped
+start_in_the_window() {
+	ctl wait-hang '{"timeout": 10}' >/dev/null
+	ctl server-action "{\"id\": \"$1\", \"action\": \"start\"}" >/dev/null
+	ctl release >/dev/null
+	local i
+	for i in $(seq 100); do [ "$(images_of "$1")" != "[]" ] && break; sleep 0.05; done
+}
+
+# Found SHUTOFF, started before the cloud accepted the save: that image is
+# crash-consistent (Glance and the receipt say so) and, without --live,
+# never the stopped server's; once stopped again a new one is taken, and
+# the cloud's check of the delete finds a true post-stop image
+t_retire_a_start_before_the_save_never_passes_for_stopped() {
+	new_server race1 '"status": "SHUTOFF"'
+	local f=$WORK/keep/race1.qcow2 id first
+	id=$(server_id_of race1)
+	guard_delete "$id" "$f"
+	ctl config '{"save_delay": 1}' >/dev/null
+	faults "[{\"path\": \"/servers/$id/action\$\", \"method\": \"POST\", \"action\": \"hold\", \"times\": 1}]"
+	"$LIFEBOAT_BIN/lifeboat-snap" retire race1 --download "$f" --yes >"$WORK/out" 2>"$WORK/err" &
+	local pid=$!
+	start_in_the_window "$id"
+	ctl server-action "{\"id\": \"$id\", \"action\": \"stop\"}" >/dev/null
+	set +e; wait $pid; RC=$?; set -e
+	OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+	expect_rc 0
+	expect_err "server 'race1' \\($id\\) is not proven stopped up to the save: it was started between the look that found it stopped and the save; image [0-9a-f-]{36} counts as crash-consistent"
+	expect_err 'is not of a stopped server \(crash-consistent\): a new one is taken'
+	first=$(receipt "$f" 'd["images"][0]["id"]')
+	expect_eq "$(receipt "$f" '[i["consistency"] for i in d["images"]]')" "['crash-consistent', 'stopped']"
+	grep -q "('$first', 'crash-consistent')" <<<"$(images_of "$id")" || fail "Glance still labels $first stopped"
+	[ "$(receipt "$f" 'd["image_id"]')" != "$first" ] || fail "the running server's image was kept"
+	expect_eq "$(server_exists race1)" False
+	expect_eq "$(deletes_ok)" ok
+}
+
+# The same with --live, where the cloud hides its actions: the server is
+# seen running just after the save, so the image is crash-consistent, and
+# with --live that will do
+t_retire_live_a_start_before_the_save_with_actions_hidden() {
+	new_server race2 '"status": "SHUTOFF"'
+	local f=$WORK/keep/race2.qcow2 id
+	id=$(server_id_of race2)
+	ctl config '{"save_delay": 1}' >/dev/null
+	faults "[{\"path\": \"/servers/$id/action\$\", \"method\": \"POST\", \"action\": \"hold\", \"times\": 1},
+	         {\"path\": \"/os-instance-actions\$\", \"status\": 403, \"times\": 100}]"
+	"$LIFEBOAT_BIN/lifeboat-snap" retire race2 --download "$f" --yes --live >"$WORK/out" 2>"$WORK/err" &
+	local pid=$!
+	start_in_the_window "$id"
+	set +e; wait $pid; RC=$?; set -e
+	OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+	expect_rc 0
+	expect_err "it was started between the look that found it stopped and the save \(it is ACTIVE just after\)"
+	expect_eq "$(receipt "$f" 'd["image"]["consistency"]')" crash-consistent
+	expect_eq "$(receipt "$f" 'len(d["images"])')" 1
+	expect_eq "$(images_of "$id" | grep -c crash-consistent)" 1
+	expect_eq "$(server_exists race2)" False
+}
+
+# Running when the save was accepted though no start shows among its
+# actions (a start begun just before the first look, or an action list
+# that misses it): the state just after the save is looked at too
+t_retire_live_running_after_the_save_without_a_start_action() {
+	new_server race3 '"status": "SHUTOFF"'
+	local f=$WORK/keep/race3.qcow2 id
+	id=$(server_id_of race3)
+	faults "[{\"path\": \"/servers/$id/action\$\", \"method\": \"POST\", \"action\": \"hold\", \"times\": 1}]"
+	"$LIFEBOAT_BIN/lifeboat-snap" retire race3 --download "$f" --yes --live >"$WORK/out" 2>"$WORK/err" &
+	local pid=$!
+	ctl wait-hang '{"timeout": 10}' >/dev/null
+	ctl server-status "{\"id\": \"$id\", \"status\": \"ACTIVE\"}" >/dev/null
+	ctl release >/dev/null
+	set +e; wait $pid; RC=$?; set -e
+	OUT=$(cat "$WORK/out") ERR=$(cat "$WORK/err")
+	expect_rc 0
+	expect_err "the save \\(it is ACTIVE just after\\); image [0-9a-f-]{36} counts as crash-consistent"
+	expect_eq "$(receipt "$f" 'd["image"]["consistency"]')" crash-consistent
+	expect_eq "$(images_of "$id" | grep -c crash-consistent)" 1
+}
