@@ -73,3 +73,17 @@ t_room_for_three_saves_all_three() {
 	expect_not 'quota too small'
 	expect_eq "$(own_images | wc -w)" 3
 }
+
+# A hostile or broken cloud's sizes never wrap the sum: two boot volumes
+# of 6e9 GB each (12e18 bytes, past what a signed 64-bit count holds) are
+# refused as too big, before any worker, never taken for room
+t_sizes_past_any_count_are_refused_not_wrapped() {
+	ctl config '{"image_quota_gb": 100}' >/dev/null
+	add_server "{\"name\": \"huge1\", \"disk\": \"$WORK/disk.img\", \"volume_backed\": true, \"size_gb\": 6000000000}"
+	add_server "{\"name\": \"huge2\", \"disk\": \"$WORK/disk.img\", \"volume_backed\": true, \"size_gb\": 6000000000}"
+	run snap create huge1 huge2 --stop --parallel 2
+	expect_rc 9
+	expect_err 'image quota too small for 2 saves at once'
+	expect_err 'room for 0 of them'
+	expect_eq "$(count_requests POST '/action$')" 0
+}
