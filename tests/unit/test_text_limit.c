@@ -119,6 +119,25 @@ static void test_nova_names(void **state)
 	assert_false(nova_name_ok("new\nline"));
 	assert_false(nova_name_ok("esc\x1b[2J"));
 	assert_false(nova_name_ok("del\x7f"));
+	/* beyond ASCII, as Nova's name format judges (its printable table
+	 * covers U+0000..U+FFFE; control, format, private-use, line and
+	 * paragraph separators are not printable; Zs is white space) */
+	assert_true(nova_name_ok("a\xc2\xa0" "b"));                /* NBSP inside */
+	assert_true(nova_name_ok("a\xe3\x80\x80" "b"));            /* U+3000 inside */
+	assert_false(nova_name_ok("\xc2\xa0lead"));             /* NBSP at either end */
+	assert_false(nova_name_ok("trail\xc2\xa0"));
+	assert_false(nova_name_ok("\xe3\x80\x80lead"));         /* U+3000 */
+	assert_false(nova_name_ok("trail\xe2\x80\xaf"));        /* U+202F */
+	assert_false(nova_name_ok("\xe2\x80\x80lead"));         /* U+2000 */
+	assert_false(nova_name_ok("nel\xc2\x85inside"));         /* U+0085, C1 control */
+	assert_false(nova_name_ok("soft\xc2\xadhyphen"));        /* U+00AD, format */
+	assert_false(nova_name_ok("zero\xe2\x80\x8bwidth"));    /* U+200B */
+	assert_false(nova_name_ok("line\xe2\x80\xa8sep"));      /* U+2028 */
+	assert_false(nova_name_ok("rtl\xe2\x80\xaeover"));      /* U+202E */
+	assert_false(nova_name_ok("bom\xef\xbb\xbf"));          /* U+FEFF */
+	assert_false(nova_name_ok("pua\xee\x80\x80"));          /* U+E000 */
+	assert_false(nova_name_ok("emoji\xf0\x9f\x98\x80"));    /* U+1F600, past U+FFFE */
+	assert_false(nova_name_ok("bad\xffutf8"));
 }
 
 int main(void)
