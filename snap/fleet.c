@@ -484,9 +484,14 @@ static int check_quota_for_all(struct fleet *f, conoha_client *c,
 		long long gb;
 		if (!s) /* named nothing: its worker says so */
 			continue;
-		if (conoha_save_size_gb(c, s, &gb, &err) < 0)
-			rc = fail_with(&err);
-		else if (gb > 0) {
+		if (conoha_save_size_gb(c, s, &gb, &err) < 0) {
+			/* its size unknown: its own worker finds that out and says
+			 * so, and the others' saves go on (it adds nothing here;
+			 * each worker checks the quota again alone) */
+			if (snap_interrupted)
+				rc = fail_with(&err);
+			conoha_error_clear(&err);
+		} else if (gb > 0) {
 			/* sizes as a cloud gives them: saturated, never wrapped */
 			need[k] = gb > LLONG_MAX / 1000000000LL ? LLONG_MAX : gb * 1000000000LL;
 			total = need[k] > LLONG_MAX - total ? LLONG_MAX : total + need[k];
