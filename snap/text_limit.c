@@ -108,3 +108,21 @@ bool nova_name_ok(const char *name)
 	}
 	return *p && !space_separator(cp); /* cp: the last one */
 }
+
+void nova_name_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t in = 0, out = 0;
+	while (p[in]) {
+		size_t n = sequence_at(p + in);
+		if (!n || unprintable(code_point(p + in, n))) {
+			p[out++] = '_';
+			in += n ? n : 1;
+			continue;
+		}
+		memmove(p + out, p + in, n);
+		out += n;
+		in += n;
+	}
+	p[out] = '\0';
+}

@@ -30,4 +30,10 @@ bool nova_metadata_key_ok(const char *key);
  * Pure. */
 bool nova_name_ok(const char *name);
 
+/* Replace in place each character of S that Nova's name format refuses
+ * inside a name, and each byte that is not UTF-8, by '_' (never longer).
+ * For a name made of a server's own, which Nova never checked (ConoHa's
+ * name tag). Pure. */
+void nova_name_clean(char *s);
+
 #endif

@@ -196,6 +196,18 @@ t_text_limits_count_characters_not_bytes() {
 	expect_eq "$(json_get 'len(d["glance"]["name"])')" 255
 }
 
+# The default image name holds the server's name, which Nova never
+# checked (ConoHa's name tag, an old server): what Nova's name format
+# would refuse in it becomes '_', rather than a createImage refused
+# after the server was stopped
+t_default_name_holds_only_what_nova_takes() {
+	add_server "{\"name\": \"chat$(printf '\360\237\230\200')x\", \"disk\": \"$WORK/disk.img\"}"
+	run snap create "chat$(printf '\360\237\230\200')x" --no-wait
+	expect_rc 0
+	OUT=$(snap show "$OUT" --json)
+	expect_eq "$(json_get 'd["glance"]["name"].startswith("lifeboat-chat_x-")')" True
+}
+
 # Glance takes JSON, and JSON takes UTF-8 only: text that is not UTF-8 was
 # silently dropped from the metadata (--reason, --property) or, as the
 # name, sent as an empty request after the server had been stopped.

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "../../snap/text_limit.h"
@@ -140,6 +141,29 @@ static void test_nova_names(void **state)
 	assert_false(nova_name_ok("bad\xffutf8"));
 }
 
+/* A server's own name goes into the default image name: what Nova would
+ * refuse there becomes '_', and what it takes stays as it is. */
+static void test_nova_name_clean(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *out; } names[] = {
+		{ "lifeboat-web1-x", "lifeboat-web1-x" },
+		{ "lifeboat-\xe6\x97\xa5\xe6\x9c\xac-x", "lifeboat-\xe6\x97\xa5\xe6\x9c\xac-x" },
+		{ "lifeboat-chat\xf0\x9f\x98\x80-x", "lifeboat-chat_-x" },
+		{ "lifeboat-a\xc2\xad" "b-x", "lifeboat-a_b-x" },
+		{ "lifeboat-a\xff" "b-x", "lifeboat-a_b-x" },
+		{ "lifeboat-tab\there-x", "lifeboat-tab_here-x" },
+		{ "lifeboat-a b\xc2\xa0" "c-x", "lifeboat-a b\xc2\xa0" "c-x" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", names[i].in);
+		nova_name_clean(buf);
+		assert_string_equal(buf, names[i].out);
+		assert_true(nova_name_ok(buf));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -148,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_every_two_byte_pair),
 		cmocka_unit_test(test_nova_keys),
 		cmocka_unit_test(test_nova_names),
+		cmocka_unit_test(test_nova_name_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
