@@ -10,6 +10,7 @@
 #include "exit.h"
 #include "files.h"
 #include "preflight.h"
+#include "text_limit.h"
 
 /* ConoHa cannot save volumes of 1 TB and more. */
 #define CONOHA_MAX_VOLUME_GB 1024
@@ -91,6 +92,7 @@ static int make_plan(const struct snapshot_opts *o, conoha_client *c, const char
 				;
 		snprintf(p->name, sizeof(p->name), "lifeboat-%.*s-%.15s.%03ldZ-%.8s", (int)len,
 		         who, stamp, now.tv_nsec / 1000000, p->srv.id);
+		nova_name_clean(p->name); /* the server's name: Nova never checked it */
 	}
 	return 0;
 }

@@ -60,13 +60,15 @@ static json_t *stopped_json(const json_t *receipt)
 	const json_t *srv = json_object_get(receipt, "server");
 	const char *status = jstr(srv, "status");
 	const json_t *img = json_object_get(receipt, "image");
-	if (status && !strcmp(status, "SHUTOFF"))
-		return json_pack("{s:s, s:s?}", "how", "already stopped when recorded", "at",
-		                 jstr(step(receipt, "record"), "started_at"));
+	/* first: a server found stopped when recorded may have been started
+	 * before its save, and then its image is not of the stopped server */
 	const char *consistency = jstr(img, "consistency");
 	if (consistency && strcmp(consistency, "stopped") != 0)
 		return json_pack("{s:s, s:s?}", "how", "not stopped: a live, crash-consistent image",
 		                 "image_taken_at", jstr(img, "created_at"));
+	if (status && !strcmp(status, "SHUTOFF"))
+		return json_pack("{s:s, s:s?}", "how", "already stopped when recorded", "at",
+		                 jstr(step(receipt, "record"), "started_at"));
 	/* the snapshot step stops it, then saves: between its start and the
 	 * moment the cloud accepted the save of the image kept */
 	const char *before = NULL;

@@ -9,6 +9,7 @@
  * fork: the parent frees its client before the first worker starts. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -483,14 +484,23 @@ static int check_quota_for_all(struct fleet *f, conoha_client *c,
 		long long gb;
 		if (!s) /* named nothing: its worker says so */
 			continue;
-		if (conoha_save_size_gb(c, s, &gb, &err) < 0)
-			rc = fail_with(&err);
-		else if (gb > 0)
-			total += need[k++] = gb * 1000000000LL;
+		if (conoha_save_size_gb(c, s, &gb, &err) < 0) {
+			/* its size unknown: its own worker finds that out and says
+			 * so, and the others' saves go on (it adds nothing here;
+			 * each worker checks the quota again alone) */
+			if (snap_interrupted)
+				rc = fail_with(&err);
+			conoha_error_clear(&err);
+		} else if (gb > 0) {
+			/* sizes as a cloud gives them: saturated, never wrapped */
+			need[k] = gb > LLONG_MAX / 1000000000LL ? LLONG_MAX : gb * 1000000000LL;
+			total = need[k] > LLONG_MAX - total ? LLONG_MAX : total + need[k];
+			k++;
+		}
 	}
 	if (rc == EXIT_OK && conoha_image_quota(c, &quota, &used, &err) < 0)
 		rc = fail_with(&err);
-	if (rc == EXIT_OK && used + total > quota) {
+	if (rc == EXIT_OK && (used > quota || total > quota - used)) {
 		/* how many would fit: the smallest first */
 		for (size_t i = 1; i < k; i++)
 			for (size_t j = i; j > 0 && need[j - 1] > need[j]; j--) {

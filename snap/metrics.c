@@ -218,11 +218,31 @@ static int adopt_idless(struct metrics_set *set, const char *server, const char 
 	return 0;
 }
 
+/* The series of this id and command under another name (the server was
+ * renamed) go on under its name, family by family, where it has none yet:
+ * else the old name's copy would stay frozen and look stale. */
+static int follow_rename(struct metrics_set *set, const char *server, const char *server_id,
+                         const char *command)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		struct metrics_series *s = &set->items[i];
+		if (strcmp(s->server_id, server_id) != 0 || strcmp(s->command, command) != 0 ||
+		    !strcmp(s->server, server) || find(set, s->family, server, server_id, command))
+			continue;
+		char *name = strdup(server);
+		if (!name)
+			return -1;
+		free(s->server);
+		s->server = name;
+	}
+	return 0;
+}
+
 int metrics_apply(struct metrics_set *set, const struct metrics_run *run)
 {
 	const char *srv = run->server, *cmd = run->command;
 	const char *id = run->server_id ? run->server_id : "";
-	if (*id && adopt_idless(set, srv, id, cmd) < 0)
+	if (*id && (follow_rename(set, srv, id, cmd) < 0 || adopt_idless(set, srv, id, cmd) < 0))
 		return -1;
 	if (put_value(set, M_FAILURES, srv, id, cmd, run->ok ? 0 : 1, true) < 0 ||
 	    put_value(set, M_LAST_DURATION, srv, id, cmd, run->duration_s, false) < 0)

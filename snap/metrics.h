@@ -45,7 +45,8 @@ int metrics_parse(struct metrics_set *set, const char *text);
  * of its name and command, if it has none of its own yet: what the file
  * said of that name before the id was a label goes on as this server's,
  * and no frozen copy is left behind to look stale. Other id-less series
- * stay as they are. */
+ * stay as they are. Likewise a server renamed: its series of the command
+ * under the old name go on under the new one. */
 int metrics_apply(struct metrics_set *set, const struct metrics_run *run);
 /* The file's text, HELP and TYPE lines, label values escaped. Caller
  * frees. NULL on allocation failure. */

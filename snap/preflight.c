@@ -100,7 +100,9 @@ int preflight_metadata(const char *name, const char *reason, const struct conoha
 	int rc = check_text("--name", name, s);
 	if (rc == EXIT_OK && name && !nova_name_ok(name))
 		rc = sink_fail(s, EXIT_USAGE, "--name: Nova takes a name that is not empty, holds "
-		               "no control characters, and neither starts nor ends with white space");
+		               "only characters it prints (no control or format characters, none "
+		               "past U+FFFE such as emoji), and neither starts nor ends with white "
+		               "space");
 	if (rc == EXIT_OK)
 		rc = check_text("--reason", reason, s);
 	for (size_t i = 0; rc == EXIT_OK && i < n_props; i++) {

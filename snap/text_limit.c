@@ -56,13 +56,73 @@ bool nova_metadata_key_ok(const char *key)
 	       strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:. ") == n;
 }
 
+/* The code point of the well-formed sequence of N bytes at P. */
+static unsigned code_point(const unsigned char *p, size_t n)
+{
+	unsigned cp = n == 1 ? p[0] : p[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (p[i] & 0x3f);
+	return cp;
+}
+
+/* Not printable to Nova (Unicode categories Cc, Cf, Co, Cs, Zl, Zp, as of
+ * Unicode 14), or past U+FFFE, where Nova's table of printable characters
+ * ends. Unassigned code points (Cn), which Nova also refuses, are not
+ * tabled: which ones they are changes with its Python's Unicode. */
+static bool unprintable(unsigned cp)
+{
+	static const unsigned ranges[][2] = {
+		{ 0x0000, 0x001f }, { 0x007f, 0x009f }, { 0x00ad, 0x00ad }, { 0x0600, 0x0605 },
+		{ 0x061c, 0x061c }, { 0x06dd, 0x06dd }, { 0x070f, 0x070f }, { 0x0890, 0x0891 },
+		{ 0x08e2, 0x08e2 }, { 0x180e, 0x180e }, { 0x200b, 0x200f }, { 0x2028, 0x202e },
+		{ 0x2060, 0x2064 }, { 0x2066, 0x206f }, { 0xd800, 0xf8ff }, { 0xfeff, 0xfeff },
+		{ 0xfff9, 0xfffb },
+	};
+	if (cp >= 0xfffe)
+		return true;
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
+/* White space Nova refuses at either end of a name: C0 space controls
+ * (already unprintable) and the space separators (Zs). */
+static bool space_separator(unsigned cp)
+{
+	return cp == 0x20 || cp == 0xa0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) ||
+	       cp == 0x202f || cp == 0x205f || cp == 0x3000;
+}
+
 bool nova_name_ok(const char *name)
 {
-	size_t n = strlen(name);
-	if (n == 0 || strchr(" \t\n\v\f\r", name[0]) || strchr(" \t\n\v\f\r", name[n - 1]))
-		return false;
-	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
+	const unsigned char *p = (const unsigned char *)name;
+	unsigned cp = 0;
+	for (size_t at = 0, n; p[at]; at += n) {
+		n = sequence_at(p + at);
+		if (!n)
 			return false;
-	return true;
+		cp = code_point(p + at, n);
+		if (unprintable(cp) || (at == 0 && space_separator(cp)))
+			return false;
+	}
+	return *p && !space_separator(cp); /* cp: the last one */
+}
+
+void nova_name_clean(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t in = 0, out = 0;
+	while (p[in]) {
+		size_t n = sequence_at(p + in);
+		if (!n || unprintable(code_point(p + in, n))) {
+			p[out++] = '_';
+			in += n ? n : 1;
+			continue;
+		}
+		memmove(p + out, p + in, n);
+		out += n;
+		in += n;
+	}
+	p[out] = '\0';
 }

@@ -23,8 +23,17 @@ int utf8_count(const char *s, struct text_count *out);
 bool nova_metadata_key_ok(const char *key);
 
 /* Is NAME one Nova's createImage takes as the image's name (its "name"
- * format): not empty, no control character, no leading or trailing
- * white space? Judged on ASCII; the length is utf8_count's. Pure. */
+ * format): well-formed UTF-8, not empty, every character printable to
+ * Nova (no control, format, private-use or separator character other
+ * than spaces, nothing past U+FFFE), no white space at either end?
+ * Unassigned code points are not judged; the length is utf8_count's.
+ * Pure. */
 bool nova_name_ok(const char *name);
+
+/* Replace in place each character of S that Nova's name format refuses
+ * inside a name, and each byte that is not UTF-8, by '_' (never longer).
+ * For a name made of a server's own, which Nova never checked (ConoHa's
+ * name tag). Pure. */
+void nova_name_clean(char *s);
 
 #endif

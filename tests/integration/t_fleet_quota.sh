@@ -73,3 +73,34 @@ t_room_for_three_saves_all_three() {
 	expect_not 'quota too small'
 	expect_eq "$(own_images | wc -w)" 3
 }
+
+# A hostile or broken cloud's sizes never wrap the sum: two boot volumes
+# of 6e9 GB each (12e18 bytes, past what a signed 64-bit count holds) are
+# refused as too big, before any worker, never taken for room
+t_sizes_past_any_count_are_refused_not_wrapped() {
+	ctl config '{"image_quota_gb": 100}' >/dev/null
+	add_server "{\"name\": \"huge1\", \"disk\": \"$WORK/disk.img\", \"volume_backed\": true, \"size_gb\": 6000000000}"
+	add_server "{\"name\": \"huge2\", \"disk\": \"$WORK/disk.img\", \"volume_backed\": true, \"size_gb\": 6000000000}"
+	run snap create huge1 huge2 --stop --parallel 2
+	expect_rc 9
+	expect_err 'image quota too small for 2 saves at once'
+	expect_err 'room for 0 of them'
+	expect_eq "$(count_requests POST '/action$')" 0
+}
+
+# The quota check before the workers never stops a rescue: a server whose
+# save size cannot be found (its volumes cannot be listed) is left to its
+# own worker, which reports it, and the others are saved
+t_a_server_whose_size_is_unknown_stops_no_other() {
+	ctl config '{"image_quota_gb": 1000}' >/dev/null
+	add_server "{\"name\": \"vb1\", \"disk\": \"$WORK/disk.img\", \"volume_backed\": true, \"size_gb\": 100}"
+	add_server "{\"name\": \"vb2\", \"disk\": \"$WORK/disk.img\", \"volume_backed\": true, \"size_gb\": 100}"
+	local bad
+	bad=$(snap servers -f value -c id -c name | awk '$2 == "vb2" {print $1}')
+	faults "[{\"path\": \"/servers/$bad/os-volume_attachments\$\", \"status\": 404, \"times\": 100}]"
+	run snap create vb1 vb2 --stop --parallel 2
+	expect_rc 15
+	expect_out '^vb1 +ok +[0-9a-f-]{36}$'
+	expect_out '^vb2 +failed'
+	expect_not 'quota too small'
+}

@@ -155,12 +155,14 @@ t_reason_name_and_property_within_glance_limits() {
 }
 
 # Nova and Glance count characters, not bytes: 255 two-byte or four-byte
-# characters are sent (and kept whole), a 256th is refused, naming both
+# characters are sent (and kept whole), a 256th is refused, naming both;
+# a name of four-byte ones is not (Nova's name format ends at U+FFFE)
 t_text_limits_count_characters_not_bytes() {
-	local e255 e256 emoji
+	local e255 e256 emoji kanji
 	e255=$(printf '\303\251%.0s' $(seq 255))   # é, two bytes
 	e256=$e255$'\xc3\xa9'
 	emoji=$(printf '\360\237\230\200%.0s' $(seq 255))   # U+1F600, four bytes
+	kanji=$(printf '\346\227\245%.0s' $(seq 255))   # U+65E5, three bytes
 	run snap create db --reason "$e256" --no-wait
 	expect_rc 2
 	expect_err '--reason is 256 characters long \(512 bytes\); Nova and Glance take at most 255 characters'
@@ -173,13 +175,37 @@ t_text_limits_count_characters_not_bytes() {
 	run snap create db --stop --name ' padded '
 	expect_rc 2
 	expect_err '--name: Nova takes a name that is not empty'
+	# Nova's name format: printable through U+FFFE only, and no Unicode
+	# space at either end (its own regex refuses each of these)
+	local bad
+	for bad in "$emoji" $'\xc2\xa0nbsp' $'soft\xc2\xadhyphen' $'nel\xc2\x85' $'zw\xe2\x80\x8bsp'; do
+		run snap create db --stop --name "$bad"
+		expect_rc 2
+		expect_err '--name: Nova takes a name'
+	done
 	expect_eq "$(all_requests)" 0
-	run snap create db --reason "$e255" --name "$emoji" --property "ticket=$e255" --no-wait
+	run snap create db --reason "$emoji" --property "ticket=$e255" --no-wait
+	expect_rc 0
+	OUT=$(snap show "$OUT" --json)
+	expect_eq "$(json_get 'len(d["glance"]["lifeboat.reason"])')" 255
+	run snap create db --reason "$e255" --name "$kanji" --property "ticket=$e255" --no-wait
 	expect_rc 0
 	OUT=$(snap show "$OUT" --json)
 	expect_eq "$(json_get 'len(d["glance"]["lifeboat.reason"])')" 255
 	expect_eq "$(json_get 'd["glance"]["ticket"] == d["glance"]["lifeboat.reason"]')" True
 	expect_eq "$(json_get 'len(d["glance"]["name"])')" 255
+}
+
+# The default image name holds the server's name, which Nova never
+# checked (ConoHa's name tag, an old server): what Nova's name format
+# would refuse in it becomes '_', rather than a createImage refused
+# after the server was stopped
+t_default_name_holds_only_what_nova_takes() {
+	add_server "{\"name\": \"chat$(printf '\360\237\230\200')x\", \"disk\": \"$WORK/disk.img\"}"
+	run snap create "chat$(printf '\360\237\230\200')x" --no-wait
+	expect_rc 0
+	OUT=$(snap show "$OUT" --json)
+	expect_eq "$(json_get 'd["glance"]["name"].startswith("lifeboat-chat_x-")')" True
 }
 
 # Glance takes JSON, and JSON takes UTF-8 only: text that is not UTF-8 was

@@ -562,6 +562,11 @@ t_retire_live_a_start_before_the_save_with_actions_hidden() {
 	expect_eq "$(receipt "$f" 'len(d["images"])')" 1
 	expect_eq "$(images_of "$id" | grep -c crash-consistent)" 1
 	expect_eq "$(server_exists race2)" False
+	# found SHUTOFF when recorded, yet its image is of the running server:
+	# the report says the latter
+	run snap report "$f.retire.json" --json
+	expect_rc 0
+	expect_eq "$(json_get 'd["stopped"]["how"]')" "not stopped: a live, crash-consistent image"
 }
 
 # Running when the save was accepted though no start shows among its

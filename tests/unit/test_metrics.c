@@ -215,6 +215,29 @@ static void test_old_file_taken_over(void **state)
 	metrics_set_free(&set);
 }
 
+/* A server renamed keeps its series, by its id: the failure counter and
+ * last success carry over to the new name, and no copy under the old
+ * name is left to look stale; a twin of the old name keeps its own. */
+static void test_renamed_server_keeps_its_series(void **state)
+{
+	(void)state;
+	struct metrics_set set = { 0 };
+	run_of(&set, "web", "id-w", "create", true, 100);
+	run_of(&set, "web", "id-w", "create", false, -1);
+	run_of(&set, "web", "id-t", "create", true, 7);
+	run_of(&set, "web-old", "id-w", "create", false, -1);
+	char *text = round_trip(&set);
+	assert_true(id_value(&set, M_FAILURES, "web-old", "id-w", "create") == 2);
+	assert_true(id_value(&set, M_LAST_SUCCESS, "web-old", "id-w", "create") == 1700000500);
+	assert_true(id_value(&set, M_LAST_BYTES, "web-old", "id-w", "create") == 100);
+	assert_true(id_value(&set, M_FAILURES, "web", "id-w", "create") == -1);
+	assert_true(id_value(&set, M_LAST_SUCCESS, "web", "id-w", "create") == -1);
+	assert_null(strstr(text, "server=\"web\",server_id=\"id-w\""));
+	assert_true(id_value(&set, M_LAST_BYTES, "web", "id-t", "create") == 7);
+	free(text);
+	metrics_set_free(&set);
+}
+
 static void test_not_ours_is_refused(void **state)
 {
 	(void)state;
@@ -391,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_labels_escaped_and_read_back),
 		cmocka_unit_test(test_same_name_two_series),
 		cmocka_unit_test(test_old_file_taken_over),
+		cmocka_unit_test(test_renamed_server_keeps_its_series),
 		cmocka_unit_test(test_not_ours_is_refused),
 		cmocka_unit_test(test_update_file),
 		cmocka_unit_test(test_hostile_files),

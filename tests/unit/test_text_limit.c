@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 #include "../../snap/text_limit.h"
@@ -119,6 +120,48 @@ static void test_nova_names(void **state)
 	assert_false(nova_name_ok("new\nline"));
 	assert_false(nova_name_ok("esc\x1b[2J"));
 	assert_false(nova_name_ok("del\x7f"));
+	/* beyond ASCII, as Nova's name format judges (its printable table
+	 * covers U+0000..U+FFFE; control, format, private-use, line and
+	 * paragraph separators are not printable; Zs is white space) */
+	assert_true(nova_name_ok("a\xc2\xa0" "b"));                /* NBSP inside */
+	assert_true(nova_name_ok("a\xe3\x80\x80" "b"));            /* U+3000 inside */
+	assert_false(nova_name_ok("\xc2\xa0lead"));             /* NBSP at either end */
+	assert_false(nova_name_ok("trail\xc2\xa0"));
+	assert_false(nova_name_ok("\xe3\x80\x80lead"));         /* U+3000 */
+	assert_false(nova_name_ok("trail\xe2\x80\xaf"));        /* U+202F */
+	assert_false(nova_name_ok("\xe2\x80\x80lead"));         /* U+2000 */
+	assert_false(nova_name_ok("nel\xc2\x85inside"));         /* U+0085, C1 control */
+	assert_false(nova_name_ok("soft\xc2\xadhyphen"));        /* U+00AD, format */
+	assert_false(nova_name_ok("zero\xe2\x80\x8bwidth"));    /* U+200B */
+	assert_false(nova_name_ok("line\xe2\x80\xa8sep"));      /* U+2028 */
+	assert_false(nova_name_ok("rtl\xe2\x80\xaeover"));      /* U+202E */
+	assert_false(nova_name_ok("bom\xef\xbb\xbf"));          /* U+FEFF */
+	assert_false(nova_name_ok("pua\xee\x80\x80"));          /* U+E000 */
+	assert_false(nova_name_ok("emoji\xf0\x9f\x98\x80"));    /* U+1F600, past U+FFFE */
+	assert_false(nova_name_ok("bad\xffutf8"));
+}
+
+/* A server's own name goes into the default image name: what Nova would
+ * refuse there becomes '_', and what it takes stays as it is. */
+static void test_nova_name_clean(void **state)
+{
+	(void)state;
+	static const struct { const char *in, *out; } names[] = {
+		{ "lifeboat-web1-x", "lifeboat-web1-x" },
+		{ "lifeboat-\xe6\x97\xa5\xe6\x9c\xac-x", "lifeboat-\xe6\x97\xa5\xe6\x9c\xac-x" },
+		{ "lifeboat-chat\xf0\x9f\x98\x80-x", "lifeboat-chat_-x" },
+		{ "lifeboat-a\xc2\xad" "b-x", "lifeboat-a_b-x" },
+		{ "lifeboat-a\xff" "b-x", "lifeboat-a_b-x" },
+		{ "lifeboat-tab\there-x", "lifeboat-tab_here-x" },
+		{ "lifeboat-a b\xc2\xa0" "c-x", "lifeboat-a b\xc2\xa0" "c-x" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "%s", names[i].in);
+		nova_name_clean(buf);
+		assert_string_equal(buf, names[i].out);
+		assert_true(nova_name_ok(buf));
+	}
 }
 
 int main(void)
@@ -129,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_every_two_byte_pair),
 		cmocka_unit_test(test_nova_keys),
 		cmocka_unit_test(test_nova_names),
+		cmocka_unit_test(test_nova_name_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
