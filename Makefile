@@ -108,7 +108,7 @@ $(BUILD)/tests/test_text_limit: $(BUILD)/obj/tests/unit/test_text_limit.o $(call
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/test_part_record: $(BUILD)/obj/tests/unit/test_part_record.o \
-                                 $(call obj,snap/part_record.c)
+                                 $(call obj,snap/part_record.c common/fileio.c)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(shell pkg-config --libs jansson cmocka)
 

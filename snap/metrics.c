@@ -200,6 +200,17 @@ static int put_value(struct metrics_set *set, int family, const char *server,
 	return 0;
 }
 
+/* *field = a copy of text, the old one freed; -1 when out of memory */
+static int replace_text(char **field, const char *text)
+{
+	char *copy = strdup(text);
+	if (!copy)
+		return -1;
+	free(*field);
+	*field = copy;
+	return 0;
+}
+
 /* The id-less series of the server's name and command become the
  * server's own, family by family, where it has none yet (metrics.h). */
 static int adopt_idless(struct metrics_set *set, const char *server, const char *server_id,
@@ -207,13 +218,9 @@ static int adopt_idless(struct metrics_set *set, const char *server, const char 
 {
 	for (int f = 0; f < M_FAMILIES; f++) {
 		struct metrics_series *old = find(set, f, server, "", command);
-		if (!old || find(set, f, server, server_id, command))
-			continue;
-		char *id = strdup(server_id);
-		if (!id)
+		if (old && !find(set, f, server, server_id, command) &&
+		    replace_text(&old->server_id, server_id) < 0)
 			return -1;
-		free(old->server_id);
-		old->server_id = id;
 	}
 	return 0;
 }
@@ -229,11 +236,8 @@ static int follow_rename(struct metrics_set *set, const char *server, const char
 		if (strcmp(s->server_id, server_id) != 0 || strcmp(s->command, command) != 0 ||
 		    !strcmp(s->server, server) || find(set, s->family, server, server_id, command))
 			continue;
-		char *name = strdup(server);
-		if (!name)
+		if (replace_text(&s->server, server) < 0)
 			return -1;
-		free(s->server);
-		s->server = name;
 	}
 	return 0;
 }

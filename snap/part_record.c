@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "part_record.h"
 
 #define RECORD_KIND "lifeboat-snap part"
@@ -24,24 +25,6 @@ static int untrusted(struct part_record *r, const char *why)
 	r->state = RECORD_UNTRUSTED;
 	r->why = why;
 	return 0;
-}
-
-/* At most PART_RECORD_MAX bytes of fd into buf (PART_RECORD_MAX + 1 big);
- * the count, or -1. */
-static ssize_t read_record(int fd, char *buf)
-{
-	size_t got = 0;
-	while (got <= PART_RECORD_MAX) {
-		ssize_t n = read(fd, buf + got, PART_RECORD_MAX + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
 }
 
 int part_record_read(const char *path, struct part_record *r)
@@ -76,7 +59,7 @@ int part_record_read(const char *path, struct part_record *r)
 		errno = ENOMEM;
 		return -1;
 	}
-	ssize_t n = read_record(fd, buf);
+	ssize_t n = pread_full(fd, buf, PART_RECORD_MAX + 1, 0); /* a regular file */
 	int saved = errno;
 	close(fd);
 	if (n < 0) {

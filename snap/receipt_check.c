@@ -112,6 +112,46 @@ static int check_list(const json_t *arr, const char *where, const struct field *
 	return 0;
 }
 
+/* check(value, "WHERE.KEY") for each member of obj (an object, or NULL) */
+typedef int member_check(const json_t *v, const char *at, char *why, size_t size);
+static int check_members(const json_t *obj, const char *where, member_check *check, char *why,
+                         size_t size)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)obj, key, v) {
+		char at[256];
+		snprintf(at, sizeof(at), "%s.%s", where, key);
+		if (check(v, at, why, size) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* a network's addresses: a list of objects */
+static int address_list(const json_t *v, const char *at, char *why, size_t size)
+{
+	static const struct field addr[] = { { "addr", OPT_STR, false } };
+	return check_type(v, at, J_ARR, why, size) < 0 ||
+	       check_list(v, at, addr, N_OF(addr), why, size) < 0 ? -1 : 0;
+}
+
+static int hash_value(const json_t *v, const char *at, char *why, size_t size)
+{
+	return check_type(v, at, J_STR, why, size);
+}
+
+/* each step an object; the fields report reads, typed */
+static int step(const json_t *v, const char *at, char *why, size_t size)
+{
+	static const struct field fields[] = {
+		{ "outcome", J_STR, false }, { "started_at", OPT_STR, false },
+		{ "finished_at", OPT_STR, false }, { "exit_status", OPT_INT, false },
+	};
+	return check_type(v, at, J_OBJ, why, size) < 0 ||
+	       check_fields(v, at, fields, N_OF(fields), why, size) < 0 ? -1 : 0;
+}
+
 static int check_server(const json_t *srv, char *why, size_t size)
 {
 	static const struct field fields[] = {
@@ -120,19 +160,10 @@ static int check_server(const json_t *srv, char *why, size_t size)
 		{ "status", OPT_STR, false }, { "boot_source", OPT_STR, false },
 		{ "addresses", OPT_OBJ, false },
 	};
-	static const struct field addr[] = { { "addr", OPT_STR, false } };
 	if (check_fields(srv, "server", fields, N_OF(fields), why, size) < 0)
 		return -1;
-	const char *net;
-	json_t *list;
-	json_object_foreach((json_t *)json_object_get(srv, "addresses"), net, list) {
-		char at[256];
-		snprintf(at, sizeof(at), "server.addresses.%s", net);
-		if (check_type(list, at, J_ARR, why, size) < 0 ||
-		    check_list(list, at, addr, N_OF(addr), why, size) < 0)
-			return -1;
-	}
-	return 0;
+	return check_members(json_object_get(srv, "addresses"), "server.addresses", address_list,
+	                     why, size);
 }
 
 static int check_image(const json_t *img, char *why, size_t size)
@@ -144,34 +175,7 @@ static int check_image(const json_t *img, char *why, size_t size)
 	};
 	if (check_fields(img, "image", fields, N_OF(fields), why, size) < 0)
 		return -1;
-	const char *algo;
-	json_t *h;
-	json_object_foreach((json_t *)json_object_get(img, "hashes"), algo, h) {
-		char at[256];
-		snprintf(at, sizeof(at), "image.hashes.%s", algo);
-		if (check_type(h, at, J_STR, why, size) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-/* each step an object; the fields report reads, typed */
-static int check_steps(const json_t *steps, char *why, size_t size)
-{
-	static const struct field fields[] = {
-		{ "outcome", J_STR, false }, { "started_at", OPT_STR, false },
-		{ "finished_at", OPT_STR, false }, { "exit_status", OPT_INT, false },
-	};
-	const char *name;
-	json_t *st;
-	json_object_foreach((json_t *)steps, name, st) {
-		char at[256];
-		snprintf(at, sizeof(at), "steps.%s", name);
-		if (check_type(st, at, J_OBJ, why, size) < 0 ||
-		    check_fields(st, at, fields, N_OF(fields), why, size) < 0)
-			return -1;
-	}
-	return 0;
+	return check_members(json_object_get(img, "hashes"), "image.hashes", hash_value, why, size);
 }
 
 static int check_runs(const json_t *runs, char *why, size_t size)
@@ -259,7 +263,7 @@ int receipt_check(const json_t *receipt, char *why, size_t size)
 	    check_fields(loc, "local", local, N_OF(local), why, size) < 0 ||
 	    check_fields(json_object_get(loc, "hashes"), "local.hashes", local_hashes,
 	                 N_OF(local_hashes), why, size) < 0 ||
-	    check_steps(json_object_get(receipt, "steps"), why, size) < 0 ||
+	    check_members(json_object_get(receipt, "steps"), "steps", step, why, size) < 0 ||
 	    check_runs(json_object_get(receipt, "runs"), why, size) < 0 ||
 	    check_inventory(json_object_get(receipt, "inventory"), why, size) < 0)
 		return -1;
