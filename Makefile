@@ -203,7 +203,8 @@ deps:
 # sanitizer builds, runs their unit tests, the man-page checks and the fuzz
 # corpora, then every integration file in both builds and the real
 # OpenStack suite in the sanitizer build, in two lanes (run.sh): the
-# appliance's files in one, the rest beside it.
+# appliance's files in one, the rest beside it, the lanes sharing what is
+# left at the end; the OpenStack suite, the longest of the rest, first.
 # The files whose cost is the appliance's launches or a fixed run time (the
 # OS disks, the hostile suite read by the appliance, the crashed
 # filesystems, the inventory's reader comparison, the soak; the Debian
@@ -222,7 +223,7 @@ check: deps
 	if [ $$rc = 77 ]; then \
 		echo "check: SKIPPED the real OpenStack suite: Debian's OpenStack packages cannot be installed here"; os=; \
 	elif [ $$rc != 0 ]; then exit $$rc; fi; \
-	tests/integration/run.sh --bin build/release $(IT_ALL) --bin build/asan $(IT_ASAN) $$os
+	tests/integration/run.sh --bin build/asan $$os --bin build/release $(IT_ALL) --bin build/asan $(IT_ASAN)
 
 # the programs, the unit tests and what the integration files build with
 it-bins: $(SNAP) $(EXTRACT) $(JOURNAL_APPLY) $(GROW_DIR) $(UNIT_BINS)

@@ -7,8 +7,9 @@
 # Files run in two lanes at once (IT_JOBS=1: one lane, output as it
 # comes): the files marked "# lane: appliance", whose appliance takes a
 # whole core, one after another in the first lane, every other file in the
-# second. Each file has its own WORK and HOME, so the lanes share nothing
-# but the certificates; a file prints its log whole when it ends.
+# second, in the order given; the first lane, done, takes the next of those
+# too. Each file has its own WORK and HOME, so the lanes share nothing but
+# the certificates; a file prints its log whole when it ends.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 : "${LIFEBOAT_BIN:=$TOP/build/release}"
@@ -76,11 +77,13 @@ run_file() {
 }
 
 # run_lane RUN...: one after another, each log printed whole when its file
-# ends (under a lock, so two lanes' logs never interleave)
+# ends (under a lock, so two lanes' logs never interleave). A run another
+# lane has claimed (its WORK exists) is skipped: both lanes end on the one
+# queue of the other files, whichever is free taking the next.
 run_lane() {
 	local r
 	for r in "$@"; do
-		mkdir -p "$(run_work "$r")"
+		mkdir "$(run_work "$r")" 2>/dev/null || continue
 		run_file "$r" >"$(run_work "$r").log" 2>&1
 		flock "$ROOT/print.lock" cat "$(run_work "$r").log"
 	done
@@ -107,8 +110,10 @@ else
 	for r in "${runs[@]}"; do
 		if grep -q '^# lane: appliance' "$(run_path "$r")"; then heavy+=("$r"); else light+=("$r"); fi
 	done
+	# the appliance's files one at a time in the first lane, which then
+	# helps the second with what is left of the others
 	heavy_pid=
-	if [ ${#heavy[@]} -gt 0 ]; then run_lane "${heavy[@]}" & heavy_pid=$!; fi
+	if [ ${#heavy[@]} -gt 0 ]; then run_lane "${heavy[@]}" "${light[@]}" & heavy_pid=$!; fi
 	[ ${#light[@]} -gt 0 ] && run_lane "${light[@]}"
 	[ -n "$heavy_pid" ] && wait "$heavy_pid"
 fi
