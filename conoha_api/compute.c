@@ -310,30 +310,40 @@ static bool action_runs_guest(const char *action)
 	return false;
 }
 
+/* The server's instance actions: *actions is Nova's list (borrowed from
+ * *doc, which the caller frees), or NULL, with 0 returned, when the cloud
+ * hides them (403, 404: what is left to go by is the power state) or
+ * gives no list. */
+static int list_actions(conoha_client *c, const char *id, json_t **doc, json_t **actions,
+                        conoha_error *err)
+{
+	*doc = *actions = NULL;
+	char what[160];
+	snprintf(what, sizeof(what), "cannot list the actions of server '%s'", id);
+	if (api_json_at(c, "compute", "GET", "servers/", id, "/os-instance-actions", NULL, doc,
+	                what, err) < 0) {
+		json_decref(*doc);
+		*doc = NULL;
+		if (err->http_status == 403 || err->http_status == 404) {
+			conoha_error_clear(err);
+			return 0;
+		}
+		return -1;
+	}
+	json_t *list = json_object_get(*doc, "instanceActions");
+	*actions = json_is_array(list) ? list : NULL;
+	return 0;
+}
+
 int conoha_server_started_since(conoha_client *c, const char *id, time_t since,
                                 int *started, conoha_error *err)
 {
 	*started = -1;
-	json_t *doc = NULL;
-	char what[160];
-	snprintf(what, sizeof(what), "cannot list the actions of server '%s'", id);
-	int rc = api_json_at(c, "compute", "GET", "servers/", id, "/os-instance-actions", NULL,
-	                     &doc, what, err);
-	if (rc < 0) {
-		/* A cloud that hides actions (403, 404) leaves us the power state. */
-		if (err->http_status == 403 || err->http_status == 404) {
-			conoha_error_clear(err);
-			rc = 0;
-		}
-		json_decref(doc);
-		return rc;
-	}
-	json_t *actions = json_object_get(doc, "instanceActions");
-	if (!json_is_array(actions)) {
-		json_decref(doc);
-		return 0;
-	}
-	*started = 0;
+	json_t *doc, *actions;
+	if (list_actions(c, id, &doc, &actions, err) < 0)
+		return -1;
+	if (actions)
+		*started = 0;
 	size_t i;
 	json_t *a;
 	json_array_foreach(actions, i, a) {
@@ -355,19 +365,13 @@ int conoha_server_started_since(conoha_client *c, const char *id, time_t since,
 int conoha_server_run_mark(conoha_client *c, const char *id, char **mark, conoha_error *err)
 {
 	*mark = NULL;
-	json_t *doc = NULL;
-	char what[160];
-	snprintf(what, sizeof(what), "cannot list the actions of server '%s'", id);
-	if (api_json_at(c, "compute", "GET", "servers/", id, "/os-instance-actions", NULL, &doc,
-	                what, err) < 0) {
-		json_decref(doc);
-		if (err->http_status == 403 || err->http_status == 404) {
-			conoha_error_clear(err);
-			return 0;
-		}
+	json_t *doc, *actions;
+	if (list_actions(c, id, &doc, &actions, err) < 0)
 		return -1;
+	if (!actions) {
+		json_decref(doc);
+		return 0;
 	}
-	json_t *actions = json_object_get(doc, "instanceActions");
 	size_t n = 0, i;
 	json_t *a;
 	const char *newest = "", *newest_req = "";
@@ -383,11 +387,7 @@ int conoha_server_run_mark(conoha_client *c, const char *id, char **mark, conoha
 			newest_req = req ? req : "";
 		}
 	}
-	bool shown = json_is_array(actions);
-	if (shown)
-		*mark = xasprintf("%zu %s %s", n, newest, newest_req);
+	*mark = xasprintf("%zu %s %s", n, newest, newest_req);
 	json_decref(doc);
-	if (shown && !*mark)
-		return set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
-	return 0;
+	return *mark ? 0 : set_error(err, CONOHA_ERR_INTERNAL, "out of memory");
 }
