@@ -346,9 +346,19 @@ int conoha_image_delete(conoha_client *c, const char *id, conoha_error *err);
 
 /* What a save of SRV counts against ConoHa's image quota, in GB, as
  * ConoHa counts it: the boot volume's size for a volume-backed server,
- * else its flavor's root disk; -1 when neither is known. */
-int conoha_save_size_gb(conoha_client *c, const struct conoha_server *srv, long long *gb,
-                        conoha_error *err);
+ * else its flavor's root disk; -1 when neither is known. boot_volume (may
+ * be NULL) gets the boot volume's id, or NULL for an image-backed server;
+ * caller frees it with free(). */
+int conoha_save_size_gb(conoha_client *c, const struct conoha_server *srv, char **boot_volume,
+                        long long *gb, conoha_error *err);
+
+/* gb decimal gigabytes in bytes, as ConoHa's quota counts them: a cloud's
+ * size saturates at LLONG_MAX, never wraps. */
+long long conoha_gb_bytes(long long gb);
+
+/* 1 when need bytes more than used go over quota (as conoha_image_quota
+ * gives them), else 0; never wraps. */
+int conoha_quota_exceeded(long long quota, long long used, long long need);
 
 /* ConoHa's image quota and usage, in bytes. CONOHA_ERR_NOT_FOUND on a
  * cloud without the quota API. */

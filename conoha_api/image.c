@@ -229,14 +229,19 @@ int conoha_image_quota(conoha_client *c, long long *quota, long long *used,
 	return 0;
 }
 
-int conoha_save_size_gb(conoha_client *c, const struct conoha_server *srv, long long *gb,
-                        conoha_error *err)
+int conoha_save_size_gb(conoha_client *c, const struct conoha_server *srv, char **boot_volume,
+                        long long *gb, conoha_error *err)
 {
 	*gb = -1;
+	if (boot_volume)
+		*boot_volume = NULL;
 	if (!srv->image_id) { /* volume-backed: the boot volume is uploaded */
 		char *volume = NULL;
 		int rc = conoha_server_boot_volume(c, srv->id, &volume, gb, err);
-		free(volume);
+		if (boot_volume)
+			*boot_volume = volume;
+		else
+			free(volume);
 		return rc;
 	}
 	if (srv->disk_gb >= 0) {
@@ -244,6 +249,16 @@ int conoha_save_size_gb(conoha_client *c, const struct conoha_server *srv, long 
 		return 0;
 	}
 	return srv->flavor_id ? conoha_flavor_disk_gb(c, srv->flavor_id, gb, err) : 0;
+}
+
+long long conoha_gb_bytes(long long gb)
+{
+	return gb > LLONG_MAX / 1000000000LL ? LLONG_MAX : gb * 1000000000LL;
+}
+
+int conoha_quota_exceeded(long long quota, long long used, long long need)
+{
+	return used > quota || need > quota - used;
 }
 
 struct download {

@@ -44,15 +44,11 @@ static int find_boot_disk(conoha_client *c, struct plan *p, conoha_error *err)
 {
 	p->volume_backed = p->srv.image_id == NULL;
 	p->disk_gb = -1;
-	if (p->volume_backed)
-		return conoha_server_boot_volume(c, p->srv.id, &p->volume_id, &p->disk_gb, err);
-	if (p->srv.disk_gb >= 0) {
-		p->disk_gb = p->srv.disk_gb;
+	/* an image-backed server's size only matters for ConoHa's quota
+	 * check: elsewhere, no flavor is looked up for it */
+	if (!p->volume_backed && p->srv.disk_gb < 0 && !conoha_is_conoha(c))
 		return 0;
-	}
-	if (!conoha_is_conoha(c) || !p->srv.flavor_id)
-		return 0; /* the size only matters for ConoHa's quota check */
-	return conoha_flavor_disk_gb(c, p->srv.flavor_id, &p->disk_gb, err);
+	return conoha_save_size_gb(c, &p->srv, &p->volume_id, &p->disk_gb, err);
 }
 
 static int make_plan(const struct snapshot_opts *o, conoha_client *c, const char *server,
@@ -104,7 +100,7 @@ static void warn_space(const struct snapshot_opts *o, const struct plan *p)
 {
 	if (!o->download_to || p->disk_gb <= 0)
 		return;
-	long long disk = p->disk_gb * 1000000000LL;
+	long long disk = conoha_gb_bytes(p->disk_gb);
 	long long avail = free_space_for(o->download_to);
 	char a[32], n[32];
 	if (avail >= 0 && avail < disk)
@@ -128,8 +124,8 @@ static int check_conoha_limits(conoha_client *c, const struct plan *p)
 	long long quota, used;
 	if (conoha_image_quota(c, &quota, &used, &err) < 0)
 		return fail_with(&err);
-	long long need = p->disk_gb > 0 ? p->disk_gb * 1000000000LL : 0;
-	if (used + need > quota) {
+	long long need = p->disk_gb > 0 ? conoha_gb_bytes(p->disk_gb) : 0;
+	if (conoha_quota_exceeded(quota, used, need)) {
 		/* ConoHa counts quotas in decimal GB: show them that way. */
 		complain("image quota too small: %.1f GB of %.1f GB used, and this server's "
 		         "disk is %.1f GB; ConoHa would accept the save and silently do "

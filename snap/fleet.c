@@ -484,7 +484,7 @@ static int check_quota_for_all(struct fleet *f, conoha_client *c,
 		long long gb;
 		if (!s) /* named nothing: its worker says so */
 			continue;
-		if (conoha_save_size_gb(c, s, &gb, &err) < 0) {
+		if (conoha_save_size_gb(c, s, NULL, &gb, &err) < 0) {
 			/* its size unknown: its own worker finds that out and says
 			 * so, and the others' saves go on (it adds nothing here;
 			 * each worker checks the quota again alone) */
@@ -493,14 +493,14 @@ static int check_quota_for_all(struct fleet *f, conoha_client *c,
 			conoha_error_clear(&err);
 		} else if (gb > 0) {
 			/* sizes as a cloud gives them: saturated, never wrapped */
-			need[k] = gb > LLONG_MAX / 1000000000LL ? LLONG_MAX : gb * 1000000000LL;
+			need[k] = conoha_gb_bytes(gb);
 			total = need[k] > LLONG_MAX - total ? LLONG_MAX : total + need[k];
 			k++;
 		}
 	}
 	if (rc == EXIT_OK && conoha_image_quota(c, &quota, &used, &err) < 0)
 		rc = fail_with(&err);
-	if (rc == EXIT_OK && (used > quota || total > quota - used)) {
+	if (rc == EXIT_OK && conoha_quota_exceeded(quota, used, total)) {
 		/* how many would fit: the smallest first */
 		for (size_t i = 1; i < k; i++)
 			for (size_t j = i; j > 0 && need[j - 1] > need[j]; j--) {
