@@ -70,31 +70,35 @@ static bool needs_escape(const char *s)
 	return false;
 }
 
+/* v made safe where it is; a string that needs escapes is not changed
+ * but its escaped copy returned, for its container to put in its place
+ * (NULL when v stays as it is) */
+static json_t *made_safe(json_t *v)
+{
+	if (!json_is_string(v) || !needs_escape(json_string_value(v))) {
+		json_make_safe(v);
+		return NULL;
+	}
+	char *s = safe_text(json_string_value(v));
+	json_t *copy = json_string(s ? s : "?");
+	free(s);
+	return copy;
+}
+
 void json_make_safe(json_t *j)
 {
 	size_t i;
-	json_t *v;
+	json_t *v, *copy;
 	if (json_is_array(j)) {
-		json_array_foreach(j, i, v) {
-			if (json_is_string(v) && needs_escape(json_string_value(v))) {
-				char *s = safe_text(json_string_value(v));
-				json_array_set_new(j, i, s ? json_string(s) : json_string("?"));
-				free(s);
-			} else {
-				json_make_safe(v);
-			}
-		}
+		json_array_foreach(j, i, v)
+			if ((copy = made_safe(v)))
+				json_array_set_new(j, i, copy);
 	} else if (json_is_object(j)) {
 		const char *key;
 		void *tmp;
 		json_object_foreach_safe(j, tmp, key, v) {
-			if (json_is_string(v) && needs_escape(json_string_value(v))) {
-				char *s = safe_text(json_string_value(v));
-				json_object_set_new(j, key, s ? json_string(s) : json_string("?"));
-				free(s);
-			} else {
-				json_make_safe(v);
-			}
+			if ((copy = made_safe(v)))
+				json_object_set_new(j, key, copy);
 			if (needs_escape(key)) {
 				char *k = safe_text(key);
 				if (k)
