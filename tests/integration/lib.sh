@@ -152,6 +152,29 @@ expect_err() { grep -qE -- "$1" <<<"$ERR" || fail "stderr lacks /$1/"; }
 expect_not() { ! grep -qE -- "$1" <<<"$OUT$ERR" || fail "output has /$1/"; }
 expect_eq() { [ "$1" = "$2" ] || fail "got '$1', expected '$2'"; }
 
+# stop_fleet SIG PID WORKERS: SIG to the lifeboat-snap of several servers
+# at PID (started in the background, stdout and stderr into $WORK/out and
+# $WORK/err); it must end with 130 within a second, none of its WORKERS
+# (pids) left. RC, OUT, ERR as run() sets them.
+stop_fleet() {
+	local sig=$1 pid=$2 workers=$3 t0 ms w
+	t0=$(date +%s%N)
+	kill -"$sig" "$pid"
+	set +e
+	wait "$pid"
+	RC=$?
+	set -e
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	echo "    SIG$sig: all ended in $ms ms"
+	OUT=$(cat "$WORK/out")
+	ERR=$(cat "$WORK/err")
+	expect_rc 130 || return 1
+	[ "$ms" -lt 1000 ] || fail "SIG$sig: took $ms ms" || return 1
+	for w in $workers; do
+		! kill -0 "$w" 2>/dev/null || fail "SIG$sig: worker $w still runs" || return 1
+	done
+}
+
 # json_get EXPR - evaluate a Python expression on the JSON in $OUT as d
 json_get() {
 	/usr/bin/python3 -c "import json,sys; d=json.loads(sys.stdin.read()); print($1)" <<<"$OUT"

@@ -351,23 +351,7 @@ t_signal_ends_every_worker() {
 			sleep 0.1
 		done
 		[ "$(wc -w <<<"$workers")" = 2 ] || fail "workers: '$workers'"
-		local t0 ms
-		t0=$(date +%s%N)
-		kill -"$sig" "$pid"
-		set +e
-		wait "$pid"
-		RC=$?
-		set -e
-		ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-		echo "    SIG$sig: all ended in $ms ms"
-		OUT=$(cat "$WORK/out")
-		ERR=$(cat "$WORK/err")
-		expect_rc 130
-		[ "$ms" -lt 1000 ] || fail "SIG$sig: took $ms ms"
-		local w
-		for w in $workers; do
-			! kill -0 "$w" 2>/dev/null || fail "SIG$sig: worker $w still runs"
-		done
+		stop_fleet "$sig" "$pid" "$workers"
 		expect_out '^web3 +skipped'
 		expect_out '^web1 +failed .*exit status 130'
 	done
