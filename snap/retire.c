@@ -631,17 +631,6 @@ static int wait_step(struct retire *r, const char *image_id)
 	return rc;
 }
 
-/* A FILE.part of another image would be resumed into a mismatch. */
-static void forget_other_part(struct retire *r, const char *image_id)
-{
-	const char *part_of = jstr(r->receipt, "part_of_image");
-	char part[4096 + 8];
-	if (part_of && strcmp(part_of, image_id) != 0 &&
-	    snprintf(part, sizeof(part), "%s.part", r->file) < (int)sizeof(part))
-		unlink(part);
-	json_object_set_new(r->receipt, "part_of_image", json_string(image_id));
-}
-
 /* The image and the local copy, in the journal. */
 static void record_copy(struct retire *r, const struct conoha_image *img)
 {
@@ -665,7 +654,7 @@ static int download_step(struct retire *r, const struct pass *p, bool replace)
 		.progress = r->cli->progress, .stall_timeout_s = r->cli->stall_timeout_s,
 		.locked = true, .quiet_resume_hint = true,
 	};
-	forget_other_part(r, p->img.id);
+	/* a FILE.part of another image: download_image starts it again */
 	int rc = step_begin(r, "download");
 	if (rc)
 		return rc;
