@@ -1,6 +1,7 @@
 /* image_out.c - images as people and scripts see them */
 #include <stdio.h>
 #include "cli.h"
+#include "table.h"
 
 const char *human_size(long long bytes, char *buf, size_t size)
 {
@@ -31,10 +32,7 @@ static const char *shown(const char *s, char *buf, size_t size)
 {
 	if (!s)
 		return "-";
-	snprintf(buf, size, "%s", s);
-	for (char *p = buf; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
+	table_text_plain(s, buf, size);
 	return buf;
 }
 

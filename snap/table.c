@@ -47,7 +47,8 @@ static locale_t utf8_locale(void)
 
 /* Walk s character by character: append to out (when not NULL) those that
  * fit in limit columns, each control character or invalid byte as '?'.
- * Returns the columns walked; *all tells whether all of s fitted. */
+ * out may be s itself: it never runs ahead of s. Returns the columns
+ * walked; *all tells whether all of s fitted. */
 static size_t walk(const char *s, size_t limit, char *out, int *all)
 {
 	locale_t loc = utf8_locale();
@@ -85,7 +86,7 @@ static size_t walk(const char *s, size_t limit, char *out, int *all)
 			if (bad) {
 				out[o++] = '?';
 			} else {
-				memcpy(out + o, s + i, n);
+				memmove(out + o, s + i, n);
 				o += n;
 			}
 		}
@@ -103,6 +104,13 @@ size_t table_text_width(const char *s)
 {
 	int all;
 	return walk(s, SIZE_MAX, NULL, &all);
+}
+
+void table_text_plain(const char *s, char *out, size_t size)
+{
+	int all;
+	snprintf(out, size, "%s", s);
+	walk(out, SIZE_MAX, out, &all);
 }
 
 static const char ellipsis[] = "\xe2\x80\xa6"; /* U+2026, one column */

@@ -28,4 +28,8 @@ void table_free(struct table *t);
 /* The width of s in display columns, as table_print counts it. */
 size_t table_text_width(const char *s);
 
+/* s as table_print writes a cell of any width (control characters and
+ * invalid bytes as '?'), into out, cut to size bytes. */
+void table_text_plain(const char *s, char *out, size_t size);
+
 #endif

@@ -329,4 +329,10 @@ t_format_value_keeps_one_row_a_line() {
 	expect_out '^name: +two\?lines\?\[31m ünï$'
 	! grep -q $'\e' "$WORK/out" || fail "show wrote an escape to the terminal"
 	ctl image-delete "{\"id\": \"$id\"}" >/dev/null
+	# a C1 control (U+009B: a CSI to some terminals) as well
+	id=$(ctl images '{"name": "c1\u009b2J"}' | doc_of 'd["id"]')
+	run snap show "$id"
+	expect_rc 0
+	expect_out '^name: +c1\?2J$'
+	ctl image-delete "{\"id\": \"$id\"}" >/dev/null
 }
