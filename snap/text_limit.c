@@ -2,12 +2,14 @@
 #include <string.h>
 #include "text_limit.h"
 
-/* The length of the UTF-8 sequence at P, or 0 when it is not one. */
-static size_t sequence_at(const unsigned char *p)
+/* The length of the UTF-8 sequence at P, its code point in *code, or 0
+ * when it is not one. */
+static size_t sequence_at(const unsigned char *p, unsigned *code)
 {
 	unsigned c = p[0];
 	size_t n;
 	unsigned cp;
+	*code = c;
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf) {
@@ -30,6 +32,7 @@ static size_t sequence_at(const unsigned char *p)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
 	    (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
+	*code = cp;
 	return n;
 }
 
@@ -38,7 +41,8 @@ int utf8_count(const char *s, struct text_count *out)
 	const unsigned char *p = (const unsigned char *)s;
 	*out = (struct text_count){ 0 };
 	while (p[out->bytes]) {
-		size_t n = sequence_at(p + out->bytes);
+		unsigned cp;
+		size_t n = sequence_at(p + out->bytes, &cp);
 		if (!n) {
 			out->bad_at = out->bytes;
 			return -1;
@@ -54,15 +58,6 @@ bool nova_metadata_key_ok(const char *key)
 	size_t n = strlen(key);
 	return n >= 1 && n <= 255 &&
 	       strspn(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_:. ") == n;
-}
-
-/* The code point of the well-formed sequence of N bytes at P. */
-static unsigned code_point(const unsigned char *p, size_t n)
-{
-	unsigned cp = n == 1 ? p[0] : p[0] & (0x7f >> n);
-	for (size_t i = 1; i < n; i++)
-		cp = cp << 6 | (p[i] & 0x3f);
-	return cp;
 }
 
 /* Not printable to Nova (Unicode categories Cc, Cf, Co, Cs, Zl, Zp, as of
@@ -99,10 +94,9 @@ bool nova_name_ok(const char *name)
 	const unsigned char *p = (const unsigned char *)name;
 	unsigned cp = 0;
 	for (size_t at = 0, n; p[at]; at += n) {
-		n = sequence_at(p + at);
+		n = sequence_at(p + at, &cp);
 		if (!n)
 			return false;
-		cp = code_point(p + at, n);
 		if (unprintable(cp) || (at == 0 && space_separator(cp)))
 			return false;
 	}
@@ -114,8 +108,9 @@ void nova_name_clean(char *s)
 	unsigned char *p = (unsigned char *)s;
 	size_t in = 0, out = 0;
 	while (p[in]) {
-		size_t n = sequence_at(p + in);
-		if (!n || unprintable(code_point(p + in, n))) {
+		unsigned cp;
+		size_t n = sequence_at(p + in, &cp);
+		if (!n || unprintable(cp)) {
 			p[out++] = '_';
 			in += n ? n : 1;
 			continue;
