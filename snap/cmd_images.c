@@ -227,10 +227,15 @@ const struct conoha_image *find_newest_active(const struct conoha_image_list *li
  * or kept with the reason. */
 struct prune_result {
 	json_t *deleted, *failed, *not_tried, *kept;
-	size_t due;           /* images to delete */
-	size_t n_failed;
 	int last_rc;          /* the exit code of the last failure */
 };
+
+/* the images that were to be deleted: each is in one of the three lists */
+static size_t due(const struct prune_result *r)
+{
+	return json_array_size(r->deleted) + json_array_size(r->failed) +
+	       json_array_size(r->not_tried);
+}
 
 /* A failed delete does not stop the others: each image is its own
  * request, and an image Glance refuses (a 409 while it is in use, a 403,
@@ -240,7 +245,6 @@ static void prune_one(struct cli *cli, conoha_client *c, const struct conoha_ima
                       struct prune_result *r)
 {
 	json_t *entry = json_image(img);
-	r->due++;
 	if (snap_interrupted) {
 		if (!cli->json)
 			printf("not tried: image %s (%s, %s): interrupted\n", img->id, image_time(img),
@@ -259,7 +263,6 @@ static void prune_one(struct cli *cli, conoha_client *c, const struct conoha_ima
 		return;
 	}
 	int rc = fail_with(&err);
-	r->n_failed++;
 	r->last_rc = rc;
 	/* interrupted in the middle of its request: Glance may have done it */
 	const char *reason = rc == EXIT_INTERRUPTED ?
@@ -276,9 +279,9 @@ static int prune_exit_code(const struct prune_result *r)
 {
 	if (snap_interrupted)
 		return EXIT_INTERRUPTED;
-	if (r->n_failed == 0)
+	if (json_array_size(r->failed) == 0)
 		return EXIT_OK;
-	return r->due == 1 ? r->last_rc : EXIT_SOME_FAILED;
+	return due(r) == 1 ? r->last_rc : EXIT_SOME_FAILED;
 }
 
 static int prune_images(struct cli *cli, conoha_client *c, const struct conoha_image_list *list,
@@ -296,8 +299,9 @@ static int prune_images(struct cli *cli, conoha_client *c, const struct conoha_i
 			prune_one(cli, c, img, r);
 	}
 	int rc = prune_exit_code(r);
-	if (r->n_failed && r->due > 1)
-		complain("%zu of %zu image(s) of '%s' could not be deleted%s", r->n_failed, r->due,
+	size_t failed = json_array_size(r->failed);
+	if (failed && due(r) > 1)
+		complain("%zu of %zu image(s) of '%s' could not be deleted%s", failed, due(r),
 		         cli->args[0], json_array_size(r->not_tried) ? "; interrupted" : "");
 	else if (rc == EXIT_INTERRUPTED && json_array_size(r->not_tried))
 		complain("interrupted: %zu image(s) of '%s' not tried", json_array_size(r->not_tried),
