@@ -142,7 +142,7 @@ static void tell_discarded(const struct dl *d, enum part_verdict v, const struct
  * then write the record of this image, before its first byte. */
 static int start_part(struct dl *d, long long have)
 {
-	if (have > 0 && (ftruncate(d->fd, 0) < 0 || fsync(d->fd) < 0))
+	if (have > 0 && (restart_from_zero(d) < 0 || fsync(d->fd) < 0))
 		return fail_errno("cannot truncate", d->part);
 	struct part_identity id = identity(d);
 	char *text = part_record_text(&id, d->started_at);
